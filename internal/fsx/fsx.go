@@ -1,0 +1,112 @@
+// Package fsx holds the file-system primitives every writer in kafkatls
+// uses: atomic writes (so a crash leaves each file old or new, never
+// half-written), private directories, and an exclusive lock on a PKI
+// directory so concurrent writers never interleave.
+package fsx
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Permissions used throughout: secrets and the directories that hold them
+// are private to the owner; public material (certificates) is world-readable.
+const (
+	PrivateDir  fs.FileMode = 0o700
+	PrivateFile fs.FileMode = 0o600
+	PublicFile  fs.FileMode = 0o644
+)
+
+// WriteFile writes data to path atomically: it writes a temporary file in
+// the same directory, fsyncs it, renames it over path and fsyncs the
+// directory. Readers see either the old content or the new one.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, PrivateDir); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so a rename inside it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// MkdirPrivate creates dir (and parents) with mode 0700 and tightens the
+// mode of dir itself if it already existed with looser permissions.
+func MkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, PrivateDir); err != nil {
+		return err
+	}
+	return os.Chmod(dir, PrivateDir)
+}
+
+// Exists reports whether path exists (any error other than "not exist"
+// counts as existing, so callers refuse rather than overwrite).
+func Exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// Lock takes an exclusive advisory lock on dir (via DIR/.lock), waiting for
+// any other kafkatls process that holds it. The lock is released by the
+// returned function or when the process exits, so a killed run never leaves
+// a stale lock behind.
+func Lock(dir string) (unlock func() error, err error) {
+	if err := MkdirPrivate(dir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, PrivateFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() error {
+		defer f.Close()
+		return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}, nil
+}
