@@ -1,0 +1,101 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+func newInitCmd(g *globals) *cobra.Command {
+	var (
+		o                   pki.InitOptions
+		keyType             string
+		importCA, importKey string
+		pass                caPassphrase
+	)
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Create the CA of a PKI directory (or adopt an existing CA)",
+		Long: `init creates a PKI directory with a self-signed root CA (BasicConstraints
+CA:TRUE pathlen:0, keyCertSign|cRLSign) and saves subject and key defaults for
+the certificates issued from it. The CA key is encrypted at rest when a
+passphrase is given (--ca-passphrase-file or KAFKATLS_CA_PASSPHRASE).
+An existing CA is never replaced without --force (and then kept under ca/replaced-*).`,
+		Example: `  kafkatls init
+  kafkatls init --cn "Acme Kafka CA" --org Acme --ou Kafka --country GB --key-type ecdsa
+  KAFKATLS_CA_PASSPHRASE=... kafkatls init --dir /srv/kafka-pki
+  kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key`,
+		Args: exactArgs(0, "none"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Dir = g.dir
+			o.Key.Type = pki.KeyType(keyType)
+			p, err := pass.get()
+			if err != nil {
+				return err
+			}
+			o.Passphrase = p
+			if (importCA == "") != (importKey == "") {
+				return usageErr("--import-ca and --import-key go together: give both")
+			}
+			if importCA != "" {
+				if o.ImportCert, err = os.ReadFile(importCA); err != nil {
+					return fmt.Errorf("--import-ca: %w", err)
+				}
+				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
+					return fmt.Errorf("--import-key: %w", err)
+				}
+			}
+			k, err := o.Key.Normalize()
+			if err != nil {
+				return usageErr("--key-type/--key-size: %v", err)
+			}
+			o.Key = k
+			ca, err := pki.Init(o)
+			if err != nil {
+				return err
+			}
+			if len(p) == 0 {
+				g.warn("the CA key %s is not encrypted (mode 0600); give --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE to encrypt it", filepath.Join(g.dir, pki.CAKeyFile))
+			}
+			subject, _ := pki.JavaName(ca.CA.RawSubject)
+			res := map[string]any{
+				"dir": g.dir, "subject": subject, "notAfter": ca.CA.NotAfter.UTC(), "key": pki.KeySpecOf(ca.CA.PublicKey).String(),
+				"sha256": pki.Fingerprint(ca.CA), "caCert": filepath.Join(g.dir, pki.CACertFile), "trust": filepath.Join(g.dir, pki.TrustFile),
+				"encrypted": len(p) > 0, "imported": importCA != "",
+			}
+			return g.emit(res, func(w io.Writer) {
+				verb := "Created"
+				if importCA != "" {
+					verb = "Adopted"
+				}
+				fmt.Fprintf(w, "%s CA in %s\n", verb, g.dir)
+				fmt.Fprintf(w, "  subject   %s\n  key       %s%s\n  expires   %s\n  sha256    %s\n  trust     %s\n",
+					subject, pki.KeySpecOf(ca.CA.PublicKey), map[bool]string{true: " (encrypted at rest)"}[len(p) > 0],
+					ca.CA.NotAfter.UTC().Format(time.DateOnly), pki.Fingerprint(ca.CA), filepath.Join(g.dir, pki.TrustFile))
+				fmt.Fprintf(w, "Next: kafkatls issue kafka-1 --role broker && kafkatls issue client1\n")
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.CN, "cn", "kafkatls CA", "CA common name")
+	f.StringVar(&o.Subject.Organization, "org", "", "O= for the CA and issued certificates")
+	f.StringVar(&o.Subject.OrganizationalUnit, "ou", "", "OU= for the CA and issued certificates")
+	f.StringVar(&o.Subject.Locality, "locality", "", "L= for the CA and issued certificates")
+	f.StringVar(&o.Subject.State, "state", "", "ST= for the CA and issued certificates")
+	f.StringVar(&o.Subject.Country, "country", "", "C= (two letters) for the CA and issued certificates")
+	f.StringVar(&keyType, "key-type", "rsa", "key type for the CA and issued certificates: rsa or ecdsa")
+	f.IntVar(&o.Key.Size, "key-size", 0, "key size: rsa 2048|3072|4096 (default 2048), ecdsa 256|384 (default 256)")
+	f.IntVar(&o.Days, "days", pki.DefaultCADays, "CA validity in days")
+	f.IntVar(&o.LeafDays, "leaf-days", pki.DefaultLeafDays, "default validity of issued certificates in days")
+	f.StringVar(&importCA, "import-ca", "", "adopt this CA certificate (PEM; a root or an intermediate followed by its issuers)")
+	f.StringVar(&importKey, "import-key", "", "the private key of --import-ca (PEM; encrypted keys use the CA passphrase)")
+	f.BoolVar(&o.Force, "force", false, "replace an existing CA (the old one is moved to ca/replaced-*)")
+	pass.register(c)
+	return c
+}

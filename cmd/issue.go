@@ -1,0 +1,173 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// certFlags are the subject, SAN and validity flags shared by issue, csr
+// and sign.
+type certFlags struct {
+	role          string
+	subject       string
+	dns, ips      []string
+	emails        []string
+	noDefaultSANs bool
+	days          int
+}
+
+func (f *certFlags) register(c *cobra.Command, withRole bool) {
+	fl := c.Flags()
+	if withRole {
+		fl.StringVar(&f.role, "role", "client", "client | broker | controller | zookeeper")
+	}
+	fl.StringVar(&f.subject, "subject", "", `full subject DN as keytool -dname takes it, e.g. "CN=client1,OU=Apps,O=Acme" (default CN=NAME + the init defaults)`)
+	fl.StringSliceVar(&f.dns, "dns", nil, "DNS SANs to add (repeatable, comma lists)")
+	fl.StringSliceVar(&f.ips, "ip", nil, "IP SANs to add (repeatable, comma lists)")
+	fl.StringSliceVar(&f.emails, "email", nil, "email SANs (email belongs in the SAN, not the DN)")
+	fl.BoolVar(&f.noDefaultSANs, "no-default-sans", false, "servers: drop the default SANs (NAME, localhost, 127.0.0.1)")
+	fl.IntVar(&f.days, "days", 0, "validity in days (default: the PKI's leaf default, 365)")
+}
+
+// request builds a validated certificate request for name.
+func (f *certFlags) request(name string) (pki.CertRequest, error) {
+	role, err := pki.ParseRole(f.role)
+	if err != nil {
+		return pki.CertRequest{}, usageErr("--role: %v", err)
+	}
+	var base pki.SANs
+	if role.IsServer() && !f.noDefaultSANs {
+		base = pki.DefaultServerSANs(name)
+	}
+	sans, err := pki.BuildSANs(base, f.dns, f.ips, f.emails)
+	if err != nil {
+		return pki.CertRequest{}, usageErr("%v", err)
+	}
+	if f.days < 0 {
+		return pki.CertRequest{}, usageErr("--days %d: must be positive", f.days)
+	}
+	return pki.CertRequest{Name: name, Role: role, Subject: f.subject, SANs: sans, Days: f.days}, nil
+}
+
+// outputFlags choose the store formats, PKCS12 profile and config paths.
+type outputFlags struct {
+	formats   []string
+	compat    string
+	mountPath string
+	force     bool
+}
+
+func (o *outputFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringSliceVar(&o.formats, "formats", []string{"jks", "p12", "pem"}, "store formats to write: jks, p12, pem")
+	fl.StringVar(&o.compat, "p12-compat", "modern", "PKCS12 profile: modern (AES-256, Java 8u301+/11.0.12+, OpenSSL 3) or legacy (3DES/SHA1 for older Java)")
+	fl.StringVar(&o.mountPath, "mount-path", "", "write config paths under this directory (e.g. /etc/kafka/secrets) instead of the host path")
+	fl.BoolVar(&o.force, "force", false, "replace an existing certificate and its files")
+}
+
+func (o *outputFlags) options(password string) (entity.Options, error) {
+	formats, err := entity.ParseFormats(o.formats)
+	if err != nil {
+		return entity.Options{}, usageErr("--formats: %v", err)
+	}
+	compat, err := jks.ParseCompat(o.compat)
+	if err != nil {
+		return entity.Options{}, usageErr("--p12-compat: %v", err)
+	}
+	mount := o.mountPath
+	if mount != "" && !strings.HasPrefix(mount, "/") {
+		return entity.Options{}, usageErr("--mount-path %q: must be an absolute path", mount)
+	}
+	return entity.Options{Formats: formats, Compat: compat, Password: password, MountPath: mount, Force: o.force}, nil
+}
+
+func newIssueCmd(g *globals) *cobra.Command {
+	var (
+		cf   certFlags
+		of   outputFlags
+		pw   storePassword
+		pass caPassphrase
+	)
+	c := &cobra.Command{
+		Use:   "issue NAME",
+		Short: "Issue a certificate and write its stores, PEM files, password and configs",
+		Long: `issue generates a key, signs a certificate for NAME with the role's key usages
+(client: clientAuth; broker, controller, zookeeper: serverAuth and clientAuth)
+and writes DIR/certs/NAME/: keystore.jks, truststore.jks, keystore.p12,
+truststore.p12, tls.key, tls.crt, chain.pem, ca.crt, keystore.pem, password,
+principal.txt, and the role's configs (client.properties and kcat.conf;
+server.properties; zoo.cfg and zookeeper-client.properties).
+Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
+		Example: `  kafkatls issue client1
+  kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
+  kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
+  kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
+		Args: exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := entity.ValidateName(name); err != nil {
+				return usageErr("%v", err)
+			}
+			req, err := cf.request(name)
+			if err != nil {
+				return err
+			}
+			password, err := pw.get()
+			if err != nil {
+				return err
+			}
+			opts, err := of.options(password)
+			if err != nil {
+				return err
+			}
+			p, err := pki.Open(g.dir, pass.prompt)
+			if err != nil {
+				return err
+			}
+			unlock, err := p.Lock()
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			if err := entity.Recover(p.Dir); err != nil {
+				return err
+			}
+			idx, err := pki.LoadIndex(p.Dir)
+			if err != nil {
+				return err
+			}
+			res, err := entity.Issue(p, idx, req, p.Settings.Key, opts)
+			if err != nil {
+				return err
+			}
+			if err := idx.Save(p.Dir); err != nil {
+				return err
+			}
+			return g.emit(res, func(w io.Writer) { printEntity(w, res) })
+		},
+	}
+	cf.register(c, true)
+	of.register(c)
+	pw.register(c)
+	pass.register(c)
+	return c
+}
+
+func printEntity(w io.Writer, r *entity.Result) {
+	fmt.Fprintf(w, "Issued %s %s in %s\n", r.Role, r.Name, r.Dir)
+	fmt.Fprintf(w, "  subject    %s\n", r.Subject)
+	fmt.Fprintf(w, "  principal  %s\n", r.Principal)
+	if len(r.SANs) > 0 {
+		fmt.Fprintf(w, "  SANs       %s\n", strings.Join(r.SANs, ", "))
+	}
+	fmt.Fprintf(w, "  expires    %s   serial %s\n", r.NotAfter.Format(time.DateOnly), r.Serial)
+	fmt.Fprintf(w, "  files      %s\n", strings.Join(r.Files, " "))
+}

@@ -1,0 +1,412 @@
+// Package entity writes one Kafka identity's directory — keystores and
+// truststores (JKS, PKCS12), PEM files, its password, its Kafka principal
+// and ready-to-use configs — as a unit: the files are built in a temporary
+// sibling directory and renamed into place, so a crash or Ctrl-C leaves the
+// old directory or the new one, never a mix.
+package entity
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
+)
+
+// Store and file formats.
+const (
+	FormatJKS = "jks"
+	FormatP12 = "p12"
+	FormatPEM = "pem"
+)
+
+// AllFormats is the default: every format, so any runtime finds its files.
+var AllFormats = []string{FormatJKS, FormatP12, FormatPEM}
+
+// File names inside an entity directory.
+const (
+	KeystoreJKS   = "keystore.jks"
+	TruststoreJKS = "truststore.jks"
+	KeystoreP12   = "keystore.p12"
+	TruststoreP12 = "truststore.p12"
+	KeyPEM        = "tls.key"
+	CertPEM       = "tls.crt"
+	ChainPEM      = "chain.pem"
+	CAPEM         = "ca.crt"
+	KeystorePEM   = "keystore.pem"
+	PasswordFile  = "password"
+	PrincipalFile = "principal.txt"
+	TrustAlias    = "caroot"
+)
+
+// ParseFormats parses a --formats value ("jks,p12,pem"), naming an unknown
+// format in its error.
+func ParseFormats(values []string) ([]string, error) {
+	items := pki.SplitList(values)
+	if len(items) == 0 {
+		return slices.Clone(AllFormats), nil
+	}
+	var out []string
+	for _, f := range items {
+		f = strings.ToLower(f)
+		switch f {
+		case "pkcs12":
+			f = FormatP12
+		case FormatJKS, FormatP12, FormatPEM:
+		default:
+			return nil, fmt.Errorf("format %q: must be jks, p12 or pem", f)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// Material is what goes into an entity's stores.
+type Material struct {
+	Name string
+	Role pki.Role
+	// Key is nil for a certificate signed from an external CSR: only the
+	// PEM certificate files are written then.
+	Key  crypto.Signer
+	Cert *x509.Certificate
+	// CAChain follows the leaf in keystores: the CA, then its issuers.
+	CAChain []*x509.Certificate
+	// Trust is what truststores hold (the CA's trust anchor; during a CA
+	// rotation both the old and the new one).
+	Trust []*x509.Certificate
+}
+
+// Config carries the cluster context that configs need beyond the entity
+// itself; zero values give a single-node localhost setup.
+type Config struct {
+	Mode             string   // "kraft" (default) or "zookeeper"
+	SuperUsers       []string // principals for super.users; default: the entity's own (servers)
+	Hosts            []string // advertised hostnames; default: the certificate's DNS SANs
+	ListenerPort     int
+	ZooKeeperConnect string
+	Bootstrap        string
+}
+
+// Options control how an entity is written.
+type Options struct {
+	Formats []string
+	Compat  jks.Compat
+	// Password protects the stores and the key; empty generates one.
+	Password string
+	// MountPath, if set, is the directory the files will live in inside a
+	// container; configs then point there instead of the host path.
+	MountPath string
+	// Force replaces an existing entity directory.
+	Force  bool
+	Config Config
+}
+
+// Result describes a written entity.
+type Result struct {
+	Name        string    `json:"name"`
+	Role        pki.Role  `json:"role"`
+	Dir         string    `json:"dir"`
+	Files       []string  `json:"files"`
+	Subject     string    `json:"subject"`
+	Principal   string    `json:"principal"`
+	SANs        []string  `json:"sans,omitempty"`
+	NotAfter    time.Time `json:"notAfter"`
+	Serial      string    `json:"serial"`
+	Fingerprint string    `json:"sha256"`
+	Formats     []string  `json:"formats"`
+}
+
+// ErrExists is returned when the entity directory exists and Force is off.
+var ErrExists = errors.New("already exists")
+
+// Dir returns the directory of entity name inside a PKI directory.
+func Dir(pkiDir, name string) string { return filepath.Join(pkiDir, pki.CertsDir, name) }
+
+// ValidateName checks an entity name: it becomes a directory, a JKS alias
+// and usually a hostname, so keep it to letters, digits, '.', '-' and '_'.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("entity name is empty")
+	}
+	if len(name) > 64 {
+		return fmt.Errorf("entity name %q: longer than 64 characters", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("entity name %q: character %q not allowed (use letters, digits, '.', '-', '_')", name, c)
+		}
+	}
+	if name[0] == '.' || name[0] == '-' {
+		return fmt.Errorf("entity name %q: must not start with %q", name, name[0])
+	}
+	return nil
+}
+
+type file struct {
+	name string
+	data []byte
+	perm fs.FileMode
+}
+
+// Write builds the entity directory DIR (normally Dir(pkiDir, m.Name)).
+func Write(dir string, m Material, o Options) (*Result, error) {
+	if err := ValidateName(m.Name); err != nil {
+		return nil, err
+	}
+	if fsx.Exists(dir) && !o.Force {
+		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate; use --force to replace it", dir, ErrExists)
+	}
+	formats := o.Formats
+	if len(formats) == 0 {
+		formats = AllFormats
+	}
+	if o.Compat == "" {
+		o.Compat = jks.Modern
+	}
+	password := o.Password
+	if password == "" {
+		password = pki.GeneratePassword()
+	} else if err := pki.ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	subject, err := pki.JavaName(m.Cert.RawSubject)
+	if err != nil {
+		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
+	}
+	principal := "User:" + subject
+
+	files, err := m.files(formats, o.Compat, password)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files,
+		file{PrincipalFile, []byte(principal + "\n"), fsx.PublicFile},
+	)
+	if m.Key != nil {
+		files = append(files, file{PasswordFile, []byte(password + "\n"), fsx.PrivateFile})
+		configs, err := m.configs(dir, formats, password, principal, o)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, configs...)
+	}
+	if err := writeDir(dir, files, o.Force); err != nil {
+		return nil, err
+	}
+	r := &Result{
+		Name: m.Name, Role: m.Role, Dir: dir, Subject: subject, Principal: principal, NotAfter: m.Cert.NotAfter.UTC(),
+		Serial: pki.SerialHex(m.Cert), Fingerprint: pki.Fingerprint(m.Cert), Formats: formats,
+	}
+	for _, d := range m.Cert.DNSNames {
+		r.SANs = append(r.SANs, "DNS:"+d)
+	}
+	for _, ip := range m.Cert.IPAddresses {
+		r.SANs = append(r.SANs, "IP:"+ip.String())
+	}
+	for _, f := range files {
+		r.Files = append(r.Files, f.name)
+	}
+	sort.Strings(r.Files)
+	return r, nil
+}
+
+func (m Material) files(formats []string, compat jks.Compat, password string) ([]file, error) {
+	chain := append([]*x509.Certificate{m.Cert}, m.CAChain...)
+	var trust []jks.TrustEntry
+	for i, c := range m.Trust {
+		alias := TrustAlias
+		if i > 0 {
+			alias = fmt.Sprintf("%s-%d", TrustAlias, i+1)
+		}
+		trust = append(trust, jks.TrustEntry{Alias: alias, Cert: c})
+	}
+	out := []file{
+		{CertPEM, pem.EncodeCerts(m.Cert), fsx.PublicFile},
+		{ChainPEM, pem.EncodeCerts(chain...), fsx.PublicFile},
+		{CAPEM, pem.EncodeCerts(m.Trust...), fsx.PublicFile},
+	}
+	if m.Key == nil {
+		// Signed from an external CSR: the requester holds the key and
+		// builds its own stores; hand back the certificates only.
+		return out, nil
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, f := range formats {
+		switch f {
+		case FormatJKS:
+			ts, err := jks.JKSTruststore(trust, password, now)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", TruststoreJKS, err)
+			}
+			ks, err := jks.JKSKeystore(strings.ToLower(m.Name), m.Key, chain, password, now)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", KeystoreJKS, err)
+			}
+			out = append(out, file{TruststoreJKS, ts, fsx.PublicFile}, file{KeystoreJKS, ks, fsx.PrivateFile})
+		case FormatP12:
+			ts, err := jks.PKCS12Truststore(trust, password, compat)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", TruststoreP12, err)
+			}
+			ks, err := jks.PKCS12Keystore(m.Key, chain, password, compat)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", KeystoreP12, err)
+			}
+			out = append(out, file{TruststoreP12, ts, fsx.PublicFile}, file{KeystoreP12, ks, fsx.PrivateFile})
+		case FormatPEM:
+			key, err := pem.EncodeKey(m.Key)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out,
+				file{KeyPEM, key, fsx.PrivateFile},
+				file{KeystorePEM, append(key, pem.EncodeCerts(chain...)...), fsx.PrivateFile})
+		}
+	}
+	return out, nil
+}
+
+func (m Material) configs(dir string, formats []string, password, principal string, o Options) ([]file, error) {
+	base := dir
+	if o.MountPath != "" {
+		base = o.MountPath
+	} else if abs, err := filepath.Abs(dir); err == nil {
+		base = abs
+	}
+	at := func(name string) string { return filepath.ToSlash(filepath.Join(base, name)) }
+	storeType := "PKCS12"
+	if !slices.Contains(formats, FormatP12) {
+		storeType = "JKS"
+	}
+	c := o.Config
+	if c.Mode == "" {
+		c.Mode = "kraft"
+	}
+	if len(c.Hosts) == 0 {
+		c.Hosts = m.Cert.DNSNames
+	}
+	if len(c.SuperUsers) == 0 && m.Role.IsServer() {
+		c.SuperUsers = []string{principal}
+	}
+	d := templates.Data{
+		Name: m.Name, Role: string(m.Role), Password: password, StoreType: storeType, Formats: formats,
+		Principal: principal, SuperUsers: c.SuperUsers, Hosts: c.Hosts, ListenerPort: c.ListenerPort,
+		Mode: c.Mode, ZooKeeperConnect: c.ZooKeeperConnect, Bootstrap: c.Bootstrap,
+		Files: templates.Files{
+			KeystoreJKS: at(KeystoreJKS), TruststoreJKS: at(TruststoreJKS), KeystoreP12: at(KeystoreP12),
+			TruststoreP12: at(TruststoreP12), KeyPEM: at(KeyPEM), CertPEM: at(CertPEM), ChainPEM: at(ChainPEM),
+			CAPEM: at(CAPEM), KeystorePEM: at(KeystorePEM), PasswordFile: at(PasswordFile),
+		},
+	}
+	rendered, err := templates.Render(d)
+	if err != nil {
+		return nil, fmt.Errorf("configs for %s: %w", m.Name, err)
+	}
+	var out []file
+	for name, data := range rendered {
+		// Configs hold the store password: owner-only.
+		out = append(out, file{name, data, fsx.PrivateFile})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// writeDir writes files into a fresh temporary sibling of dir and renames
+// it into place. An existing dir (force) is moved aside first and removed
+// only after the new one is in place.
+func writeDir(dir string, files []file, force bool) error {
+	parent := filepath.Dir(dir)
+	if err := fsx.MkdirPrivate(parent); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, fsx.PrivateDir); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := fsx.WriteFile(filepath.Join(tmp, f.name), f.data, f.perm); err != nil {
+			return err
+		}
+	}
+	var old string
+	if fsx.Exists(dir) {
+		if !force {
+			return fmt.Errorf("%s %w", dir, ErrExists)
+		}
+		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+fmt.Sprint(time.Now().UnixNano()))
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return err
+	}
+	done = true
+	if err := fsx.SyncDir(parent); err != nil {
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Recover finishes or undoes what a killed run left in the certs
+// directory (callers hold the PKI lock): a half-built ".NAME.new-*"
+// directory is removed; a ".NAME.old-*" directory is put back if NAME is
+// missing (the run died between the two renames) and removed otherwise.
+func Recover(pkiDir string) error {
+	certs := filepath.Join(pkiDir, pki.CertsDir)
+	entries, err := os.ReadDir(certs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, ".") {
+			continue
+		}
+		if i := strings.Index(n, ".old-"); i > 0 {
+			live := filepath.Join(certs, n[1:i])
+			if !fsx.Exists(live) {
+				if err := os.Rename(filepath.Join(certs, n), live); err != nil {
+					return err
+				}
+				continue
+			}
+			os.RemoveAll(filepath.Join(certs, n))
+		} else if strings.Contains(n, ".new-") {
+			os.RemoveAll(filepath.Join(certs, n))
+		}
+	}
+	return nil
+}

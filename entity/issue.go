@@ -1,0 +1,46 @@
+package entity
+
+import (
+	"crypto"
+	"crypto/x509"
+	"fmt"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Issue generates a key, has the CA sign it and writes the entity
+// directory, then records the certificate in idx. The caller holds the PKI
+// lock and saves idx afterwards; the index is the commit point, written
+// only once the directory is complete.
+func Issue(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key pki.KeySpec, o Options) (*Result, error) {
+	if err := ValidateName(req.Name); err != nil {
+		return nil, err
+	}
+	dir := Dir(p.Dir, req.Name)
+	if fsx.Exists(dir) && !o.Force {
+		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate; use --force to replace it", dir, ErrExists)
+	}
+	k, err := pki.GenerateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return IssueWithKey(p, idx, req, k, o)
+}
+
+// IssueWithKey is Issue with a key generated elsewhere (in parallel by the
+// bundle orchestrator, or kept across a renewal).
+func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key pki.Signer, o Options) (*Result, error) {
+	cert, err := p.Sign(req, key.Public(), idx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := Write(Dir(p.Dir, req.Name), Material{
+		Name: req.Name, Role: req.Role, Key: key, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
+	}, o)
+	if err != nil {
+		return nil, err
+	}
+	idx.Add(pki.NewRecord(req.Name, req.Role, cert, false))
+	return res, nil
+}

@@ -1,0 +1,332 @@
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pem"
+)
+
+// Layout of a PKI directory.
+const (
+	CADir       = "ca"
+	CACertFile  = "ca/ca.crt"    // the signing CA certificate
+	CAKeyFile   = "ca/ca.key"    // its key: PKCS#8, encrypted when a passphrase was given
+	CAChainFile = "ca/chain.pem" // issuers above an imported intermediate, if any
+	TrustFile   = "ca.crt"       // trust anchor(s) every truststore holds
+	CertsDir    = "certs"
+)
+
+// DefaultCADays is the CA validity unless overridden (10 years).
+const DefaultCADays = 3650
+
+// ErrNoCA means the directory holds no CA yet.
+var ErrNoCA = errors.New("no CA in this PKI directory")
+
+// PKI is an opened PKI directory: its settings and CA certificate. The CA
+// key is loaded (and decrypted) only when something is signed.
+type PKI struct {
+	Dir      string
+	Settings Settings
+	CA       *x509.Certificate
+	// Parents are the issuers above an imported intermediate CA, nearest
+	// first; empty for a root CA.
+	Parents []*x509.Certificate
+
+	passphrase func() ([]byte, error)
+	key        crypto.Signer
+}
+
+// InitOptions configure a new CA.
+type InitOptions struct {
+	Dir     string
+	CN      string
+	Subject SubjectDefaults
+	Key     KeySpec
+	Days    int
+	// Passphrase encrypts the CA key at rest when non-empty.
+	Passphrase []byte
+	// ImportCert and ImportKey (PEM contents) adopt an existing CA instead
+	// of creating one. ImportCert may hold the CA followed by its issuers.
+	ImportCert, ImportKey []byte
+	// Force replaces an existing CA (the old one is moved aside, not deleted).
+	Force bool
+	// LeafDays is the default validity of issued certificates.
+	LeafDays int
+}
+
+// Init creates (or adopts) the CA of a PKI directory. It refuses to replace
+// an existing CA unless Force is set; a replaced CA is kept under
+// ca/replaced-<time>/ so no CA is ever lost.
+func Init(o InitOptions) (*PKI, error) {
+	if o.Dir == "" {
+		return nil, errors.New("PKI directory: empty path")
+	}
+	key, err := o.Key.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	o.Key = key
+	if o.Days == 0 {
+		o.Days = DefaultCADays
+	}
+	if o.Days < 1 {
+		return nil, fmt.Errorf("CA validity %d days: must be at least 1", o.Days)
+	}
+	if o.LeafDays == 0 {
+		o.LeafDays = DefaultLeafDays
+	}
+	if o.CN == "" {
+		o.CN = "kafkatls CA"
+	}
+	if err := fsx.MkdirPrivate(o.Dir); err != nil {
+		return nil, err
+	}
+	unlock, err := fsx.Lock(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if fsx.Exists(filepath.Join(o.Dir, CACertFile)) {
+		if !o.Force {
+			return nil, fmt.Errorf("%s already holds a CA (%s): refusing to replace it; use --force to move it aside and create a new one", o.Dir, filepath.Join(o.Dir, CACertFile))
+		}
+		aside := filepath.Join(o.Dir, CADir, "replaced-"+time.Now().UTC().Format("20060102T150405Z"))
+		if err := fsx.MkdirPrivate(aside); err != nil {
+			return nil, err
+		}
+		for _, f := range []string{CACertFile, CAKeyFile, CAChainFile} {
+			if fsx.Exists(filepath.Join(o.Dir, f)) {
+				if err := os.Rename(filepath.Join(o.Dir, f), filepath.Join(aside, filepath.Base(f))); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	p := &PKI{Dir: o.Dir, Settings: Settings{Version: 1, Subject: o.Subject, Key: o.Key, LeafDays: o.LeafDays, CAKeyEncrypted: len(o.Passphrase) > 0}}
+	var signer crypto.Signer
+	if o.ImportCert != nil || o.ImportKey != nil {
+		signer, err = p.adopt(o.ImportCert, o.ImportKey, o.Passphrase)
+	} else {
+		signer, err = p.createRoot(o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.key = signer
+
+	var keyPEM []byte
+	if len(o.Passphrase) > 0 {
+		keyPEM, err = pem.EncodeEncryptedKey(signer, o.Passphrase)
+	} else {
+		keyPEM, err = pem.EncodeKey(signer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := fsx.MkdirPrivate(filepath.Join(o.Dir, CADir)); err != nil {
+		return nil, err
+	}
+	// Key first: a crash before the certificate lands leaves no CA (init
+	// can simply run again), never a certificate without its key.
+	writes := []struct {
+		name string
+		data []byte
+		perm fs.FileMode
+	}{
+		{CAKeyFile, keyPEM, fsx.PrivateFile},
+		{CACertFile, pem.EncodeCerts(p.CA), fsx.PublicFile},
+		{TrustFile, pem.EncodeCerts(p.TrustAnchor()), fsx.PublicFile},
+	}
+	if len(p.Parents) > 0 {
+		writes = append(writes, struct {
+			name string
+			data []byte
+			perm fs.FileMode
+		}{CAChainFile, pem.EncodeCerts(p.Parents...), fsx.PublicFile})
+	}
+	for _, w := range writes {
+		if err := fsx.WriteFile(filepath.Join(o.Dir, w.name), w.data, w.perm); err != nil {
+			return nil, err
+		}
+	}
+	if err := saveSettings(o.Dir, p.Settings); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *PKI) createRoot(o InitOptions) (crypto.Signer, error) {
+	rawSubject, err := ParseDN(o.Subject.DN(o.CN))
+	if err != nil {
+		return nil, fmt.Errorf("CA subject: %w", err)
+	}
+	key, err := GenerateKey(o.Key)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		RawSubject:            rawSubject,
+		NotBefore:             now.Add(-5 * time.Minute),
+		NotAfter:              now.AddDate(0, 0, o.Days),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	p.CA, _ = x509.ParseCertificate(der)
+	return key, nil
+}
+
+func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
+	if certPEM == nil || keyPEM == nil {
+		return nil, errors.New("--import-ca and --import-key go together: give both the CA certificate and its key")
+	}
+	certs, err := pem.DecodeCerts(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--import-ca: %w", err)
+	}
+	ca := certs[0]
+	if !ca.IsCA || !ca.BasicConstraintsValid {
+		return nil, fmt.Errorf("--import-ca: %q is not a CA certificate (BasicConstraints CA:TRUE missing)", ca.Subject)
+	}
+	if ca.KeyUsage != 0 && ca.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return nil, fmt.Errorf("--import-ca: %q lacks the keyCertSign key usage", ca.Subject)
+	}
+	if time.Now().After(ca.NotAfter) {
+		return nil, fmt.Errorf("--import-ca: %q expired on %s", ca.Subject, ca.NotAfter.Format(time.DateOnly))
+	}
+	key, err := pem.DecodeKey(keyPEM, func() ([]byte, error) {
+		if len(passphrase) == 0 {
+			return nil, errors.New("--import-key is encrypted: give its passphrase with --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE")
+		}
+		return passphrase, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--import-key: %w", err)
+	}
+	if !publicKeysEqual(key.Public(), ca.PublicKey) {
+		return nil, errors.New("--import-key does not match the --import-ca certificate's public key")
+	}
+	for i := 1; i < len(certs); i++ {
+		if err := certs[i-1].CheckSignatureFrom(certs[i]); err != nil {
+			return nil, fmt.Errorf("--import-ca: certificate %d is not signed by certificate %d: %v (put the CA first, then its issuers in order)", i, i+1, err)
+		}
+	}
+	p.CA, p.Parents = ca, certs[1:]
+	p.Settings.Key = KeySpecOf(ca.PublicKey)
+	return key, nil
+}
+
+// Open reads a PKI directory. passphrase is called only if a signing
+// operation needs the encrypted CA key.
+func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w %s: run `kafkatls init --dir %s` first", ErrNoCA, dir, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pem.DecodeCerts(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CACertFile), err)
+	}
+	s, err := loadSettings(dir)
+	if err != nil {
+		return nil, fmt.Errorf("PKI settings: %w", err)
+	}
+	p := &PKI{Dir: dir, Settings: s, CA: certs[0], passphrase: passphrase}
+	if chain, err := os.ReadFile(filepath.Join(dir, CAChainFile)); err == nil {
+		if p.Parents, err = pem.DecodeCerts(chain); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CAChainFile), err)
+		}
+	}
+	return p, nil
+}
+
+// Signer returns the CA private key, decrypting it on first use.
+func (p *PKI) Signer() (crypto.Signer, error) {
+	if p.key != nil {
+		return p.key, nil
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("CA key: %w", err)
+	}
+	pass := p.passphrase
+	if pass == nil {
+		pass = func() ([]byte, error) { return nil, pem.ErrPassphraseRequired }
+	}
+	key, err := pem.DecodeKey(keyPEM, pass)
+	switch {
+	case errors.Is(err, pem.ErrPassphraseRequired):
+		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file FILE or the KAFKATLS_CA_PASSPHRASE environment variable")
+	case errors.Is(err, pem.ErrWrongPassphrase):
+		return nil, errors.New("wrong CA passphrase: the CA key did not decrypt (check --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE)")
+	case err != nil:
+		return nil, fmt.Errorf("CA key %s: %w", filepath.Join(p.Dir, CAKeyFile), err)
+	}
+	if !publicKeysEqual(key.Public(), p.CA.PublicKey) {
+		return nil, fmt.Errorf("CA key %s does not match %s", filepath.Join(p.Dir, CAKeyFile), filepath.Join(p.Dir, CACertFile))
+	}
+	p.key = key
+	return key, nil
+}
+
+// Chain returns the CA followed by its issuers: what follows a leaf in a
+// keystore's certificate chain.
+func (p *PKI) Chain() []*x509.Certificate {
+	return append([]*x509.Certificate{p.CA}, p.Parents...)
+}
+
+// TrustAnchor is the certificate truststores hold: the root when the chain
+// up to it is known, else the CA itself.
+func (p *PKI) TrustAnchor() *x509.Certificate {
+	c := p.Chain()
+	return c[len(c)-1]
+}
+
+// Lock takes the PKI directory's exclusive lock.
+func (p *PKI) Lock() (unlock func() error, err error) { return fsx.Lock(p.Dir) }
+
+func randomSerial() (*big.Int, error) {
+	// 128 random bits, positive: far beyond the CA/B 64-bit minimum.
+	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ae, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok {
+		return false
+	}
+	if ae.Equal(b) {
+		return true
+	}
+	da, errA := x509.MarshalPKIXPublicKey(a)
+	db, errB := x509.MarshalPKIXPublicKey(b)
+	return errA == nil && errB == nil && bytes.Equal(da, db)
+}

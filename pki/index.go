@@ -1,0 +1,131 @@
+package pki
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+)
+
+// Status of an issued certificate in the index.
+const (
+	StatusValid   = "valid"
+	StatusRevoked = "revoked"
+)
+
+// Record is one issued certificate in the PKI directory's index.
+type Record struct {
+	Name        string    `json:"name"`
+	Role        Role      `json:"role"`
+	Serial      string    `json:"serial"` // lowercase hex, as openssl prints it
+	Subject     string    `json:"subject"`
+	Principal   string    `json:"principal"`
+	DNS         []string  `json:"dns,omitempty"`
+	IPs         []string  `json:"ips,omitempty"`
+	Emails      []string  `json:"emails,omitempty"`
+	NotBefore   time.Time `json:"notBefore"`
+	NotAfter    time.Time `json:"notAfter"`
+	SHA256      string    `json:"sha256"`
+	Key         KeySpec   `json:"key"`
+	Status      string    `json:"status"`
+	RevokedAt   time.Time `json:"revokedAt,omitzero"`
+	IssuedAt    time.Time `json:"issuedAt"`
+	ExternalKey bool      `json:"externalKey,omitempty"` // signed from a CSR: kafkatls never saw the key
+}
+
+// Index is the inventory of every certificate the CA issued. It lives in
+// DIR/index.json and is only rewritten under the directory lock.
+type Index struct {
+	Records []Record `json:"records"`
+}
+
+const indexFile = "index.json"
+
+// Fingerprint returns the SHA-256 fingerprint of a certificate as
+// colon-separated uppercase hex, as keytool and openssl print it.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	h := strings.ToUpper(hex.EncodeToString(sum[:]))
+	var parts []string
+	for i := 0; i < len(h); i += 2 {
+		parts = append(parts, h[i:i+2])
+	}
+	return strings.Join(parts, ":")
+}
+
+// SerialHex returns a certificate serial as lowercase hex.
+func SerialHex(c *x509.Certificate) string { return hex.EncodeToString(c.SerialNumber.Bytes()) }
+
+// NewRecord describes an issued certificate for the index.
+func NewRecord(name string, role Role, cert *x509.Certificate, externalKey bool) Record {
+	subject, err := JavaName(cert.RawSubject)
+	if err != nil {
+		subject = cert.Subject.String()
+	}
+	r := Record{
+		Name: name, Role: role, Serial: SerialHex(cert), Subject: subject, Principal: "User:" + subject,
+		DNS: cert.DNSNames, Emails: cert.EmailAddresses, NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(),
+		SHA256: Fingerprint(cert), Key: KeySpecOf(cert.PublicKey), Status: StatusValid, IssuedAt: time.Now().UTC().Truncate(time.Second),
+		ExternalKey: externalKey,
+	}
+	for _, ip := range cert.IPAddresses {
+		r.IPs = append(r.IPs, ip.String())
+	}
+	return r
+}
+
+// LoadIndex reads DIR/index.json (empty if absent).
+func LoadIndex(dir string) (*Index, error) {
+	b, err := os.ReadFile(filepath.Join(dir, indexFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Index{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var idx Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("%s is corrupt: %w", filepath.Join(dir, indexFile), err)
+	}
+	return &idx, nil
+}
+
+// Save writes the index atomically.
+func (idx *Index) Save(dir string) error {
+	sort.SliceStable(idx.Records, func(i, j int) bool { return idx.Records[i].IssuedAt.Before(idx.Records[j].IssuedAt) })
+	b, _ := json.MarshalIndent(idx, "", "  ")
+	return fsx.WriteFile(filepath.Join(dir, indexFile), append(b, '\n'), fsx.PublicFile)
+}
+
+// Current returns the newest valid record for name, if any.
+func (idx *Index) Current(name string) (Record, bool) {
+	for i := len(idx.Records) - 1; i >= 0; i-- {
+		if r := idx.Records[i]; r.Name == name && r.Status == StatusValid {
+			return r, true
+		}
+	}
+	return Record{}, false
+}
+
+// HasSerial reports whether a serial was ever issued.
+func (idx *Index) HasSerial(serial string) bool {
+	for _, r := range idx.Records {
+		if r.Serial == serial {
+			return true
+		}
+	}
+	return false
+}
+
+// Add appends a record.
+func (idx *Index) Add(r Record) { idx.Records = append(idx.Records, r) }
