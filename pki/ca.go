@@ -63,6 +63,9 @@ type InitOptions struct {
 	Force bool
 	// LeafDays is the default validity of issued certificates.
 	LeafDays int
+	// Locked says the caller already holds the directory lock (flock is
+	// per open file: taking it twice in one process would deadlock).
+	Locked bool
 }
 
 // Init creates (or adopts) the CA of a PKI directory. It refuses to replace
@@ -92,11 +95,13 @@ func Init(o InitOptions) (*PKI, error) {
 	if err := fsx.MkdirPrivate(o.Dir); err != nil {
 		return nil, err
 	}
-	unlock, err := fsx.Lock(o.Dir)
-	if err != nil {
-		return nil, err
+	if !o.Locked {
+		unlock, err := fsx.Lock(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 
 	if fsx.Exists(filepath.Join(o.Dir, CACertFile)) {
 		if !o.Force {

@@ -21,6 +21,11 @@ import (
 const (
 	StatusValid   = "valid"
 	StatusRevoked = "revoked"
+	// StatusSuperseded marks a certificate replaced by a renewal: still
+	// cryptographically valid until it expires, but no longer deployed.
+	StatusSuperseded = "superseded"
+	// StatusRemoved marks a certificate whose entity was pruned.
+	StatusRemoved = "removed"
 )
 
 // Record is one issued certificate in the PKI directory's index.
@@ -125,6 +130,15 @@ func (idx *Index) HasSerial(serial string) bool {
 		}
 	}
 	return false
+}
+
+// SetStatus changes the status of every valid record of name.
+func (idx *Index) SetStatus(name, status string) {
+	for i := range idx.Records {
+		if idx.Records[i].Name == name && idx.Records[i].Status == StatusValid {
+			idx.Records[i].Status = status
+		}
+	}
 }
 
 // Add appends a record.

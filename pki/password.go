@@ -37,6 +37,9 @@ func ValidatePassword(pw string) error {
 	if len(pw) < 6 {
 		return fmt.Errorf("password is %d characters: keytool and Java need at least 6", len(pw))
 	}
+	if strings.TrimSpace(pw) != pw {
+		return fmt.Errorf("password starts or ends with white space: Kafka and ZooKeeper trim config values, so it would not match the stores")
+	}
 	for i, c := range pw {
 		if c < 0x20 || c > 0x7e {
 			return fmt.Errorf("password character %d is not printable ASCII (Java stores mangle other characters)", i+1)

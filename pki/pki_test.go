@@ -1,0 +1,338 @@
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestKeySpecNormalize(t *testing.T) {
+	tests := []struct {
+		in      KeySpec
+		want    KeySpec
+		wantErr string
+	}{
+		{KeySpec{}, KeySpec{RSA, 2048}, ""},
+		{KeySpec{Type: "RSA", Size: 4096}, KeySpec{RSA, 4096}, ""},
+		{KeySpec{Type: ECDSA}, KeySpec{ECDSA, 256}, ""},
+		{KeySpec{Type: ECDSA, Size: 384}, KeySpec{ECDSA, 384}, ""},
+		{KeySpec{Type: RSA, Size: 1024}, KeySpec{}, "under 2048"},
+		{KeySpec{Type: RSA, Size: 2049}, KeySpec{}, "2048, 3072 or 4096"},
+		{KeySpec{Type: ECDSA, Size: 521}, KeySpec{}, "256 (P-256) or 384"},
+		{KeySpec{Type: "ed25519"}, KeySpec{}, `key type "ed25519"`},
+	}
+	for _, tt := range tests {
+		got, err := tt.in.Normalize()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Normalize(%v) error = %v, want containing %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Normalize(%v) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestGenerateKeyTypes(t *testing.T) {
+	k, err := GenerateKey(KeySpec{Type: ECDSA, Size: 384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ec, ok := k.(*ecdsa.PrivateKey); !ok || ec.Curve.Params().BitSize != 384 {
+		t.Fatalf("want P-384 key, got %T", k)
+	}
+	if testing.Short() {
+		return
+	}
+	k, err = GenerateKey(KeySpec{Type: RSA, Size: 3072})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := k.(*rsa.PrivateKey); !ok || r.N.BitLen() != 3072 {
+		t.Fatalf("want RSA-3072 key, got %T", k)
+	}
+}
+
+func TestBuildSANs(t *testing.T) {
+	got, err := BuildSANs(DefaultServerSANs("Kafka-1"), []string{"kafka-1.example.com,KAFKA-1", "lb.example.com"}, []string{"10.0.0.1", "127.0.0.1", "::1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "DNS:kafka-1, DNS:localhost, DNS:kafka-1.example.com, DNS:lb.example.com, IP:127.0.0.1, IP:10.0.0.1, IP:::1"; got.String() != want {
+		t.Errorf("SANs = %s\nwant   %s", got, want)
+	}
+	bad := []struct {
+		dns, ip, email []string
+		want           string
+	}{
+		{dns: []string{"kafka_1..x"}, want: `"kafka_1..x"`},
+		{dns: []string{"-kafka"}, want: `label "-kafka" starts or ends with a hyphen`},
+		{dns: []string{"kafka 1"}, want: `character ' '`},
+		{dns: []string{"10.0.0.1"}, want: "use --ip"},
+		{dns: []string{strings.Repeat("a", 64) + ".com"}, want: "over-long label"},
+		{ip: []string{"10.0.0.300"}, want: `invalid IP address "10.0.0.300"`},
+		{ip: []string{"kafka-1"}, want: `invalid IP address "kafka-1"`},
+		{email: []string{"not an email"}, want: `invalid email address "not an email"`},
+	}
+	for _, b := range bad {
+		_, err := BuildSANs(SANs{}, b.dns, b.ip, b.email)
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("BuildSANs(%v %v %v) error = %v, want containing %q", b.dns, b.ip, b.email, err, b.want)
+		}
+	}
+}
+
+func TestRoleProfiles(t *testing.T) {
+	for _, r := range Roles {
+		eku := r.ExtKeyUsage()
+		hasServer, hasClient := false, false
+		for _, u := range eku {
+			hasServer = hasServer || u == x509.ExtKeyUsageServerAuth
+			hasClient = hasClient || u == x509.ExtKeyUsageClientAuth
+		}
+		if !hasClient {
+			t.Errorf("%s: missing clientAuth", r)
+		}
+		if hasServer != r.IsServer() {
+			t.Errorf("%s: serverAuth = %v, want %v", r, hasServer, r.IsServer())
+		}
+	}
+	if _, err := ParseRole("Broker"); err != nil {
+		t.Error(err)
+	}
+	if _, err := ParseRole("admin"); err == nil || !strings.Contains(err.Error(), `role "admin"`) {
+		t.Errorf("ParseRole(admin) = %v", err)
+	}
+	if KeyUsage(RSA)&x509.KeyUsageKeyEncipherment == 0 || KeyUsage(ECDSA)&x509.KeyUsageKeyEncipherment != 0 {
+		t.Error("keyEncipherment must be set for RSA only")
+	}
+}
+
+func TestPasswords(t *testing.T) {
+	seen := map[string]bool{}
+	for range 50 {
+		p := GeneratePassword()
+		if len(p) != PasswordLength || seen[p] {
+			t.Fatalf("bad or repeated password %q", p)
+		}
+		seen[p] = true
+		if err := ValidatePassword(p); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p {
+			if !strings.ContainsRune(passwordAlphabet, c) {
+				t.Fatalf("password char %q outside the alphabet", c)
+			}
+		}
+	}
+	for pw, want := range map[string]string{"abc": "at least 6", "pässwörd": "not printable ASCII", "tab\there": "not printable ASCII"} {
+		if err := ValidatePassword(pw); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidatePassword(%q) = %v, want %q", pw, err, want)
+		}
+	}
+}
+
+func newTestPKI(t *testing.T, pass []byte) *PKI {
+	t.Helper()
+	p, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "pki"), CN: "Test CA", Subject: SubjectDefaults{Organization: "Acme", Country: "GB"},
+		Key: KeySpec{Type: ECDSA}, Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestInitCA(t *testing.T) {
+	p := newTestPKI(t, nil)
+	ca := p.CA
+	if !ca.IsCA || !ca.BasicConstraintsValid || ca.MaxPathLen != 0 || !ca.MaxPathLenZero {
+		t.Errorf("CA constraints: IsCA=%v pathlen=%d zero=%v", ca.IsCA, ca.MaxPathLen, ca.MaxPathLenZero)
+	}
+	if ca.KeyUsage != x509.KeyUsageCertSign|x509.KeyUsageCRLSign {
+		t.Errorf("CA key usage = %v", ca.KeyUsage)
+	}
+	if len(ca.SubjectKeyId) == 0 || ca.SerialNumber.BitLen() < 64 {
+		t.Error("CA needs a SubjectKeyId and a random serial")
+	}
+	if name, _ := JavaName(ca.RawSubject); name != "CN=Test CA,O=Acme,C=GB" {
+		t.Errorf("CA subject = %q", name)
+	}
+	st, err := os.Stat(filepath.Join(p.Dir, CAKeyFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("CA key mode = %v, %v; want 0600", st.Mode().Perm(), err)
+	}
+	if st, _ := os.Stat(p.Dir); st.Mode().Perm() != 0o700 {
+		t.Errorf("PKI dir mode = %v; want 0700", st.Mode().Perm())
+	}
+	// Refuses to replace without Force; with Force the old CA is kept.
+	_, err = Init(InitOptions{Dir: p.Dir})
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("second Init without Force: %v", err)
+	}
+	p2, err := Init(InitOptions{Dir: p.Dir, Force: true, Key: KeySpec{Type: ECDSA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.CA.Equal(ca) {
+		t.Fatal("Force did not create a new CA")
+	}
+	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", "ca.key"))
+	if len(old) != 1 {
+		t.Fatalf("old CA key not kept aside: %v", old)
+	}
+}
+
+func TestEncryptedCAKey(t *testing.T) {
+	p := newTestPKI(t, []byte("correct horse"))
+	b, _ := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
+	if !strings.Contains(string(b), "ENCRYPTED PRIVATE KEY") {
+		t.Fatal("CA key not encrypted at rest")
+	}
+	req := CertRequest{Name: "c1", Role: RoleClient}
+	key, _ := GenerateKey(KeySpec{Type: ECDSA})
+
+	noPass, _ := Open(p.Dir, nil)
+	if _, err := noPass.Sign(req, key.Public(), nil); err == nil || !strings.Contains(err.Error(), "KAFKATLS_CA_PASSPHRASE") {
+		t.Errorf("sign without passphrase: %v", err)
+	}
+	wrong, _ := Open(p.Dir, func() ([]byte, error) { return []byte("wrong"), nil })
+	if _, err := wrong.Sign(req, key.Public(), nil); err == nil || !strings.Contains(err.Error(), "wrong CA passphrase") {
+		t.Errorf("sign with wrong passphrase: %v", err)
+	}
+	right, _ := Open(p.Dir, func() ([]byte, error) { return []byte("correct horse"), nil })
+	if _, err := right.Sign(req, key.Public(), nil); err != nil {
+		t.Errorf("sign with passphrase: %v", err)
+	}
+}
+
+func TestSignProfiles(t *testing.T) {
+	p := newTestPKI(t, nil)
+	key, _ := GenerateKey(KeySpec{Type: ECDSA})
+	sans, _ := BuildSANs(DefaultServerSANs("kafka-1"), []string{"kafka-1.example.com"}, []string{"10.1.2.3"}, nil)
+	broker, err := p.Sign(CertRequest{Name: "kafka-1", Role: RoleBroker, SANs: sans}, key.Public(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if broker.IsCA || !broker.BasicConstraintsValid {
+		t.Error("leaf must be CA:FALSE")
+	}
+	if len(broker.ExtKeyUsage) != 2 || broker.KeyUsage != x509.KeyUsageDigitalSignature {
+		t.Errorf("broker EKU %v KU %v", broker.ExtKeyUsage, broker.KeyUsage)
+	}
+	if err := broker.VerifyHostname("kafka-1.example.com"); err != nil {
+		t.Error(err)
+	}
+	if err := broker.VerifyHostname("10.1.2.3"); err != nil {
+		t.Error(err)
+	}
+	if !broker.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Errorf("IPs %v", broker.IPAddresses)
+	}
+	if name, _ := JavaName(broker.RawSubject); name != "CN=kafka-1,O=Acme,C=GB" {
+		t.Errorf("broker subject %q", name)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(p.CA)
+	if _, err := broker.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		t.Errorf("broker does not verify for serverAuth: %v", err)
+	}
+	client, err := p.Sign(CertRequest{Name: "client1", Subject: `CN=Tkac\, Adam,OU=ITZ,O=Acme`}, key.Public(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(client.ExtKeyUsage) != 1 || client.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth {
+		t.Errorf("client EKU %v", client.ExtKeyUsage)
+	}
+	if _, err := client.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
+		t.Error("client certificate must not verify for serverAuth")
+	}
+	if name, _ := JavaName(client.RawSubject); name != `CN=Tkac\, Adam,OU=ITZ,O=Acme` {
+		t.Errorf("client subject %q", name)
+	}
+	// A server without SANs is refused; a leaf never outlives its CA.
+	if _, err := p.Sign(CertRequest{Name: "zk", Role: RoleZooKeeper}, key.Public(), nil); err == nil || !strings.Contains(err.Error(), "no DNS or IP SAN") {
+		t.Errorf("server without SANs: %v", err)
+	}
+	_, err = p.Sign(CertRequest{Name: "c2", Days: 5000}, key.Public(), nil)
+	if !errors.Is(err, ErrOutlivesCA) || !strings.Contains(err.Error(), "or less") {
+		t.Errorf("outliving leaf: %v", err)
+	}
+	if max := p.MaxDays(time.Now()); max < 3640 || max > 3650 {
+		t.Errorf("MaxDays = %d", max)
+	}
+}
+
+func TestCSRKeepsSANs(t *testing.T) {
+	p := newTestPKI(t, nil)
+	key, _ := GenerateKey(KeySpec{Type: ECDSA})
+	sans, _ := BuildSANs(SANs{}, []string{"kafka-3.internal"}, []string{"10.0.0.3"}, nil)
+	der, err := CreateCSR(key, "CN=kafka-3,OU=Kafka,O=Acme", sans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, _ := x509.ParseCertificateRequest(der)
+	req, err := CSRRequest(csr, "", RoleBroker, []string{"kafka-3.example.com"}, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Name != "kafka-3" || req.SANs.String() != "DNS:kafka-3.internal, DNS:kafka-3.example.com, IP:10.0.0.3" {
+		t.Errorf("request %+v", req)
+	}
+	cert, err := p.Sign(req, csr.PublicKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cert.RawSubject) != string(csr.RawSubject) {
+		t.Error("signed subject differs from the CSR's bytes")
+	}
+	csr.Signature[len(csr.Signature)-1] ^= 0xff
+	if _, err := CSRRequest(csr, "", RoleBroker, nil, nil, 0); err == nil || !strings.Contains(err.Error(), "signature") {
+		t.Errorf("tampered CSR: %v", err)
+	}
+}
+
+func TestImportIntermediateCA(t *testing.T) {
+	root := newTestPKI(t, nil)
+	// Make an intermediate signed by root, then adopt it.
+	ikey, _ := GenerateKey(KeySpec{Type: ECDSA})
+	tmpl := &x509.Certificate{SerialNumber: bigOne(), RawSubject: mustDN(t, "CN=Intermediate,O=Acme"), NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().AddDate(2, 0, 0), IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	rk, _ := root.Signer()
+	der, err := x509.CreateCertificate(randReader, tmpl, root.CA, ikey.Public(), rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, _ := x509.ParseCertificate(der)
+	certPEM := append(encodeCert(inter), encodeCert(root.CA)...)
+	keyPEM := encodeKey(t, ikey)
+	p, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "i"), ImportCert: certPEM, ImportKey: keyPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Chain()) != 2 || !p.TrustAnchor().Equal(root.CA) {
+		t.Fatalf("chain %d, anchor %v", len(p.Chain()), p.TrustAnchor().Subject)
+	}
+	reopened, err := Open(p.Dir, nil)
+	if err != nil || len(reopened.Parents) != 1 {
+		t.Fatalf("reopen: %v parents=%d", err, len(reopened.Parents))
+	}
+	// Mismatched key is refused.
+	other, _ := GenerateKey(KeySpec{Type: ECDSA})
+	if _, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "j"), ImportCert: certPEM, ImportKey: encodeKey(t, other)}); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("mismatched import key: %v", err)
+	}
+	// A leaf is not a CA.
+	leaf, _ := root.Sign(CertRequest{Name: "c"}, other.Public(), nil)
+	if _, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "k"), ImportCert: encodeCert(leaf), ImportKey: encodeKey(t, other)}); err == nil || !strings.Contains(err.Error(), "not a CA") {
+		t.Errorf("leaf as CA: %v", err)
+	}
+}
