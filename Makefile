@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test ./jks -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
 	$(GO) test ./pki -run '^$$' -fuzz FuzzJavaName -fuzztime $(FUZZTIME)
 	$(GO) test ./pki -run '^$$' -fuzz FuzzParseDN -fuzztime $(FUZZTIME)
+	$(GO) test ./templates -run '^$$' -fuzz FuzzPropertiesRoundTrip -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -288,22 +288,21 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 		base = abs
 	}
 	at := func(name string) string { return filepath.ToSlash(filepath.Join(base, name)) }
-	storeType := "PKCS12"
-	if !slices.Contains(formats, FormatP12) {
-		storeType = "JKS"
-	}
 	c := o.Config
 	if c.Mode == "" {
 		c.Mode = "kraft"
 	}
 	if len(c.Hosts) == 0 {
 		c.Hosts = m.Cert.DNSNames
+		for _, ip := range m.Cert.IPAddresses {
+			c.Hosts = append(c.Hosts, ip.String())
+		}
 	}
 	if len(c.SuperUsers) == 0 && m.Role.IsServer() {
 		c.SuperUsers = []string{principal}
 	}
 	d := templates.Data{
-		Name: m.Name, Role: string(m.Role), Password: password, StoreType: storeType, Formats: formats,
+		Name: m.Name, Role: string(m.Role), Password: password, Formats: formats, // StoreType empty: PKCS12, else JKS, else PEM
 		Principal: principal, SuperUsers: c.SuperUsers, Hosts: c.Hosts, ListenerPort: c.ListenerPort,
 		Mode: c.Mode, ZooKeeperConnect: c.ZooKeeperConnect, Bootstrap: c.Bootstrap,
 		Files: templates.Files{

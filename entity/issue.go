@@ -10,37 +10,43 @@ import (
 )
 
 // Issue generates a key, has the CA sign it and writes the entity
-// directory, then records the certificate in idx. The caller holds the PKI
-// lock and saves idx afterwards; the index is the commit point, written
-// only once the directory is complete.
+// directory, then records the certificate in idx (marking the name's
+// previous certificate superseded). The caller holds the PKI lock and saves
+// idx afterwards; the index is the commit point, written only once the
+// directory is complete.
 func Issue(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key pki.KeySpec, o Options) (*Result, error) {
 	if err := ValidateName(req.Name); err != nil {
 		return nil, err
 	}
-	dir := Dir(p.Dir, req.Name)
-	if fsx.Exists(dir) && !o.Force {
+	if dir := Dir(p.Dir, req.Name); fsx.Exists(dir) && !o.Force {
 		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate; use --force to replace it", dir, ErrExists)
 	}
 	k, err := pki.GenerateKey(key)
 	if err != nil {
 		return nil, err
 	}
-	return IssueWithKey(p, idx, req, k, o)
-}
-
-// IssueWithKey is Issue with a key generated elsewhere (in parallel by the
-// bundle orchestrator, or kept across a renewal).
-func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key pki.Signer, o Options) (*Result, error) {
-	cert, err := p.Sign(req, key.Public(), idx)
+	res, rec, err := IssueWithKey(p, idx, req, k, o)
 	if err != nil {
 		return nil, err
+	}
+	idx.SetStatus(req.Name, pki.StatusSuperseded)
+	idx.Add(rec)
+	return res, nil
+}
+
+// IssueWithKey is Issue with a key generated elsewhere (kept across a
+// renewal). It only reads idx, so the bundle orchestrator can run it in
+// parallel, and returns the index record for the caller to add.
+func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Signer, o Options) (*Result, pki.Record, error) {
+	cert, err := p.Sign(req, key.Public(), idx)
+	if err != nil {
+		return nil, pki.Record{}, err
 	}
 	res, err := Write(Dir(p.Dir, req.Name), Material{
 		Name: req.Name, Role: req.Role, Key: key, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
 	}, o)
 	if err != nil {
-		return nil, err
+		return nil, pki.Record{}, err
 	}
-	idx.Add(pki.NewRecord(req.Name, req.Role, cert, false))
-	return res, nil
+	return res, pki.NewRecord(req.Name, req.Role, cert, false), nil
 }
