@@ -1,0 +1,228 @@
+package bundle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Options control a bundle run.
+type Options struct {
+	Dir string
+	// CAPassphrase encrypts a CA created by this run and decrypts an
+	// existing encrypted CA key; nil means none.
+	CAPassphrase []byte
+	Prune        bool
+	DryRun       bool
+	// Export lists extra output formats: "k8s".
+	Export []string
+	// Workers bounds parallel key generation; 0 means one per CPU.
+	Workers int
+	// Progress, if set, is called after each identity is issued.
+	Progress func(Progress)
+}
+
+// Passphrase is the callback pki.Open uses for an encrypted CA key.
+func (o Options) Passphrase() ([]byte, error) {
+	if len(o.CAPassphrase) == 0 {
+		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE")
+	}
+	return o.CAPassphrase, nil
+}
+
+// Progress reports one finished identity.
+type Progress struct {
+	Done, Total int
+	Name        string
+	Action      Action
+}
+
+// Result is what a run did.
+type Result struct {
+	Plan     *Plan            `json:"plan"`
+	Entities []*entity.Result `json:"issued,omitempty"`
+	Outputs  []string         `json:"outputs,omitempty"`
+	Elapsed  time.Duration    `json:"-"`
+}
+
+// Run validates the spec, takes the PKI directory lock, plans, and unless
+// DryRun applies the plan. Identities are issued in parallel; each is
+// written as a unit, and the index (the commit point) is saved once they
+// are in place, so an interrupted run leaves whole identities and a
+// re-run completes the bundle.
+func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
+	start := time.Now()
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Dir == "" {
+		return nil, errors.New("bundle: empty PKI directory")
+	}
+	// A dry run of a directory that does not exist yet must not create it.
+	if !(o.DryRun && !fsx.Exists(o.Dir)) {
+		unlock, err := fsx.Lock(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if !o.DryRun {
+			if err := entity.Recover(o.Dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	plan, err := makePlan(spec, o, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Plan: plan}
+	if o.DryRun {
+		return res, nil
+	}
+	if plan.CreateCA {
+		if err := plan.createCA(o); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
+		return nil, err
+	}
+	issued, runErr := plan.issueAll(ctx, o)
+	for _, r := range issued {
+		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
+		plan.idx.Add(r.rec)
+		res.Entities = append(res.Entities, r.res)
+	}
+	if err := plan.idx.Save(plan.Dir); err != nil {
+		return res, err
+	}
+	if runErr != nil {
+		return res, runErr
+	}
+	for _, s := range plan.Steps {
+		switch s.Action {
+		case ActionConfig:
+			if _, err := entity.Refresh(entity.Dir(plan.Dir, s.Name), s.Name, s.Role, s.opts, false); err != nil {
+				return res, fmt.Errorf("%s: %w", s.Name, err)
+			}
+		case ActionPrune:
+			if err := os.RemoveAll(entity.Dir(plan.Dir, s.Name)); err != nil {
+				return res, err
+			}
+			plan.idx.SetStatus(s.Name, pki.StatusRemoved)
+		}
+	}
+	if err := plan.idx.Save(plan.Dir); err != nil {
+		return res, err
+	}
+	if res.Outputs, err = plan.writeOutputs(o); err != nil {
+		return res, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (plan *Plan) createCA(o Options) error {
+	ca := plan.spec.CA
+	io := pki.InitOptions{
+		Dir: plan.Dir, CN: ca.CN, Key: pki.KeySpec{Type: pki.KeyType(ca.KeyType), Size: ca.KeySize}, Days: ca.Days,
+		Subject:    pki.SubjectDefaults{OrganizationalUnit: ca.OU, Organization: ca.Org, Locality: ca.Locality, State: ca.State, Country: ca.Country},
+		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true,
+	}
+	if ca.ImportCert != "" {
+		var err error
+		if io.ImportCert, err = os.ReadFile(ca.ImportCert); err != nil {
+			return fmt.Errorf("ca.importCert: %w", err)
+		}
+		if io.ImportKey, err = os.ReadFile(ca.ImportKey); err != nil {
+			return fmt.Errorf("ca.importKey: %w", err)
+		}
+	}
+	p, err := pki.Init(io)
+	if err != nil {
+		return err
+	}
+	plan.pki = p
+	return nil
+}
+
+type issued struct {
+	res *entity.Result
+	rec pki.Record
+}
+
+// issueAll generates keys and writes identities in parallel. Each worker
+// only reads the index; records are added by the caller.
+func (plan *Plan) issueAll(ctx context.Context, o Options) ([]issued, error) {
+	var todo []Step
+	for _, s := range plan.Steps {
+		if s.Action == ActionCreate || s.Action == ActionRenew {
+			todo = append(todo, s)
+		}
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	var (
+		mu   sync.Mutex
+		out  []issued
+		errs []error
+		done int
+		wg   sync.WaitGroup
+		jobs = make(chan Step)
+	)
+	for range min(workers, max(len(todo), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range jobs {
+				key, err := pki.GenerateKey(plan.key)
+				var r issued
+				if err == nil {
+					r.res, r.rec, err = entity.IssueWithKey(plan.pki, plan.idx, s.req, key, s.opts)
+				}
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s %s: %w", s.Role, s.Name, err))
+				} else {
+					out = append(out, r)
+					done++
+					if o.Progress != nil {
+						o.Progress(Progress{Done: done, Total: len(todo), Name: s.Name, Action: s.Action})
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, s := range todo {
+		select {
+		case <-ctx.Done():
+			break feed
+		case jobs <- s:
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("interrupted after %d of %d identities (each is complete; run again to finish): %w", len(out), len(todo), err))
+	}
+	// Index and report in spec order, whatever order the workers finished in.
+	order := map[string]int{}
+	for i, s := range todo {
+		order[s.Name] = i
+	}
+	slices.SortFunc(out, func(a, b issued) int { return order[a.res.Name] - order[b.res.Name] })
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,263 @@
+package bundle
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
+)
+
+// Bundle-level files in the PKI directory.
+const (
+	TruststoreJKS      = "truststore.jks"
+	TruststoreP12      = "truststore.p12"
+	TruststorePassword = "truststore.password"
+	ACLScript          = "acls.sh"
+	SuperUsersFile     = "super-users.properties"
+	SummaryFile        = "SUMMARY.md"
+	SpecFile           = "kafkatls.yaml"
+	K8sDir             = "k8s"
+)
+
+type outFile struct {
+	name string
+	data []byte
+	perm os.FileMode
+}
+
+// textOutputs renders the deterministic bundle-level files from the spec
+// and the index, so an unchanged cluster renders byte-identical files.
+func (plan *Plan) textOutputs(o Options) []outFile {
+	var out []outFile
+	ctx, _ := plan.clusterContext(plan.spec.Entities())
+	if len(ctx.SuperUsers) > 0 {
+		out = append(out, outFile{SuperUsersFile, []byte("# Principals of every broker and controller, for server.properties (kafkatls bundle).\n" +
+			templates.SuperUsersLine(ctx.SuperUsers) + "\n"), fsx.PublicFile})
+	}
+	if script := plan.aclScript(ctx); script != nil {
+		out = append(out, outFile{ACLScript, script, 0o755})
+	}
+	out = append(out, outFile{SummaryFile, plan.summary(ctx), fsx.PublicFile})
+	if slices.Contains(o.Export, "k8s") {
+		out = append(out, plan.k8sSecrets()...)
+	}
+	return out
+}
+
+func (plan *Plan) aclScript(ctx clusterCtx) []byte {
+	var brokers []Entity
+	var lines []string
+	for _, e := range plan.spec.Entities() {
+		if e.Role == pki.RoleBroker {
+			brokers = append(brokers, e)
+		}
+		for _, g := range e.Grants {
+			lines = append(lines, kafkaacl.Commands(ctx.principals[e.Name], g, kafkaacl.Target{
+				Tool: `"$KAFKA_ACLS"`, Bootstrap: `"$BOOTSTRAP"`, CommandConfig: `"$COMMAND_CONFIG"`})...)
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	admin := "client.properties"
+	if len(brokers) > 0 {
+		if abs, err := filepath.Abs(filepath.Join(entity.Dir(plan.Dir, brokers[0].Name), "client.properties")); err == nil {
+			admin = abs
+		}
+	}
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n# Kafka ACLs for every client grant in the bundle spec (kafkatls bundle).\n")
+	b.WriteString("# Works for KRaft and for 3.x ZooKeeper-mode clusters (uses --bootstrap-server).\n")
+	b.WriteString("# COMMAND_CONFIG must be a super user's client config: a broker identity is one.\n")
+	b.WriteString("set -eu\n")
+	fmt.Fprintf(&b, "KAFKA_ACLS=\"${KAFKA_ACLS:-kafka-acls.sh}\"\nBOOTSTRAP=\"${BOOTSTRAP:-%s}\"\nCOMMAND_CONFIG=\"${COMMAND_CONFIG:-%s}\"\n\n", ctx.Bootstrap, admin)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return []byte(b.String())
+}
+
+func (plan *Plan) summary(ctx clusterCtx) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Kafka TLS bundle\n\nMode: %s. Trust anchor: `ca.crt` (every truststore holds it).\n", plan.Mode)
+	if plan.pki != nil {
+		fmt.Fprintf(&b, "CA: `%s`, expires %s, SHA-256 %s.\n", subjectOf(plan.pki.CA), plan.pki.CA.NotAfter.UTC().Format(time.DateOnly), pki.Fingerprint(plan.pki.CA))
+	}
+	if ctx.Bootstrap != "" {
+		fmt.Fprintf(&b, "Bootstrap: `%s`.\n", ctx.Bootstrap)
+	}
+	b.WriteString("\n| name | role | principal | SANs | expires | files |\n|---|---|---|---|---|---|\n")
+	for _, e := range plan.spec.Entities() {
+		rec, ok := plan.idx.Current(e.Name)
+		expires, sans := "(not issued)", e.SANs.String()
+		if ok {
+			expires = rec.NotAfter.Format(time.DateOnly)
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | `certs/%s/` |\n", e.Name, e.Role, strings.ReplaceAll(ctx.principals[e.Name], "|", `\|`), sans, expires, e.Name)
+	}
+	if len(ctx.SuperUsers) > 0 {
+		fmt.Fprintf(&b, "\nBrokers and controllers: add this line to server.properties (also in `%s`):\n\n    %s\n", SuperUsersFile, templates.SuperUsersLine(ctx.SuperUsers))
+	}
+	b.WriteString("\nClient ACLs: run `./acls.sh` (if present) against a running cluster.\n")
+	return []byte(b.String())
+}
+
+func subjectOf(c *x509.Certificate) string {
+	s, err := pki.JavaName(c.RawSubject)
+	if err != nil {
+		return c.Subject.String()
+	}
+	return s
+}
+
+// k8sSecrets renders one Secret manifest per entity, using cert-manager's
+// key names, from the files on disk.
+func (plan *Plan) k8sSecrets() []outFile {
+	var out []outFile
+	for _, e := range plan.spec.Entities() {
+		dir := entity.Dir(plan.Dir, e.Name)
+		keys := []string{entity.CertPEM, entity.KeyPEM, entity.CAPEM, entity.KeystoreJKS, entity.TruststoreJKS, entity.KeystoreP12, entity.TruststoreP12, entity.PasswordFile}
+		data := map[string]string{}
+		for _, k := range keys {
+			b, err := os.ReadFile(filepath.Join(dir, k))
+			if err != nil {
+				continue
+			}
+			if k == entity.PasswordFile {
+				b = bytes.TrimRight(b, "\r\n")
+			}
+			data[k] = base64.StdEncoding.EncodeToString(b)
+		}
+		if len(data) == 0 {
+			continue
+		}
+		typ := "Opaque"
+		if data[entity.CertPEM] != "" && data[entity.KeyPEM] != "" {
+			typ = "kubernetes.io/tls"
+		}
+		names := make([]string, 0, len(data))
+		for k := range data {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		var b strings.Builder
+		fmt.Fprintf(&b, "# Kafka TLS secret for %s %s (kafkatls bundle --export k8s). Holds a private key: keep it out of git.\n", e.Role, e.Name)
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s-tls\n  labels:\n    app.kubernetes.io/managed-by: kafkatls\n    kafkatls/role: %s\ntype: %s\ndata:\n", k8sName(e.Name), e.Role, typ)
+		for _, k := range names {
+			fmt.Fprintf(&b, "  %s: %s\n", k, data[k])
+		}
+		out = append(out, outFile{filepath.Join(K8sDir, e.Name+".yaml"), []byte(b.String()), fsx.PrivateFile})
+	}
+	return out
+}
+
+// k8sName lowercases a name and replaces characters Kubernetes object
+// names cannot hold.
+func k8sName(n string) string {
+	n = strings.ToLower(n)
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, n)
+}
+
+// truststoresNeeded reports whether the bundle truststores are missing or
+// hold other certificates than the trust anchor.
+func (plan *Plan) truststoresNeeded() bool {
+	if plan.pki == nil {
+		return true
+	}
+	pw, err := os.ReadFile(filepath.Join(plan.Dir, TruststorePassword))
+	if err != nil {
+		return true
+	}
+	for _, name := range []string{TruststoreJKS, TruststoreP12} {
+		b, err := os.ReadFile(filepath.Join(plan.Dir, name))
+		if err != nil {
+			return true
+		}
+		st, err := jks.Read(b, strings.TrimRight(string(pw), "\r\n"))
+		if err != nil || len(st.Entries) != 1 || st.Entries[0].TrustedCert == nil || !st.Entries[0].TrustedCert.Equal(plan.pki.TrustAnchor()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (plan *Plan) writeTruststores() error {
+	pwPath := filepath.Join(plan.Dir, TruststorePassword)
+	pw := pki.GeneratePassword()
+	if b, err := os.ReadFile(pwPath); err == nil && pki.ValidatePassword(strings.TrimRight(string(b), "\r\n")) == nil {
+		pw = strings.TrimRight(string(b), "\r\n")
+	} else if err := fsx.WriteFile(pwPath, []byte(pw+"\n"), fsx.PrivateFile); err != nil {
+		return err
+	}
+	entries := []jks.TrustEntry{{Alias: entity.TrustAlias, Cert: plan.pki.TrustAnchor()}}
+	j, err := jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
+	if err != nil {
+		return err
+	}
+	p12, err := jks.PKCS12Truststore(entries, pw, jks.Modern)
+	if err != nil {
+		return err
+	}
+	if err := fsx.WriteFile(filepath.Join(plan.Dir, TruststoreJKS), j, fsx.PublicFile); err != nil {
+		return err
+	}
+	if err := fsx.WriteFile(filepath.Join(plan.Dir, TruststoreP12), p12, fsx.PublicFile); err != nil {
+		return err
+	}
+	return fsx.WriteFile(filepath.Join(plan.Dir, pki.TrustFile), pem.EncodeCerts(plan.pki.TrustAnchor()), fsx.PublicFile)
+}
+
+// outputChanges lists the bundle-level files a run would write.
+func (plan *Plan) outputChanges(o Options) ([]string, error) {
+	var names []string
+	if plan.truststoresNeeded() {
+		names = append(names, TruststoreJKS, TruststoreP12)
+	}
+	for _, f := range plan.textOutputs(o) {
+		if fileDiffers(filepath.Join(plan.Dir, f.name), f.data) {
+			names = append(names, f.name)
+		}
+	}
+	return names, nil
+}
+
+// writeOutputs writes the bundle-level files whose content changed.
+func (plan *Plan) writeOutputs(o Options) ([]string, error) {
+	var written []string
+	if plan.truststoresNeeded() {
+		if err := plan.writeTruststores(); err != nil {
+			return written, err
+		}
+		written = append(written, TruststoreJKS, TruststoreP12)
+	}
+	for _, f := range plan.textOutputs(o) {
+		path := filepath.Join(plan.Dir, f.name)
+		if !fileDiffers(path, f.data) {
+			continue
+		}
+		if err := fsx.WriteFile(path, f.data, f.perm); err != nil {
+			return written, err
+		}
+		written = append(written, f.name)
+	}
+	return written, nil
+}

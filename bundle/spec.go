@@ -1,0 +1,374 @@
+// Package bundle builds a whole cluster's PKI from a declarative spec:
+// brokers, KRaft controllers or a ZooKeeper ensemble, and clients with
+// their grants. It plans before it writes (create, renew, keep, orphan),
+// is idempotent (a re-run of the same spec changes no file), and is the
+// one code path behind `kafkatls bundle`, the wizard and CI.
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Cluster modes.
+const (
+	ModeKRaft     = "kraft"
+	ModeZooKeeper = "zookeeper"
+)
+
+// Spec is kafkatls.yaml. docs/bundle-spec.md documents every field and
+// testdata/kafkatls.yaml is a commented example.
+type Spec struct {
+	CA          CASpec   `yaml:"ca,omitempty"`
+	Mode        string   `yaml:"mode,omitempty"`
+	Defaults    Defaults `yaml:"defaults,omitempty"`
+	Brokers     []Node   `yaml:"brokers,omitempty"`
+	Controllers []Node   `yaml:"controllers,omitempty"`
+	ZooKeepers  []Node   `yaml:"zookeepers,omitempty"`
+	Clients     []Client `yaml:"clients,omitempty"`
+}
+
+// CASpec configures the CA created on the first run (ignored afterwards:
+// the CA is never re-created by bundle).
+type CASpec struct {
+	CN       string `yaml:"cn,omitempty"`
+	Org      string `yaml:"org,omitempty"`
+	OU       string `yaml:"ou,omitempty"`
+	Locality string `yaml:"locality,omitempty"`
+	State    string `yaml:"state,omitempty"`
+	Country  string `yaml:"country,omitempty"`
+	KeyType  string `yaml:"keyType,omitempty"`
+	KeySize  int    `yaml:"keySize,omitempty"`
+	Days     int    `yaml:"days,omitempty"`
+	// ImportCert and ImportKey adopt an existing CA (paths relative to the spec).
+	ImportCert string `yaml:"importCert,omitempty"`
+	ImportKey  string `yaml:"importKey,omitempty"`
+}
+
+// Defaults apply to every entity.
+type Defaults struct {
+	Days      int      `yaml:"days,omitempty"`
+	KeyType   string   `yaml:"keyType,omitempty"`
+	KeySize   int      `yaml:"keySize,omitempty"`
+	Formats   []string `yaml:"formats,omitempty"`
+	P12Compat string   `yaml:"p12Compat,omitempty"`
+	MountPath string   `yaml:"mountPath,omitempty"`
+	// RenewBefore renews certificates expiring within this window ("30d").
+	RenewBefore string `yaml:"renewBefore,omitempty"`
+}
+
+// Node is a broker, controller or ZooKeeper server.
+type Node struct {
+	Name          string   `yaml:"name"`
+	Hosts         []string `yaml:"hosts,omitempty"` // advertised hostnames: all become DNS SANs
+	IPs           []string `yaml:"ips,omitempty"`
+	Port          int      `yaml:"port,omitempty"`
+	Subject       string   `yaml:"subject,omitempty"`
+	NoDefaultSANs bool     `yaml:"noDefaultSans,omitempty"`
+	Password      Password `yaml:"password,omitempty"`
+}
+
+// Client is a Kafka client identity and what it may do.
+type Client struct {
+	Name     string           `yaml:"name"`
+	Subject  string           `yaml:"subject,omitempty"`
+	Grants   []kafkaacl.Grant `yaml:"grants,omitempty"`
+	Password Password         `yaml:"password,omitempty"`
+}
+
+// Password says where an entity's store password comes from; empty means
+// generated.
+type Password struct {
+	Env  string `yaml:"env,omitempty"`
+	File string `yaml:"file,omitempty"`
+}
+
+// LoadSpec reads a spec file strictly: unknown keys are errors (a typo must
+// not silently drop a SAN).
+func LoadSpec(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ParseSpec(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.resolvePaths(filepath.Dir(path))
+	return s, nil
+}
+
+// ParseSpec parses spec YAML strictly.
+func ParseSpec(b []byte) (*Spec, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	return &s, nil
+}
+
+func (s *Spec) resolvePaths(base string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	s.CA.ImportCert, s.CA.ImportKey = abs(s.CA.ImportCert), abs(s.CA.ImportKey)
+	for _, list := range [][]Node{s.Brokers, s.Controllers, s.ZooKeepers} {
+		for i := range list {
+			list[i].Password.File = abs(list[i].Password.File)
+		}
+	}
+	for i := range s.Clients {
+		s.Clients[i].Password.File = abs(s.Clients[i].Password.File)
+	}
+}
+
+// Marshal renders the spec as YAML.
+func (s *Spec) Marshal() []byte {
+	var buf bytes.Buffer
+	buf.WriteString("# kafkatls bundle spec: kafkatls bundle -f kafkatls.yaml (docs/bundle-spec.md)\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	enc.Encode(s)
+	return buf.Bytes()
+}
+
+// Entity is one planned identity, resolved from the spec.
+type Entity struct {
+	Name    string
+	Role    pki.Role
+	Subject string // DN string ("" = CN=NAME + defaults)
+	SANs    pki.SANs
+	// Advertised is the host clients dial (the first spec host, else the
+	// name): advertised.listeners, bootstrap lists and zookeeper.connect.
+	Advertised string
+	Port       int
+	Password   Password
+	Grants     []kafkaacl.Grant
+}
+
+// Entities returns every identity in the spec in a stable order: brokers,
+// controllers, ZooKeeper servers, clients.
+func (s *Spec) Entities() []Entity {
+	var out []Entity
+	node := func(n Node, role pki.Role, port int) {
+		e := Entity{Name: n.Name, Role: role, Subject: n.Subject, Port: n.Port, Password: n.Password, Advertised: n.Name}
+		if hosts := pki.SplitList(n.Hosts); len(hosts) > 0 {
+			e.Advertised = hosts[0]
+		}
+		if e.Port == 0 {
+			e.Port = port
+		}
+		var base pki.SANs
+		if !n.NoDefaultSANs {
+			base = pki.DefaultServerSANs(n.Name)
+		}
+		e.SANs, _ = pki.BuildSANs(base, n.Hosts, n.IPs, nil) // validated in Validate
+		out = append(out, e)
+	}
+	for _, n := range s.Brokers {
+		node(n, pki.RoleBroker, 9093)
+	}
+	for _, n := range s.Controllers {
+		node(n, pki.RoleController, 9094)
+	}
+	for _, n := range s.ZooKeepers {
+		node(n, pki.RoleZooKeeper, 2182)
+	}
+	for _, c := range s.Clients {
+		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants})
+	}
+	return out
+}
+
+// EffectiveMode is the cluster mode: explicit, else zookeeper when ZooKeeper
+// servers are listed, else kraft.
+func (s *Spec) EffectiveMode() string {
+	if s.Mode != "" {
+		return strings.ToLower(s.Mode)
+	}
+	if len(s.ZooKeepers) > 0 {
+		return ModeZooKeeper
+	}
+	return ModeKRaft
+}
+
+// Validate checks the spec without touching disk, collecting every
+// problem so a user fixes them in one go.
+func (s *Spec) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch s.EffectiveMode() {
+	case ModeKRaft:
+		if len(s.ZooKeepers) > 0 {
+			bad("mode kraft with zookeepers listed: a cluster uses KRaft controllers or ZooKeeper, not both")
+		}
+	case ModeZooKeeper:
+		if len(s.Controllers) > 0 {
+			bad("zookeepers and controllers both listed: a cluster uses KRaft controllers or ZooKeeper, not both (Kafka 4 is KRaft only)")
+		}
+	default:
+		bad("mode %q: must be kraft or zookeeper", s.Mode)
+	}
+	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients) == 0 {
+		bad("the spec lists no brokers, controllers, zookeepers or clients")
+	}
+	if _, err := (pki.KeySpec{Type: pki.KeyType(s.CA.KeyType), Size: s.CA.KeySize}).Normalize(); err != nil {
+		bad("ca: %v", err)
+	}
+	if s.Defaults.KeyType != "" || s.Defaults.KeySize != 0 {
+		if _, err := (pki.KeySpec{Type: pki.KeyType(s.Defaults.KeyType), Size: s.Defaults.KeySize}).Normalize(); err != nil {
+			bad("defaults: %v", err)
+		}
+	}
+	if (s.CA.ImportCert == "") != (s.CA.ImportKey == "") {
+		bad("ca: importCert and importKey go together")
+	}
+	if s.CA.Days < 0 || s.Defaults.Days < 0 {
+		bad("days must be positive")
+	}
+	if s.CA.Days > 0 && s.Defaults.Days > s.CA.Days {
+		bad("defaults.days %d exceeds ca.days %d: certificates would outlive the CA", s.Defaults.Days, s.CA.Days)
+	}
+	if _, err := entity.ParseFormats(s.Defaults.Formats); err != nil {
+		bad("defaults.formats: %v", err)
+	}
+	if s.Defaults.P12Compat != "" {
+		if _, err := jks.ParseCompat(s.Defaults.P12Compat); err != nil {
+			bad("defaults.p12Compat: %v", err)
+		}
+	}
+	if m := s.Defaults.MountPath; m != "" && !strings.HasPrefix(m, "/") {
+		bad("defaults.mountPath %q: must be an absolute path", m)
+	}
+	if _, err := ParseWindow(s.Defaults.RenewBefore); err != nil {
+		bad("defaults.renewBefore: %v", err)
+	}
+	seen := map[string]string{}
+	checkName := func(kind, name string) {
+		if err := entity.ValidateName(name); err != nil {
+			bad("%s: %v", kind, err)
+			return
+		}
+		key := strings.ToLower(name)
+		if prev, dup := seen[key]; dup {
+			bad("%s %q: duplicate name (already a %s); names must be unique across the bundle", kind, name, prev)
+		}
+		seen[key] = kind
+	}
+	checkPassword := func(kind, name string, p Password) {
+		if p.Env != "" && p.File != "" {
+			bad("%s %q: password.env and password.file are exclusive", kind, name)
+		}
+	}
+	for _, l := range []struct {
+		kind  string
+		nodes []Node
+	}{{"broker", s.Brokers}, {"controller", s.Controllers}, {"zookeeper", s.ZooKeepers}} {
+		for _, n := range l.nodes {
+			checkName(l.kind, n.Name)
+			var base pki.SANs
+			if !n.NoDefaultSANs {
+				base = pki.DefaultServerSANs(n.Name)
+			}
+			sans, err := pki.BuildSANs(base, n.Hosts, n.IPs, nil)
+			if err != nil {
+				bad("%s %q: %v", l.kind, n.Name, err)
+			} else if len(sans.DNS)+len(sans.IPs) == 0 {
+				bad("%s %q: no hosts or IPs (and noDefaultSans set): clients could not verify its hostname", l.kind, n.Name)
+			}
+			if n.Port < 0 || n.Port > 65535 {
+				bad("%s %q: port %d out of range", l.kind, n.Name, n.Port)
+			}
+			if n.Subject != "" {
+				if _, err := pki.ParseDN(n.Subject); err != nil {
+					bad("%s %q: subject: %v", l.kind, n.Name, err)
+				}
+			}
+			checkPassword(l.kind, n.Name, n.Password)
+		}
+	}
+	for _, c := range s.Clients {
+		checkName("client", c.Name)
+		if c.Subject != "" {
+			if _, err := pki.ParseDN(c.Subject); err != nil {
+				bad("client %q: subject: %v", c.Name, err)
+			}
+		}
+		for i, g := range c.Grants {
+			if err := g.Validate(); err != nil {
+				bad("client %q grant %d: %v", c.Name, i+1, err)
+			}
+		}
+		checkPassword("client", c.Name, c.Password)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseWindow parses a duration such as "30d", "12h" or "2w"; "" is 0.
+func ParseWindow(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	unit := time.Duration(0)
+	switch s[len(s)-1] {
+	case 'd':
+		unit = 24 * time.Hour
+	case 'w':
+		unit = 7 * 24 * time.Hour
+	}
+	if unit != 0 {
+		var n int
+		if _, err := fmt.Sscanf(s[:len(s)-1], "%d", &n); err != nil || n < 0 || fmt.Sprint(n) != s[:len(s)-1] {
+			return 0, fmt.Errorf("%q: want a number of days or weeks like 30d or 2w", s)
+		}
+		return time.Duration(n) * unit, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want a duration like 30d, 2w or 72h", s)
+	}
+	return d, nil
+}
+
+// read resolves an entity's password source ("" = generate).
+func (p Password) read() (string, error) {
+	var pw string
+	switch {
+	case p.Env != "":
+		v, ok := os.LookupEnv(p.Env)
+		if !ok {
+			return "", fmt.Errorf("password.env: environment variable %s is not set", p.Env)
+		}
+		pw = v
+	case p.File != "":
+		b, err := os.ReadFile(p.File)
+		if err != nil {
+			return "", fmt.Errorf("password.file: %w", err)
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+	default:
+		return "", nil
+	}
+	if err := pki.ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
