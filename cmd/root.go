@@ -78,8 +78,21 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 	for _, extra := range extraCommands {
 		root.AddCommand(extra(g))
 	}
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageErr("unknown command %q (see `kafkatls --help`)", args[0])
+		}
+		if bareRun != nil {
+			return bareRun(g, c)
+		}
+		return c.Help()
+	}
 	return root
 }
+
+// bareRun, if set, runs for a bare `kafkatls` (the wizard registers itself
+// here and falls back to help when stdin/stdout are not terminals).
+var bareRun func(g *globals, c *cobra.Command) error
 
 // extraCommands lets other files register commands without editing NewRoot.
 var extraCommands []func(*globals) *cobra.Command
