@@ -383,8 +383,12 @@ func ruleCompile(javaPattern string) (*ruleRegex, error) {
 	if x.re, err = regexp.Compile(goPattern); err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", javaPattern, err)
 	}
-	x.full = regexp.MustCompile(`\A(?:` + goPattern + `)\z`)
-	x.at = regexp.MustCompile(`\A(?s:.)(?:` + goPattern + `)`)
+	if x.full, err = regexp.Compile(`\A(?:` + goPattern + `)\z`); err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", javaPattern, err)
+	}
+	if x.at, err = regexp.Compile(`\A(?s:.)(?:` + goPattern + `)`); err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", javaPattern, err)
+	}
 	return x, nil
 }
 
