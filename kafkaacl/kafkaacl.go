@@ -41,7 +41,7 @@ func (g Grant) Validate() error {
 		return fmt.Errorf("grant on %s gives nothing: set producer, consumer or operations", g.resource())
 	}
 	for _, op := range g.Operations {
-		if canonicalOp(op) == "" {
+		if CanonicalOperation(op) == "" {
 			return fmt.Errorf("operation %q: must be one of %s", op, strings.Join(Operations, ", "))
 		}
 	}
@@ -58,7 +58,8 @@ func (g Grant) resource() string {
 	return "transactional-id " + g.TransactionalID
 }
 
-func canonicalOp(op string) string {
+// CanonicalOperation returns op with Kafka's spelling ("read" → "Read"), or "" if unknown.
+func CanonicalOperation(op string) string {
 	for _, o := range Operations {
 		if strings.EqualFold(o, op) {
 			return o
@@ -115,7 +116,7 @@ func Commands(principal string, g Grant, t Target) []string {
 	if len(g.Operations) > 0 {
 		var ops []string
 		for _, op := range g.Operations {
-			ops = append(ops, "--operation", canonicalOp(op))
+			ops = append(ops, "--operation", CanonicalOperation(op))
 		}
 		for _, r := range []struct{ flag, name string }{{"--topic", g.Topic}, {"--group", g.Group}, {"--transactional-id", g.TransactionalID}} {
 			if r.name == "" || (r.flag == "--group" && g.Consumer) {

@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/testbroker"
+	"github.com/kafkatls/kafkatls/verify"
+)
+
+func init() { extraCommands = append(extraCommands, newBrokerCmd) }
+
+func newBrokerCmd(g *globals) *cobra.Command {
+	var (
+		listen, rules, format string
+		acls                  bool
+		topics                []string
+	)
+	c := &cobra.Command{
+		Use:   "broker NAME",
+		Short: "Run a Kafka-protocol test broker on mTLS with NAME's own keystore",
+		Long: `broker runs an in-process Kafka-protocol broker (franz-go kfake) on a TLS
+listener whose key and certificate are read back from the broker identity's
+own keystore (PKCS12, else JKS, else PEM: the files are what is tested). It
+requires client certificates trusted by that identity's truststore and logs
+every connection: TLS version, cipher, client subject, the Kafka principal
+(after --principal-mapping-rules), or the precise handshake failure.
+
+With --acls, the grants of DIR/kafkatls.yaml are enforced by certificate
+principal (Read, Write, Create, Describe on topics and groups), plus All for
+every broker and controller; a client lacking Read on a topic gets
+TOPIC_AUTHORIZATION_FAILED as on a real broker. Without it, everything is
+allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
+		Example: `  kafkatls broker kafka-1
+  kcat -F kafka-pki/certs/client1/kcat.conf -b localhost:9093 -L
+  kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
+		Args: exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := verify.LoadIdentity(entity.Dir(g.dir, args[0]), "")
+			if id == nil {
+				return err
+			}
+			if !id.Role.IsServer() {
+				return fmt.Errorf("%s is a %s: the test broker needs a broker or controller identity (kafkatls issue NAME --role broker)", args[0], id.Role)
+			}
+			st := id.Stores[0]
+			for _, s := range id.Stores {
+				if strings.EqualFold(s.Format, format) {
+					st = s
+				}
+			}
+			mapper, err := pki.ParsePrincipalMappingRules(rules)
+			if err != nil {
+				return usageErr("--principal-mapping-rules: %v", err)
+			}
+			cfg := testbroker.Config{
+				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics,
+				Principal: func(c *x509.Certificate) (string, error) { return pki.KafkaPrincipal(c, mapper) },
+				Log: func(e testbroker.Event) {
+					ts := e.Time.Format(time.TimeOnly)
+					if e.OK {
+						fmt.Fprintf(g.stdout, "%s accept %s %s %s principal=%s\n", ts, e.Remote, e.TLSVersion, e.Cipher, e.Principal)
+					} else {
+						fmt.Fprintf(g.stdout, "%s REFUSE %s %s\n", ts, e.Remote, e.Diagnosis)
+					}
+				},
+			}
+			for _, c := range st.Trust {
+				cfg.ClientCAs.AddCert(c)
+			}
+			if acls {
+				if cfg.ACLs, err = specACLs(g.dir, mapper); err != nil {
+					return err
+				}
+			}
+			b, err := testbroker.Start(cfg)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s. Ctrl-C stops it.\n",
+				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + filepath.Join(g.dir, bundle.SpecFile), false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "))
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:9093", "address to listen on (loopback)")
+	f.StringVar(&rules, "principal-mapping-rules", "", "ssl.principal.mapping.rules (Kafka syntax)")
+	f.StringVar(&format, "store", "", "keystore to serve from: PKCS12, JKS or PEM (default: the first present)")
+	f.BoolVar(&acls, "acls", false, "enforce the spec's grants by certificate principal")
+	f.StringSliceVar(&topics, "topic", nil, "topics to create (default kafkatls-probe)")
+	return c
+}
+
+func orDefault(v []string, d string) []string {
+	if len(v) == 0 {
+		return []string{d}
+	}
+	return v
+}
+
+// specACLs turns DIR/kafkatls.yaml grants into test-broker ACLs; brokers
+// and controllers get All on the cluster, as super users would.
+func specACLs(dir string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, error) {
+	path := filepath.Join(dir, bundle.SpecFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("--acls reads the grants from %s: %w (run kafkatls bundle first)", path, err)
+	}
+	spec, err := bundle.LoadSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []testbroker.ACL
+	for _, e := range spec.Entities() {
+		id, err := verify.LoadIdentity(entity.Dir(dir, e.Name), e.Role)
+		if id == nil {
+			return nil, err
+		}
+		principal, err := pki.KafkaPrincipal(id.Leaf, mapper)
+		if err != nil {
+			continue // cannot authenticate: no ACL can apply
+		}
+		if e.Role.IsServer() {
+			for _, rt := range []testbroker.ResourceType{testbroker.Topic, testbroker.Group, testbroker.Cluster} {
+				out = append(out, testbroker.ACL{Principal: principal, Resource: rt, Name: "*", Operation: "All"})
+			}
+			continue
+		}
+		for _, g := range e.Grants {
+			out = append(out, grantACLs(principal, g)...)
+		}
+	}
+	acls := testbroker.NewACLs(out...)
+	return acls, acls.Validate()
+}
+
+// grantACLs expands a spec grant as kafka-acls.sh would: --producer is
+// Write, Describe, Create on the topic; --consumer is Read, Describe on the
+// topic and Read on the group.
+func grantACLs(principal string, g kafkaacl.Grant) []testbroker.ACL {
+	var out []testbroker.ACL
+	add := func(rt testbroker.ResourceType, name string, ops ...string) {
+		if name == "" {
+			return
+		}
+		for _, op := range ops {
+			out = append(out, testbroker.ACL{Principal: principal, Resource: rt, Name: name, Prefixed: g.Prefixed, Operation: testbroker.Operation(kafkaacl.CanonicalOperation(op))})
+		}
+	}
+	if g.Producer {
+		add(testbroker.Topic, g.Topic, "Write", "Describe", "Create")
+	}
+	if g.Consumer {
+		add(testbroker.Topic, g.Topic, "Read", "Describe")
+		add(testbroker.Group, g.Group, "Read")
+	}
+	if len(g.Operations) > 0 {
+		add(testbroker.Topic, g.Topic, g.Operations...)
+		if !g.Consumer {
+			add(testbroker.Group, g.Group, g.Operations...)
+		}
+		add(testbroker.TransactionalID, g.TransactionalID, g.Operations...)
+	} else if g.TransactionalID != "" {
+		add(testbroker.TransactionalID, g.TransactionalID, "Write", "Describe")
+	}
+	return out
+}

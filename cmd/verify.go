@@ -1,0 +1,155 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/verify"
+)
+
+func init() { extraCommands = append(extraCommands, newVerifyCmd) }
+
+func newVerifyCmd(g *globals) *cobra.Command {
+	var (
+		rules      string
+		bootstrap  string
+		client     string
+		clientDir  string
+		topic      string
+		serverName string
+		timeout    time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Prove every handshake of a bundle, or diagnose a client against a real broker",
+		Long: `Without --bootstrap, verify starts the bundled test broker (a Kafka-protocol
+broker on an mTLS listener) with each broker's and controller's own keystore,
+then connects every identity with each store format it has (JKS, PKCS12, PEM):
+ApiVersions, Metadata, produce and consume of a probe record. It also checks
+that bad clients are refused: no certificate, a foreign CA, an expired
+certificate, no clientAuth EKU, a host missing from the broker's SANs, and a
+plaintext client. Exit 1 if any expectation fails.
+
+With --bootstrap HOST:PORT and --client NAME (or --client-dir), verify checks
+the client's stores locally, dials the real broker, reports its certificate
+chain, SAN match, TLS version and cipher, runs ApiVersions and Metadata, and
+turns each failure into a diagnosis with a fix.`,
+		Example: `  kafkatls verify
+  kafkatls verify --principal-mapping-rules 'RULE:^CN=([^,]+).*$/$1/L,DEFAULT'
+  kafkatls verify --bootstrap kafka-1.example.com:9093 --client client1
+  kafkatls verify --bootstrap 10.0.0.11:9093 --client-dir ./client1 --topic orders --json`,
+		Args: exactArgs(0, "none"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if bootstrap == "" {
+				if client != "" || clientDir != "" || topic != "" {
+					return usageErr("--client, --client-dir and --topic go with --bootstrap")
+				}
+				return runVerifyBundle(g, cmd, rules, timeout)
+			}
+			if client == "" && clientDir == "" {
+				return usageErr("--bootstrap needs the client to test: --client NAME or --client-dir DIR")
+			}
+			if clientDir == "" {
+				clientDir = entity.Dir(g.dir, client)
+			}
+			return runVerifyRemote(g, cmd, verify.RemoteOptions{Bootstrap: bootstrap, ClientDir: clientDir, Topic: topic, Rules: rules, ServerName: serverName, Timeout: timeout})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&rules, "principal-mapping-rules", "", "ssl.principal.mapping.rules to apply (Kafka syntax; default DEFAULT)")
+	f.StringVar(&bootstrap, "bootstrap", "", "a real broker's SSL listener HOST:PORT")
+	f.StringVar(&client, "client", "", "identity in the PKI directory to test with --bootstrap")
+	f.StringVar(&clientDir, "client-dir", "", "identity directory (as written by kafkatls) to test with --bootstrap")
+	f.StringVar(&topic, "topic", "", "with --bootstrap: also check the client may describe this topic")
+	f.StringVar(&serverName, "server-name", "", "with --bootstrap: verify the broker certificate against this name (default: the bootstrap host)")
+	f.DurationVar(&timeout, "timeout", 15*time.Second, "bound for each connection check")
+	return c
+}
+
+func runVerifyBundle(g *globals, cmd *cobra.Command, rules string, timeout time.Duration) error {
+	o := verify.Options{Dir: g.dir, Rules: rules, Timeout: timeout}
+	if !g.json {
+		fmt.Fprintf(g.stderr, "Verifying %s with the test broker...\n", g.dir)
+	}
+	rep, err := verify.Bundle(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	if err := g.emit(rep, func(w io.Writer) { printChecks(w, rep) }); err != nil {
+		return err
+	}
+	if !rep.Passed {
+		return fmt.Errorf("verify: %d of %d checks failed (marked FAIL above)", failed(rep), len(rep.Checks))
+	}
+	return nil
+}
+
+func failed(rep *verify.Report) int {
+	n := 0
+	for _, c := range rep.Checks {
+		if !c.OK {
+			n++
+		}
+	}
+	return n
+}
+
+func printChecks(w io.Writer, rep *verify.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tSERVER\tIDENTITY\tSTORE\tEXPECT\tRESULT\tTLS\tPRINCIPAL / DIAGNOSIS")
+	for _, c := range rep.Checks {
+		mark := "ok"
+		if !c.OK {
+			mark = "FAIL"
+		}
+		detail := c.Principal
+		if c.Diagnosis != "" {
+			detail = c.Diagnosis
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, c.Server, c.Identity, c.Store, c.Expect, c.Result, c.TLSVersion, detail)
+	}
+	tw.Flush()
+	if rep.Passed {
+		fmt.Fprintf(w, "All %d checks passed: every identity connects with every store format, and bad certificates are refused.\n", len(rep.Checks))
+	}
+}
+
+func runVerifyRemote(g *globals, cmd *cobra.Command, o verify.RemoteOptions) error {
+	rep, err := verify.Remote(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	if err := g.emit(rep, func(w io.Writer) {
+		fmt.Fprintf(w, "Client %s (%s store) -> %s\n  principal  %s\n", rep.Client, rep.Store, rep.Bootstrap, rep.Principal)
+		for i, c := range rep.ServerChain {
+			fmt.Fprintf(w, "  broker cert %d  %s (issuer %s, %s, until %s)\n", i, c.Subject, c.Issuer, c.SANs, c.NotAfter.Format(time.DateOnly))
+		}
+		for _, f := range rep.Findings {
+			mark := "ok  "
+			switch {
+			case !f.OK:
+				mark = "FAIL"
+			case f.Warning:
+				mark = "warn"
+			}
+			fmt.Fprintf(w, "%s %-22s %s\n", mark, f.Step, f.Message)
+			if f.Fix != "" && (!f.OK || f.Warning) {
+				fmt.Fprintf(w, "     %-22s fix: %s\n", "", f.Fix)
+			}
+		}
+		if rep.Passed {
+			fmt.Fprintln(w, "The client can talk to this broker over mutual TLS.")
+		}
+	}); err != nil {
+		return err
+	}
+	if !rep.Passed {
+		return fmt.Errorf("verify: %s cannot use %s (see FAIL above)", rep.Client, rep.Bootstrap)
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+// Package verify proves a kafkatls bundle works before it reaches a real
+// cluster: it starts the bundled test broker with a broker's own stores,
+// connects every identity with every store format it has, runs Kafka
+// requests, and checks that bad certificates are refused. It also checks a
+// client's stores against a real remote broker and turns each failure into
+// a diagnosis with a fix.
+package verify
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Store is one format's worth of TLS material of an identity, loaded from
+// the files on disk (the files are what is tested).
+type Store struct {
+	Format string // JKS, PKCS12 or PEM
+	Cert   tls.Certificate
+	Roots  *x509.CertPool
+	// Trust are the certificates the truststore holds.
+	Trust []*x509.Certificate
+}
+
+// Identity is an entity directory as loaded from disk.
+type Identity struct {
+	Name      string
+	Role      pki.Role
+	Dir       string
+	Principal string // principal.txt
+	Leaf      *x509.Certificate
+	Stores    []Store
+}
+
+// LoadIdentity reads an entity directory written by kafkatls: every store
+// format present, with the password from its password file.
+func LoadIdentity(dir string, role pki.Role) (*Identity, error) {
+	id := &Identity{Name: filepath.Base(dir), Role: role, Dir: dir}
+	if b, err := os.ReadFile(filepath.Join(dir, entity.PrincipalFile)); err == nil {
+		id.Principal = strings.TrimSpace(string(b))
+	}
+	pw := ""
+	if b, err := os.ReadFile(filepath.Join(dir, entity.PasswordFile)); err == nil {
+		pw = strings.TrimRight(string(b), "\r\n")
+	}
+	if id.Role == "" {
+		id.Role = guessRole(dir)
+	}
+	var errs []error
+	for _, f := range []struct{ format, ks, ts string }{
+		{"JKS", entity.KeystoreJKS, entity.TruststoreJKS},
+		{"PKCS12", entity.KeystoreP12, entity.TruststoreP12},
+	} {
+		ksData, err := os.ReadFile(filepath.Join(dir, f.ks))
+		if err != nil {
+			continue
+		}
+		st, err := loadJavaStores(ksData, filepath.Join(dir, f.ts), pw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.ks, err))
+			continue
+		}
+		st.Format = f.format
+		id.Stores = append(id.Stores, st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, entity.KeyPEM)); err == nil {
+		st, err := loadPEM(dir)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PEM files: %w", err))
+		} else {
+			id.Stores = append(id.Stores, st)
+		}
+	}
+	if len(id.Stores) == 0 {
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return nil, fmt.Errorf("%s holds no keystore (keystore.jks, keystore.p12 or tls.key)", dir)
+	}
+	id.Leaf = id.Stores[0].Cert.Leaf
+	return id, errors.Join(errs...)
+}
+
+func guessRole(dir string) pki.Role {
+	switch {
+	case exists(filepath.Join(dir, "zoo.cfg")):
+		return pki.RoleZooKeeper
+	case exists(filepath.Join(dir, "server.properties")):
+		b, _ := os.ReadFile(filepath.Join(dir, "server.properties"))
+		if strings.Contains(string(b), "listener.name.controller.ssl.keystore") && !strings.Contains(string(b), "inter.broker.listener.name") {
+			return pki.RoleController
+		}
+		return pki.RoleBroker
+	}
+	return pki.RoleClient
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
+	var st Store
+	ks, err := jks.Read(ksData, pw)
+	if err != nil {
+		return st, err
+	}
+	if st.Cert, err = ks.KeyPair(); err != nil {
+		return st, err
+	}
+	if st.Cert.Leaf == nil {
+		st.Cert.Leaf, _ = x509.ParseCertificate(st.Cert.Certificate[0])
+	}
+	tsData, err := os.ReadFile(tsPath)
+	if err != nil {
+		return st, fmt.Errorf("truststore: %w", err)
+	}
+	ts, err := jks.Read(tsData, pw)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", filepath.Base(tsPath), err)
+	}
+	st.Roots = x509.NewCertPool()
+	for _, e := range ts.Entries {
+		if e.TrustedCert != nil {
+			st.Roots.AddCert(e.TrustedCert)
+			st.Trust = append(st.Trust, e.TrustedCert)
+		}
+	}
+	if len(st.Trust) == 0 {
+		return st, fmt.Errorf("%s has no trusted certificate: Java would fail with \"trustAnchors parameter must be non-empty\"", filepath.Base(tsPath))
+	}
+	return st, nil
+}
+
+func loadPEM(dir string) (Store, error) {
+	st := Store{Format: "PEM"}
+	var err error
+	st.Cert, err = tls.LoadX509KeyPair(filepath.Join(dir, entity.ChainPEM), filepath.Join(dir, entity.KeyPEM))
+	if err != nil {
+		return st, err
+	}
+	caData, err := os.ReadFile(filepath.Join(dir, entity.CAPEM))
+	if err != nil {
+		return st, err
+	}
+	if st.Trust, err = pem.DecodeCerts(caData); err != nil {
+		return st, fmt.Errorf("%s: %w", entity.CAPEM, err)
+	}
+	st.Roots = x509.NewCertPool()
+	for _, c := range st.Trust {
+		st.Roots.AddCert(c)
+	}
+	return st, nil
+}
+
+// LoadBundle loads every identity of a PKI directory, in index order,
+// skipping certificates signed from external CSRs (no key here).
+func LoadBundle(dir string) ([]*Identity, error) {
+	idx, err := pki.LoadIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	roles := map[string]pki.Role{}
+	var names []string
+	for _, r := range idx.Records {
+		if r.Status != pki.StatusValid || r.ExternalKey {
+			continue
+		}
+		if _, seen := roles[r.Name]; !seen {
+			names = append(names, r.Name)
+		}
+		roles[r.Name] = r.Role
+	}
+	if len(names) == 0 {
+		// No index (e.g. a copied bundle): take the directories.
+		entries, _ := os.ReadDir(filepath.Join(dir, pki.CertsDir))
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+		sort.Strings(names)
+	}
+	var out []*Identity
+	var errs []error
+	for _, n := range names {
+		id, err := LoadIdentity(entity.Dir(dir, n), roles[n])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		}
+		if id != nil {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 && len(errs) == 0 {
+		return nil, fmt.Errorf("%s has no issued identities: run kafkatls issue or kafkatls bundle first", dir)
+	}
+	return out, errors.Join(errs...)
+}

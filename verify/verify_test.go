@@ -1,0 +1,245 @@
+package verify
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/testbroker"
+)
+
+func newBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pki")
+	spec := &bundle.Spec{
+		CA:          bundle.CASpec{KeyType: "ecdsa", Org: "Acme"},
+		Brokers:     []bundle.Node{{Name: "kafka-1"}},
+		Controllers: []bundle.Node{{Name: "controller-1"}},
+		Clients:     []bundle.Client{{Name: "client1"}, {Name: "client2", Subject: `CN=Tkac\, Adam,OU=ITZ,O=Acme`}},
+	}
+	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestBundlePasses(t *testing.T) {
+	dir := newBundle(t)
+	rep, err := Bundle(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted, refused := 0, 0
+	for _, c := range rep.Checks {
+		if !c.OK {
+			t.Errorf("check failed: %+v", c)
+		}
+		switch c.Result {
+		case "accepted":
+			accepted++
+			if c.TLSVersion == "" || !strings.HasPrefix(c.Principal, "User:CN=") {
+				t.Errorf("accepted check lacks TLS version or principal: %+v", c)
+			}
+		case "refused":
+			refused++
+			if c.Diagnosis == "" {
+				t.Errorf("refusal without diagnosis: %+v", c)
+			}
+		}
+		if c.Identity == "client2" && c.Result == "accepted" && c.Principal != `User:CN=Tkac\, Adam,OU=ITZ,O=Acme` {
+			t.Errorf("client2 principal %q", c.Principal)
+		}
+	}
+	// 2 servers × 4 identities × 3 formats accepted; 2 × 6 must-fail cases refused.
+	if accepted != 24 || refused != 12 || !rep.Passed {
+		t.Fatalf("accepted %d refused %d passed %v", accepted, refused, rep.Passed)
+	}
+}
+
+func TestBundleWithMappingRules(t *testing.T) {
+	dir := newBundle(t)
+	rep, err := Bundle(context.Background(), Options{Dir: dir, Rules: `RULE:^CN=([^,]+),.*$/$1/L,DEFAULT`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Checks {
+		if c.Identity == "client1" && c.Result == "accepted" && c.Principal != "User:client1" {
+			t.Errorf("mapped principal %q, want User:client1", c.Principal)
+		}
+	}
+	if !rep.Passed {
+		t.Fatal("verify with mapping rules failed")
+	}
+}
+
+// A truststore swapped for one holding another CA must be caught, in the
+// format it was swapped in only.
+func TestBundleCatchesForeignTruststore(t *testing.T) {
+	dir := newBundle(t)
+	cdir := entity.Dir(dir, "client1")
+	pw, _ := os.ReadFile(filepath.Join(cdir, "password"))
+	foreign := selfSigned(t, "Foreign CA", true)
+	ts, err := jks.PKCS12Truststore([]jks.TrustEntry{{Alias: "caroot", Cert: foreign.Leaf}}, strings.TrimSpace(string(pw)), jks.Modern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(cdir, "truststore.p12"), ts, 0o644)
+	rep, err := Bundle(context.Background(), Options{Dir: dir, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed {
+		t.Fatal("verify passed with a foreign truststore")
+	}
+	for _, c := range rep.Checks {
+		bad := c.Identity == "client1" && c.Store == "PKCS12"
+		if bad == c.OK {
+			t.Errorf("unexpected outcome: %+v", c)
+		}
+		if bad && !strings.Contains(c.Diagnosis, "not signed by a CA in this truststore") {
+			t.Errorf("diagnosis %q", c.Diagnosis)
+		}
+	}
+}
+
+func selfSigned(t *testing.T, cn string, ca bool) tls.Certificate {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: ca, BasicConstraintsValid: true, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: c}
+}
+
+// startBroker runs the test broker with kafka-1's stores from disk.
+func startBroker(t *testing.T, dir string, acls *testbroker.ACLs, cert *tls.Certificate) *testbroker.Broker {
+	t.Helper()
+	id, err := LoadIdentity(entity.Dir(dir, "kafka-1"), pki.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := id.Stores[0]
+	if cert != nil {
+		st.Cert = *cert
+	}
+	b, err := testbroker.Start(testbroker.Config{Certificate: st.Cert, ClientCAs: st.Roots, ACLs: acls, Topics: []string{"orders"},
+		Principal: func(c *x509.Certificate) (string, error) { return pki.KafkaPrincipal(c, nil) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func remote(t *testing.T, o RemoteOptions) *RemoteReport {
+	t.Helper()
+	o.Timeout = 5 * time.Second
+	rep, err := Remote(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func failing(rep *RemoteReport) *Finding {
+	for i := range rep.Findings {
+		if !rep.Findings[i].OK {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+func TestRemoteDiagnoses(t *testing.T) {
+	dir := newBundle(t)
+	acls := testbroker.NewACLs(testbroker.ACL{Principal: "User:CN=client1,O=Acme", Resource: testbroker.Topic, Name: "orders", Operation: "Describe"})
+	b := startBroker(t, dir, acls, nil)
+	_, port, _ := strings.Cut(b.Addr(), ":")
+
+	ok := remote(t, RemoteOptions{Bootstrap: "localhost:" + port, ClientDir: entity.Dir(dir, "client1"), Topic: "orders"})
+	if !ok.Passed || ok.TLSVersion == "" || len(ok.ServerChain) == 0 || ok.Principal != "User:CN=client1,O=Acme" {
+		t.Fatalf("good client: %+v", ok)
+	}
+
+	tests := []struct {
+		name     string
+		o        RemoteOptions
+		step     string
+		msg, fix string
+	}{
+		{"not authorized", RemoteOptions{Bootstrap: b.Addr(), ClientDir: entity.Dir(dir, "client2"), Topic: "orders"},
+			"topic orders", "not authorized to describe topic", `kafka-acls.sh --bootstrap-server`},
+		{"hostname", RemoteOptions{Bootstrap: b.Addr(), ServerName: "kafka.example.com", ClientDir: entity.Dir(dir, "client1")},
+			"hostname", `not "kafka.example.com"`, "--dns kafka.example.com"},
+		{"nothing listening", RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: entity.Dir(dir, "client1")},
+			"connect", "cannot connect", "listeners"},
+	}
+	for _, tt := range tests {
+		rep := remote(t, tt.o)
+		f := failing(rep)
+		if rep.Passed || f == nil || f.Step != tt.step || !strings.Contains(f.Message, tt.msg) || !strings.Contains(f.Fix, tt.fix) {
+			t.Errorf("%s: passed=%v failing=%+v", tt.name, rep.Passed, f)
+		}
+	}
+}
+
+func TestRemoteForeignBrokerCA(t *testing.T) {
+	dir := newBundle(t)
+	foreign := selfSigned(t, "rogue-broker", false)
+	b := startBroker(t, dir, nil, &foreign)
+	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: entity.Dir(dir, "client1")})
+	f := failing(rep)
+	if f == nil || f.Step != "broker certificate" || !strings.Contains(f.Message, `issued by "CN=rogue-broker"`) {
+		t.Fatalf("failing finding %+v", f)
+	}
+}
+
+func TestRemotePlaintextListener(t *testing.T) {
+	dir := newBundle(t)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep := remote(t, RemoteOptions{Bootstrap: c.ListenAddrs()[0], ClientDir: entity.Dir(dir, "client1")})
+	f := failing(rep)
+	if f == nil || f.Step != "TLS handshake" || !strings.Contains(f.Message, "PLAINTEXT") {
+		t.Fatalf("failing finding %+v", f)
+	}
+}
+
+func TestRemoteBrokerRejectsClientCA(t *testing.T) {
+	dir := newBundle(t)
+	other := newBundle(t) // a second PKI: its client is unknown to our broker
+	b := startBroker(t, dir, nil, nil)
+	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: entity.Dir(other, "client1")})
+	f := failing(rep)
+	if f == nil {
+		t.Fatalf("a client from another CA passed: %+v", rep)
+	}
+	// Our own broker certificate is from another CA too, so the client stops there first.
+	if f.Step != "broker certificate" {
+		t.Fatalf("failing finding %+v", f)
+	}
+}
