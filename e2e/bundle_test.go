@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/internal/realpeer"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/verify"
+)
+
+// TestBundleStoresWorkWithJava: every store of a 3-broker, 1-ZooKeeper,
+// 2-client bundle is read by keytool, and the JSSE program connects each
+// client to each broker with hostname verification on.
+func TestBundleStoresWorkWithJava(t *testing.T) {
+	realpeer.Need(t, "keytool", "java", "openssl")
+	dir := t.TempDir()
+	ok(t, dir, "bundle", "--brokers", "kafka-1,kafka-2,kafka-3", "--zookeepers", "zookeeper", "--clients", "client1,client2", "--key-type", "ecdsa")
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	for _, n := range []string{"kafka-1", "kafka-2", "kafka-3", "zookeeper"} {
+		checkStores(t, entity.Dir(pkiDir, n), true)
+	}
+	for _, n := range []string{"client1", "client2"} {
+		checkStores(t, entity.Dir(pkiDir, n), false)
+	}
+	tspw := readTrim(t, filepath.Join(pkiDir, "truststore.password"))
+	for _, ts := range []string{"truststore.jks", "truststore.p12"} {
+		out := realpeer.Run(t, "keytool", "-list", "-keystore", filepath.Join(pkiDir, ts), "-storepass", tspw)
+		if !strings.Contains(out, "caroot") || !strings.Contains(out, "trustedCertEntry") {
+			t.Errorf("bundle %s:\n%s", ts, out)
+		}
+	}
+	for _, b := range []string{"kafka-1", "kafka-2", "kafka-3"} {
+		for i, c := range []string{"client1", "client2"} {
+			typ, ext := "JKS", "jks"
+			if i == 1 {
+				typ, ext = "PKCS12", "p12"
+			}
+			bd, cd := entity.Dir(pkiDir, b), entity.Dir(pkiDir, c)
+			got, err := realpeer.JavaHandshake(t, realpeer.HandshakeStores{
+				ServerKeystore: filepath.Join(bd, "keystore."+ext), ServerTruststore: filepath.Join(bd, "truststore."+ext),
+				ClientKeystore: filepath.Join(cd, "keystore."+ext), ClientTruststore: filepath.Join(cd, "truststore."+ext),
+				Type: typ, Password: readTrim(t, filepath.Join(bd, "password")), ClientPassword: readTrim(t, filepath.Join(cd, "password")),
+				Host: b,
+			})
+			if err != nil {
+				t.Errorf("%s -> %s (%s): %v", c, b, typ, err)
+				continue
+			}
+			if want := strings.TrimPrefix(readTrim(t, filepath.Join(cd, "principal.txt")), "User:"); got != want {
+				t.Errorf("%s -> %s: principal %q, want %q", c, b, got, want)
+			}
+		}
+	}
+	// The flag form wrote its spec; a bare re-run changes nothing (exit 0 with --check).
+	if _, err := os.Stat(filepath.Join(pkiDir, "kafkatls.yaml")); err != nil {
+		t.Fatal("flag form did not write kafkatls.yaml")
+	}
+	if r := kt(t, dir, "bundle", "--check"); r.code != 0 {
+		t.Fatalf("bundle --check after apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := kt(t, dir, "bundle", "--brokers", "kafka-1,kafka-2,kafka-3", "--zookeepers", "zookeeper", "--clients", "client1,client2,client3", "--check"); r.code != 3 || !strings.Contains(r.stdout, "client3") {
+		t.Fatalf("bundle --check with a new client: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestConcurrentIssueProcesses: several processes issuing into one PKI
+// directory at once; every certificate valid, serials unique, index whole.
+func TestConcurrentIssueProcesses(t *testing.T) {
+	dir := newPKI(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := kt(t, dir, "issue", fmt.Sprintf("c%d", i)); r.code != 0 {
+				errs <- r.stderr
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	idx, err := pki.LoadIndex(pkiDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serials := map[string]bool{}
+	for _, r := range idx.Records {
+		serials[r.Serial] = true
+	}
+	if len(idx.Records) != n || len(serials) != n {
+		t.Fatalf("index has %d records with %d distinct serials, want %d", len(idx.Records), len(serials), n)
+	}
+	ca := mustCerts(t, filepath.Join(pkiDir, "ca.crt"))[0]
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	for i := range n {
+		leaf := mustCerts(t, filepath.Join(entity.Dir(pkiDir, fmt.Sprintf("c%d", i)), "tls.crt"))[0]
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			t.Errorf("c%d: %v", i, err)
+		}
+	}
+}
+
+func mustCerts(t *testing.T, path string) []*x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := pem.DecodeCerts(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestBundleKilledMidwayThenRerun: a bundle killed with SIGKILL while
+// issuing leaves only complete identities; a re-run completes the bundle.
+func TestBundleKilledMidwayThenRerun(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "init") // RSA-2048: slow enough keys to be killed mid-run
+	var clients []string
+	for i := range 24 {
+		clients = append(clients, fmt.Sprintf("client%02d", i))
+	}
+	args := []string{"bundle", "--brokers", "kafka-1", "--clients", strings.Join(clients, ",")}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	// Kill once the first identities land (or after a bound).
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs")); len(entries) >= 3 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs"))
+	done := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // a temporary build directory: never visible as an identity
+		}
+		done++
+		if _, err := verify.LoadIdentity(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
+			t.Errorf("identity %s is incomplete after the kill: %v", e.Name(), err)
+		}
+	}
+	t.Logf("killed with %d of 25 identities in place", done)
+
+	out := ok(t, dir, append(args, "--json")...)
+	var res struct{ Issued []struct{ Name string } }
+	json.Unmarshal([]byte(out), &res)
+	idx, _ := pki.LoadIndex(pkiDir)
+	valid := 0
+	for _, r := range idx.Records {
+		if r.Status == pki.StatusValid {
+			valid++
+		}
+	}
+	if valid != 25 {
+		t.Fatalf("after re-run the index has %d valid identities, want 25 (re-run issued %d)", valid, len(res.Issued))
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(pkiDir, "certs", ".*")); len(leftovers) > 0 {
+		t.Errorf("temporary directories left behind: %v", leftovers)
+	}
+	if r := kt(t, dir, "verify"); r.code != 0 {
+		t.Fatalf("verify after re-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
