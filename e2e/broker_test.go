@@ -143,3 +143,26 @@ func TestVerifyCommand(t *testing.T) {
 		t.Fatalf("remote verify with a wrong name: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestJavaClientAgainstTestBroker: a JSSE client with the client's JKS and
+// PKCS12 stores completes mutual TLS (hostname verification on) with
+// `kafkatls broker` and gets a Kafka ApiVersions answer; the broker logs
+// the principal.
+func TestJavaClientAgainstTestBroker(t *testing.T) {
+	classes := realpeer.JavaClasses(t)
+	dir := newPKI(t)
+	ok(t, dir, "bundle", "--brokers", "kafka-1", "--clients", "client1")
+	port, logs := startBroker(t, dir, "kafka-1")
+	cd := filepath.Join(dir, "kafka-pki/certs/client1")
+	for _, tc := range []struct{ ext, typ string }{{"jks", "JKS"}, {"p12", "PKCS12"}} {
+		out, err := exec.Command("java", "-cp", classes, "KafkaTLSClient", "--port", fmt.Sprint(port), "--host", "kafka-1",
+			"--keystore", filepath.Join(cd, "keystore."+tc.ext), "--truststore", filepath.Join(cd, "truststore."+tc.ext),
+			"--type", tc.typ, "--password", readTrim(t, filepath.Join(cd, "password"))).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "OK TLSv1.") {
+			t.Errorf("%s: %v\n%s\nbroker log:\n%s", tc.typ, err, out, logs())
+		}
+	}
+	if got := strings.Count(logs(), "principal=User:CN=client1,O=Acme,C=GB"); got < 2 {
+		t.Errorf("broker logged the Java client's principal %d times, want 2:\n%s", got, logs())
+	}
+}
