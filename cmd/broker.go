@@ -23,6 +23,7 @@ func init() { extraCommands = append(extraCommands, newBrokerCmd) }
 func newBrokerCmd(g *globals) *cobra.Command {
 	var (
 		listen, rules, format string
+		specPath              string
 		acls                  bool
 		topics                []string
 	)
@@ -36,7 +37,7 @@ requires client certificates trusted by that identity's truststore and logs
 every connection: TLS version, cipher, client subject, the Kafka principal
 (after --principal-mapping-rules), or the precise handshake failure.
 
-With --acls, the grants of DIR/kafkatls.yaml are enforced by certificate
+With --acls, the grants of the bundle spec (--spec, default DIR/kafkatls.yaml) are enforced by certificate
 principal (Read, Write, Create, Describe on topics and groups), plus All for
 every broker and controller; a client lacking Read on a topic gets
 TOPIC_AUTHORIZATION_FAILED as on a real broker. Without it, everything is
@@ -79,7 +80,10 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 				cfg.ClientCAs.AddCert(c)
 			}
 			if acls {
-				if cfg.ACLs, err = specACLs(g.dir, mapper); err != nil {
+				if specPath == "" {
+					specPath = filepath.Join(g.dir, bundle.SpecFile)
+				}
+				if cfg.ACLs, err = specACLs(g.dir, specPath, mapper); err != nil {
 					return err
 				}
 			}
@@ -89,7 +93,7 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 			}
 			defer b.Close()
 			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s. Ctrl-C stops it.\n",
-				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + filepath.Join(g.dir, bundle.SpecFile), false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "))
+				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + specPath, false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "))
 			<-cmd.Context().Done()
 			return nil
 		},
@@ -99,6 +103,7 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 	f.StringVar(&rules, "principal-mapping-rules", "", "ssl.principal.mapping.rules (Kafka syntax)")
 	f.StringVar(&format, "store", "", "keystore to serve from: PKCS12, JKS or PEM (default: the first present)")
 	f.BoolVar(&acls, "acls", false, "enforce the spec's grants by certificate principal")
+	f.StringVar(&specPath, "spec", "", "bundle spec holding the grants for --acls (default DIR/kafkatls.yaml)")
 	f.StringSliceVar(&topics, "topic", nil, "topics to create (default kafkatls-probe)")
 	return c
 }
@@ -112,10 +117,9 @@ func orDefault(v []string, d string) []string {
 
 // specACLs turns DIR/kafkatls.yaml grants into test-broker ACLs; brokers
 // and controllers get All on the cluster, as super users would.
-func specACLs(dir string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, error) {
-	path := filepath.Join(dir, bundle.SpecFile)
+func specACLs(dir, path string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("--acls reads the grants from %s: %w (run kafkatls bundle first)", path, err)
+		return nil, fmt.Errorf("--acls reads the grants from %s: %w (give --spec, or run kafkatls bundle first)", path, err)
 	}
 	spec, err := bundle.LoadSpec(path)
 	if err != nil {

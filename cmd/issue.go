@@ -148,6 +148,9 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			if err != nil {
 				return err
 			}
+			if strings.Contains(res.Subject, emailOID) {
+				g.warn("the subject holds an email address: Java prints it as %s#hex in the principal; put it in the SAN with --email instead", emailOID)
+			}
 			if err := idx.Save(p.Dir); err != nil {
 				return err
 			}
@@ -160,6 +163,9 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 	pass.register(c)
 	return c
 }
+
+// emailOID is how Java prints an emailAddress attribute in a DN.
+const emailOID = "1.2.840.113549.1.9.1="
 
 func printEntity(w io.Writer, r *entity.Result) {
 	fmt.Fprintf(w, "Issued %s %s in %s\n", r.Role, r.Name, r.Dir)

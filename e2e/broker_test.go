@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,36 @@ func TestJavaClientAgainstTestBroker(t *testing.T) {
 	}
 	if got := strings.Count(logs(), "principal=User:CN=client1,O=Acme,C=GB"); got < 2 {
 		t.Errorf("broker logged the Java client's principal %d times, want 2:\n%s", got, logs())
+	}
+}
+
+// TestBrokerACLsFromSpec: `kafkatls broker --acls` enforces the spec's
+// grants by certificate principal; a real librdkafka client without Read
+// on a topic gets a topic authorization failure.
+func TestBrokerACLsFromSpec(t *testing.T) {
+	realpeer.Need(t, "kcat")
+	dir := t.TempDir()
+	spec := `ca: {keyType: ecdsa}
+brokers: [{name: kafka-1}]
+clients:
+  - name: reader
+    grants: [{topic: orders, group: g1, consumer: true}, {topic: orders, producer: true}]
+  - name: outsider
+`
+	os.WriteFile(filepath.Join(dir, "kafkatls.yaml"), []byte(spec), 0o644)
+	ok(t, dir, "bundle", "-f", "kafkatls.yaml")
+	port, logs := startBroker(t, dir, "kafka-1", "--acls", "--spec", "kafkatls.yaml", "--topic", "orders")
+	bootstrap := fmt.Sprintf("localhost:%d", port)
+	conf := func(n string) string { return filepath.Join(dir, "kafka-pki/certs", n, "kcat.conf") }
+
+	if out, err := kcat(t, "granted\n", "-F", conf("reader"), "-b", bootstrap, "-P", "-t", "orders"); err != nil {
+		t.Fatalf("reader produce: %v\n%s\n%s", err, out, logs())
+	}
+	if out, err := kcat(t, "", "-F", conf("reader"), "-b", bootstrap, "-C", "-t", "orders", "-o", "beginning", "-e"); err != nil || !strings.Contains(out, "granted") {
+		t.Fatalf("reader consume: %v\n%s\n%s", err, out, logs())
+	}
+	out, err := kcat(t, "", "-F", conf("outsider"), "-b", bootstrap, "-C", "-t", "orders", "-o", "beginning", "-e")
+	if err == nil || !strings.Contains(strings.ToLower(out), "authorization failed") {
+		t.Fatalf("outsider consume: err=%v\n%s", err, out)
 	}
 }
