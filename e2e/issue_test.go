@@ -156,3 +156,38 @@ func TestUserPasswordAndEncryptedCA(t *testing.T) {
 	realpeer.Need(t, "openssl")
 	realpeer.Run(t, "openssl", "pkey", "-in", filepath.Join(dir, "kafka-pki/ca/ca.key"), "-passin", "file:"+filepath.Join(dir, "pass"), "-noout")
 }
+
+func TestRolesAndMountPath(t *testing.T) {
+	dir := newPKI(t)
+	ok(t, dir, "issue", "controller-1", "--role", "controller", "--mount-path", "/etc/kafka/secrets")
+	ok(t, dir, "issue", "zk-1", "--role", "zookeeper", "--dns", "zk-1.internal", "--formats", "p12")
+	sp := readTrim(t, filepath.Join(dir, "kafka-pki/certs/controller-1/server.properties"))
+	for _, want := range []string{"listener.name.controller.ssl.keystore.location=/etc/kafka/secrets/keystore.p12", "ssl.client.auth=required", "ssl.endpoint.identification.algorithm=https"} {
+		if !strings.Contains(sp, want) {
+			t.Errorf("controller server.properties lacks %q", want)
+		}
+	}
+	if strings.Contains(sp, dir) {
+		t.Error("--mount-path config still mentions the host path")
+	}
+	zoo := readTrim(t, filepath.Join(dir, "kafka-pki/certs/zk-1/zoo.cfg"))
+	for _, want := range []string{"secureClientPort=2182", "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+		"authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider", "ssl.keyStore.type=PKCS12", "ssl.clientAuth=need", "sslQuorum=true"} {
+		if !strings.Contains(zoo, want) {
+			t.Errorf("zoo.cfg lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kafka-pki/certs/zk-1/keystore.jks")); !os.IsNotExist(err) {
+		t.Error("--formats p12 still wrote a JKS keystore")
+	}
+	if !hasTool("openssl") && !realpeer.InCI() {
+		return
+	}
+	realpeer.Need(t, "openssl")
+	text := realpeer.Run(t, "openssl", "x509", "-in", filepath.Join(dir, "kafka-pki/certs/zk-1/tls.crt"), "-noout", "-ext", "subjectAltName,extendedKeyUsage,keyUsage,basicConstraints")
+	for _, want := range []string{"DNS:zk-1", "DNS:localhost", "DNS:zk-1.internal", "IP Address:127.0.0.1", "TLS Web Server Authentication", "TLS Web Client Authentication", "Digital Signature", "CA:FALSE"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("zookeeper certificate lacks %q:\n%s", want, text)
+		}
+	}
+}
