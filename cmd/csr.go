@@ -139,41 +139,29 @@ is the CSR's CN unless --name is given.`,
 			if err := entity.ValidateName(req.Name); err != nil {
 				return usageErr("%v (use --name)", err)
 			}
-			p, err := pki.Open(g.dir, pass.prompt)
-			if err != nil {
-				return err
-			}
-			unlock, err := p.Lock()
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if err := entity.Recover(p.Dir); err != nil {
-				return err
-			}
-			idx, err := pki.LoadIndex(p.Dir)
-			if err != nil {
-				return err
-			}
-			cert, err := p.Sign(req, csr.PublicKey, idx)
-			if err != nil {
-				return err
-			}
-			res, err := entity.Write(entity.Dir(p.Dir, req.Name), entity.Material{
-				Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
-			}, entity.Options{Force: force})
-			if err != nil {
-				return err
-			}
-			idx.Add(pki.NewRecord(req.Name, role, cert, true))
-			if err := idx.Save(p.Dir); err != nil {
-				return err
-			}
-			if out != "" {
-				if err := fsx.WriteFile(out, pem.EncodeCerts(append([]*x509.Certificate{cert}, p.Chain()...)...), fsx.PublicFile); err != nil {
+			var res *entity.Result
+			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
+				cert, err := p.Sign(req, csr.PublicKey, idx)
+				if err != nil {
 					return err
 				}
-				res.Files = append(res.Files, out)
+				res, err = entity.Write(entity.Dir(p.Dir, req.Name), entity.Material{
+					Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
+				}, entity.Options{Force: force})
+				if err != nil {
+					return err
+				}
+				idx.Add(pki.NewRecord(req.Name, role, cert, true))
+				if out != "" {
+					if err := fsx.WriteFile(out, pem.EncodeCerts(append([]*x509.Certificate{cert}, p.Chain()...)...), fsx.PublicFile); err != nil {
+						return err
+					}
+					res.Files = append(res.Files, out)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			return g.emit(res, func(w io.Writer) { printEntity(w, res) })
 		},

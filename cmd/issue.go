@@ -128,31 +128,16 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			if err != nil {
 				return err
 			}
-			p, err := pki.Open(g.dir, pass.prompt)
-			if err != nil {
+			var res *entity.Result
+			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
+				res, err = entity.Issue(p, idx, req, p.Settings.Key, opts)
 				return err
-			}
-			unlock, err := p.Lock()
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			if err := entity.Recover(p.Dir); err != nil {
-				return err
-			}
-			idx, err := pki.LoadIndex(p.Dir)
-			if err != nil {
-				return err
-			}
-			res, err := entity.Issue(p, idx, req, p.Settings.Key, opts)
+			})
 			if err != nil {
 				return err
 			}
 			if strings.Contains(res.Subject, emailOID) {
 				g.warn("the subject holds an email address: Java prints it as %s#hex in the principal; put it in the SAN with --email instead", emailOID)
-			}
-			if err := idx.Save(p.Dir); err != nil {
-				return err
 			}
 			return g.emit(res, func(w io.Writer) { printEntity(w, res) })
 		},
