@@ -87,6 +87,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			}
 			if fl.Changed("key-type") {
 				spec.Defaults.KeyType = d.KeyType
+				if spec.CA.KeyType == "" {
+					spec.CA.KeyType = d.KeyType // a CA this run creates matches its leaves
+				}
 			}
 			if fl.Changed("days") {
 				spec.Defaults.Days = d.Days
@@ -174,7 +177,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 	f.StringSliceVar(&zookeepers, "zookeepers", nil, "ZooKeeper server names (comma list)")
 	f.StringSliceVar(&clients, "clients", nil, "client names (comma list)")
 	f.StringSliceVar(&d.Formats, "formats", nil, "store formats: jks, p12, pem (default all)")
-	f.StringVar(&d.KeyType, "key-type", "", "leaf key type: rsa or ecdsa (default: the CA's)")
+	f.StringVar(&d.KeyType, "key-type", "", "key type: rsa or ecdsa (leaves, and the CA if this run creates it; default: the CA's)")
 	f.IntVar(&d.Days, "days", 0, "leaf validity in days (default 365)")
 	f.StringVar(&d.MountPath, "mount-path", "", "config paths under this container directory (e.g. /etc/kafka/secrets)")
 	f.StringVar(&d.P12Compat, "p12-compat", "", "PKCS12 profile: modern or legacy")
