@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/kafkatls
 PKGS    := ./...
 
-.PHONY: build install test test-short vet fmt fuzz bench clean demo
+.PHONY: build install test test-short vet fmt fuzz bench clean demo interop
 
 build:
 	$(GO) build -trimpath -o $(BIN) .
@@ -34,6 +34,11 @@ fuzz:
 	$(GO) test ./pki -run '^$$' -fuzz FuzzJavaName -fuzztime $(FUZZTIME)
 	$(GO) test ./pki -run '^$$' -fuzz FuzzParseDN -fuzztime $(FUZZTIME)
 	$(GO) test ./templates -run '^$$' -fuzz FuzzPropertiesRoundTrip -fuzztime $(FUZZTIME)
+
+# Interop suite: real Kafka 4.x (KRaft), Kafka 3.9 + ZooKeeper, kcat. Needs java>=17, mvn, unzip;
+# the first run fetches the jars from Maven Central into ~/.cache/kafkatls-interop.
+interop:
+	./interop/run.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
