@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/kafkatls
 PKGS    := ./...
 
-.PHONY: build install test test-short vet fmt fuzz bench clean demo interop
+.PHONY: build install test test-short vet fmt fuzz bench clean demo interop man
 
 build:
 	$(GO) build -trimpath -o $(BIN) .
@@ -46,6 +46,10 @@ bench:
 # The main job on a fresh machine: a CA, a broker and a client in ./kafka-pki.
 demo: build
 	$(BIN) init && $(BIN) issue kafka-1 --role broker && $(BIN) issue client1
+
+# Man pages for every command (cobra/doc) into man/.
+man: build
+	$(BIN) man man
 
 clean:
 	rm -rf bin
