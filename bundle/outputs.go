@@ -193,7 +193,7 @@ func (plan *Plan) truststoresNeeded() bool {
 			return true
 		}
 		st, err := jks.Read(b, strings.TrimRight(string(pw), "\r\n"))
-		if err != nil || len(st.Entries) != 1 || st.Entries[0].TrustedCert == nil || !st.Entries[0].TrustedCert.Equal(plan.pki.TrustAnchor()) {
+		if err != nil || !entity.SameTrust(st, entity.TrustSet(plan.pki)) {
 			return true
 		}
 	}
@@ -208,7 +208,8 @@ func (plan *Plan) writeTruststores() error {
 	} else if err := fsx.WriteFile(pwPath, []byte(pw+"\n"), fsx.PrivateFile); err != nil {
 		return err
 	}
-	entries := []jks.TrustEntry{{Alias: entity.TrustAlias, Cert: plan.pki.TrustAnchor()}}
+	trust := entity.TrustSet(plan.pki) // both CAs during a CA rotation
+	entries := entity.TrustEntries(trust)
 	j, err := jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return err
@@ -223,7 +224,7 @@ func (plan *Plan) writeTruststores() error {
 	if err := fsx.WriteFile(filepath.Join(plan.Dir, TruststoreP12), p12, fsx.PublicFile); err != nil {
 		return err
 	}
-	return fsx.WriteFile(filepath.Join(plan.Dir, pki.TrustFile), pem.EncodeCerts(plan.pki.TrustAnchor()), fsx.PublicFile)
+	return fsx.WriteFile(filepath.Join(plan.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile)
 }
 
 // outputChanges lists the bundle-level files a run would write.

@@ -146,7 +146,7 @@ is the CSR's CN unless --name is given.`,
 					return err
 				}
 				res, err = entity.Write(entity.Dir(p.Dir, req.Name), entity.Material{
-					Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
+					Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: entity.TrustSet(p), // both CAs during a rotation
 				}, entity.Options{Force: force})
 				if err != nil {
 					return err

@@ -2,7 +2,6 @@ package entity
 
 import (
 	"crypto"
-	"crypto/x509"
 	"fmt"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -43,7 +42,7 @@ func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Si
 		return nil, pki.Record{}, err
 	}
 	res, err := Write(Dir(p.Dir, req.Name), Material{
-		Name: req.Name, Role: req.Role, Key: key, Cert: cert, CAChain: p.Chain(), Trust: []*x509.Certificate{p.TrustAnchor()},
+		Name: req.Name, Role: req.Role, Key: key, Cert: cert, CAChain: p.Chain(), Trust: TrustSet(p),
 	}, o)
 	if err != nil {
 		return nil, pki.Record{}, err
