@@ -1,0 +1,141 @@
+package inspect
+
+import (
+	"crypto/x509"
+	"path/filepath"
+	"testing"
+	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+func TestLintChecks(t *testing.T) {
+	day := 24 * time.Hour
+	root := mkCert(t, certOpts{cn: "Root", ca: true, notAfter: time.Now().Add(3650 * day)}, nil)
+	inter := mkCert(t, certOpts{cn: "Intermediate", ca: true, notAfter: time.Now().Add(365 * day)}, root)
+	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	broker := mkCert(t, certOpts{cn: "kafka-1", eku: both, dns: []string{"kafka-1"}}, inter)
+	other := mkCert(t, certOpts{cn: "Other Root", ca: true}, nil)
+
+	type tc struct {
+		name  string
+		file  string
+		data  []byte
+		o     LintOptions
+		want  map[string]Severity
+		clean bool // no error or warning at all
+	}
+	cases := []tc{
+		{name: "good chain", file: "keystore.pem", data: pemOf(t, broker.key, broker.cert, inter.cert, root.cert), o: LintOptions{Role: pki.RoleBroker}, clean: true},
+		{name: "wrong order", file: "keystore.pem", data: pemOf(t, broker.key, broker.cert, root.cert, inter.cert), o: LintOptions{Role: pki.RoleBroker},
+			want: map[string]Severity{"chain-order": SevError}},
+		{name: "foreign certificate", file: "chain.pem", data: pemOf(t, broker.cert, other.cert), want: map[string]Severity{"chain-broken": SevError}},
+		{name: "incomplete", file: "chain.pem", data: pemOf(t, broker.cert, inter.cert), want: map[string]Severity{"chain-incomplete": SevWarning}},
+		{name: "incomplete but root known", file: "chain.pem", data: pemOf(t, broker.cert, inter.cert), o: LintOptions{IntendedCA: []*x509.Certificate{root.cert}}, clean: true},
+		{name: "key mismatch", file: "keystore.pem", data: pemOf(t, other.key, broker.cert, inter.cert, root.cert), want: map[string]Severity{"key-mismatch": SevError}},
+		{name: "expired", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "old", notBefore: time.Now().Add(-90 * day), notAfter: time.Now().Add(-day)}, root).cert),
+			want: map[string]Severity{"expired": SevError}},
+		{name: "not yet valid", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "future", notBefore: time.Now().Add(day)}, root).cert),
+			want: map[string]Severity{"not-yet-valid": SevError}},
+		{name: "expiring", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "soon", notAfter: time.Now().Add(10 * day)}, root).cert),
+			o: LintOptions{Within: 30 * day}, want: map[string]Severity{"expiring": SevWarning}},
+		{name: "not expiring outside window", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "soon", notAfter: time.Now().Add(10 * day)}, root).cert),
+			o: LintOptions{Within: 5 * day, IntendedCA: []*x509.Certificate{root.cert}}, clean: true},
+		{name: "outlives CA", file: "chain.pem", data: pemOf(t, mkCert(t, certOpts{cn: "long", notAfter: time.Now().Add(400 * day)}, inter).cert, inter.cert, root.cert),
+			want: map[string]Severity{"outlives-ca": SevWarning}},
+		{name: "rsa 1024", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "weak", key: rsaKey(t, 1024)}, root).cert), want: map[string]Severity{"weak-key": SevError}},
+		{name: "broker without SAN", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "b", eku: both}, root).cert), o: LintOptions{Role: pki.RoleBroker},
+			want: map[string]Severity{"missing-san": SevError}},
+		{name: "broker without clientAuth", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "b", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, dns: []string{"b"}}, root).cert),
+			o: LintOptions{Role: pki.RoleBroker}, want: map[string]Severity{"eku": SevError}},
+		{name: "serverAuth only, role unknown", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "b", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, dns: []string{"b"}}, root).cert),
+			want: map[string]Severity{"eku": SevWarning}},
+		{name: "client with serverAuth only", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "c", eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, root).cert),
+			o: LintOptions{Role: pki.RoleClient}, want: map[string]Severity{"eku": SevError}},
+		{name: "client without EKU extension", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "c"}, root).cert),
+			o: LintOptions{Role: pki.RoleClient, IntendedCA: []*x509.Certificate{root.cert}}, clean: true},
+		{name: "self-signed leaf", file: "tls.crt", data: pemOf(t, mkCert(t, certOpts{cn: "self", dns: []string{"self"}}, nil).cert), want: map[string]Severity{"self-signed": SevWarning}},
+		{name: "wrong CA", file: "keystore.pem", data: pemOf(t, broker.key, broker.cert, inter.cert, root.cert),
+			o: LintOptions{Role: pki.RoleBroker, IntendedCA: []*x509.Certificate{other.cert}}, want: map[string]Severity{"wrong-ca": SevError}},
+	}
+	// Truststores.
+	var bundle []jks.TrustEntry
+	for i := 0; i < 12; i++ {
+		bundle = append(bundle, jks.TrustEntry{Alias: "public" + string(rune('a'+i)), Cert: mkCert(t, certOpts{cn: "Public Root", ca: true}, nil).cert})
+	}
+	bundle = append(bundle, jks.TrustEntry{Alias: "caroot", Cert: root.cert})
+	big, err := jks.JKSTruststore(bundle, testPW, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, tc{name: "cacerts imported", file: "truststore.jks", data: big, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert}},
+		want: map[string]Severity{"trusts-too-much": SevError}})
+	cases = append(cases, tc{name: "cacerts, no intended CA", file: "truststore.jks", data: big, want: map[string]Severity{"trusts-too-much": SevError}})
+	two, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "other", Cert: other.cert}}, testPW, time.Now())
+	cases = append(cases, tc{name: "one extra CA", file: "truststore.jks", data: two, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert}},
+		want: map[string]Severity{"trusts-extra": SevWarning}})
+	cases = append(cases, tc{name: "missing the CA", file: "truststore.jks", data: two, o: LintOptions{IntendedCA: []*x509.Certificate{inter.cert}},
+		want: map[string]Severity{"ca-not-trusted": SevError}})
+	rotation, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "caroot-2", Cert: other.cert}}, testPW, time.Now())
+	cases = append(cases, tc{name: "rotation trusts both", file: "truststore.jks", data: rotation, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert, other.cert}}, clean: true})
+	leafTrust, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "peer", Cert: broker.cert}}, testPW, time.Now())
+	cases = append(cases, tc{name: "trusts a leaf", file: "truststore.jks", data: leafTrust, want: map[string]Severity{"trusted-leaf": SevWarning}})
+	ks, _ := jks.JKSKeystore("kafka-1", broker.key, []*x509.Certificate{broker.cert, inter.cert, root.cert}, testPW, time.Now())
+	cases = append(cases, tc{name: "key in truststore", file: "truststore.jks", data: ks, want: map[string]Severity{"key-in-truststore": SevError}})
+	cases = append(cases, tc{name: "keystore without key", file: "keystore.jks", data: two, want: map[string]Severity{"no-key-entry": SevError}})
+	rc2, _ := pkcs12.LegacyRC2.Encode(broker.key, broker.cert, []*x509.Certificate{inter.cert, root.cert}, testPW)
+	cases = append(cases, tc{name: "legacy RC2", file: "keystore.p12", data: rc2, o: LintOptions{Role: pki.RoleBroker}, want: map[string]Severity{"legacy-rc2": SevWarning}})
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := lintData(t, c.file, c.data, c.o)
+			got := checks(fs)
+			if c.clean {
+				if e, w := Count(fs); e+w > 0 {
+					t.Errorf("want no error or warning:%s", dump(fs))
+				}
+				return
+			}
+			for check, sev := range c.want {
+				if got[check] != sev {
+					t.Errorf("check %s: got %q, want %q:%s", check, got[check], sev, dump(fs))
+				}
+			}
+		})
+	}
+}
+
+func TestLintDirectoryCrossChecks(t *testing.T) {
+	root := mkCert(t, certOpts{cn: "Root", ca: true}, nil)
+	other := mkCert(t, certOpts{cn: "Other", ca: true}, nil)
+	leaf := mkCert(t, certOpts{cn: "app", dns: []string{"app"}}, root)
+	dir := t.TempDir()
+	ks, _ := jks.JKSKeystore("app", leaf.key, []*x509.Certificate{leaf.cert, root.cert}, testPW, time.Now())
+	ts, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: other.cert}}, testPW, time.Now())
+	writeFile(t, dir, "server.keystore.jks", ks)
+	writeFile(t, dir, "server.truststore.jks", ts)
+	writeFile(t, dir, "password", []byte(testPW+"\n"))
+	writeFile(t, dir, "tls.crt", pemOf(t, leaf.cert))
+	writeFile(t, dir, "tls.key", pemOf(t, other.key))
+	writeFile(t, dir, "server.properties", []byte("listeners=SSL://:9093\n"))
+	res, err := LintPaths([]string{dir}, LintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := checks(res.Findings)
+	for _, want := range []string{"ca-not-trusted", "key-mismatch"} {
+		if got[want] != SevError {
+			t.Errorf("no %s error:%s", want, dump(res.Findings))
+		}
+	}
+	// The layout says broker; the others are skipped, not errors.
+	if len(res.Skipped) != 2 || len(res.Files) != 4 {
+		t.Errorf("files %v skipped %v", res.Files, res.Skipped)
+	}
+	if filepath.Base(res.Skipped[0]) != "password" && filepath.Base(res.Skipped[1]) != "password" {
+		t.Errorf("skipped %v", res.Skipped)
+	}
+}

@@ -1,0 +1,541 @@
+// Package rotate keeps a kafkatls PKI alive over time: it renews an
+// identity's certificate in place (same key, same password, same configs,
+// so Kafka can reload the store without a restart), revokes certificates
+// into a CRL, and rotates the CA in three stages that never leave a client
+// or broker untrusted:
+//
+//	start    new CA; every truststore trusts the old AND the new CA
+//	reissue  every certificate re-issued from the new CA
+//	finish   the old CA dropped from every truststore
+//
+// Between stages the stores are rolled out and reloaded (ReloadCommands
+// prints the kafka-configs commands that make brokers reload them).
+package rotate
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// PreviousDir holds the outgoing CA during a rotation.
+const PreviousDir = "ca/previous"
+
+// ErrNoRotation is returned by Reissue and Finish outside a rotation.
+var ErrNoRotation = errors.New("no CA rotation in progress")
+
+// Identity is an issued identity that has a directory.
+type Identity struct {
+	Name    string   `json:"name"`
+	Role    pki.Role `json:"role"`
+	Dir     string   `json:"dir"`
+	Serial  string   `json:"serial"`
+	OnNewCA bool     `json:"onCurrentCA"`
+}
+
+// CAInfo describes a CA certificate.
+type CAInfo struct {
+	Subject  string    `json:"subject"`
+	NotAfter time.Time `json:"notAfter"`
+	SHA256   string    `json:"sha256"`
+	Key      string    `json:"key"`
+}
+
+func caInfo(c *x509.Certificate) CAInfo {
+	s, err := pki.JavaName(c.RawSubject)
+	if err != nil {
+		s = c.Subject.String()
+	}
+	return CAInfo{Subject: s, NotAfter: c.NotAfter.UTC(), SHA256: pki.Fingerprint(c), Key: pki.KeySpecOf(c.PublicKey).String()}
+}
+
+// InProgress reports whether a CA rotation was started and not finished.
+func InProgress(pkiDir string) bool {
+	return fsx.Exists(filepath.Join(pkiDir, PreviousDir, "ca.crt"))
+}
+
+// PreviousCA returns the outgoing CA of a rotation in progress.
+func PreviousCA(pkiDir string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pem.DecodeCerts(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(pkiDir, PreviousDir, "ca.crt"), err)
+	}
+	return certs[0], nil
+}
+
+// previousAnchor is the trust anchor of the outgoing CA: the root of its
+// chain when it was an imported intermediate.
+func previousAnchor(pkiDir string, ca *x509.Certificate) *x509.Certificate {
+	if b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, filepath.Base(pki.CAChainFile))); err == nil {
+		if chain, err := pem.DecodeCerts(b); err == nil {
+			return chain[len(chain)-1]
+		}
+	}
+	return ca
+}
+
+// Identities lists the current identities of the index that have a
+// directory, sorted by name, and whether each is signed by the current CA.
+func Identities(p *pki.PKI, idx *pki.Index) []Identity {
+	seen := map[string]bool{}
+	var out []Identity
+	for i := len(idx.Records) - 1; i >= 0; i-- {
+		r := idx.Records[i]
+		if r.Status != pki.StatusValid || seen[r.Name] {
+			continue
+		}
+		seen[r.Name] = true
+		dir := entity.Dir(p.Dir, r.Name)
+		if !fsx.Exists(dir) {
+			continue
+		}
+		id := Identity{Name: r.Name, Role: r.Role, Dir: dir, Serial: r.Serial}
+		if c, err := readCert(filepath.Join(dir, entity.CertPEM)); err == nil {
+			id.OnNewCA = c.CheckSignatureFrom(p.CA) == nil
+		}
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func readCert(path string) (*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pem.DecodeCerts(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return certs[0], nil
+}
+
+// RenewOptions control a renewal.
+type RenewOptions struct {
+	// Rekey generates a new key (same type and size) instead of keeping it.
+	Rekey bool
+	// Days is the validity; 0 is the PKI's default.
+	Days int
+}
+
+// Renew issues a new certificate for name from the current CA with the
+// same subject, SANs and role, keeping its key (unless Rekey), password,
+// store formats and configs, and marks the old record superseded. The
+// caller holds the PKI lock and saves idx.
+func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*entity.Result, error) {
+	rec, ok := idx.Current(name)
+	if !ok {
+		for _, r := range idx.Records {
+			if r.Name == name && r.Status == pki.StatusRevoked {
+				return nil, fmt.Errorf("%s was revoked: a revoked identity is not renewed; issue a new certificate with `kafkatls issue %s --force` (and grant its ACLs again)", name, name)
+			}
+		}
+		return nil, fmt.Errorf("no current certificate named %q in %s (see kafkatls list)", name, p.Dir)
+	}
+	dir := entity.Dir(p.Dir, name)
+	old, err := readCert(filepath.Join(dir, entity.CertPEM))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (restore the directory, or issue it again with kafkatls issue %s --force)", name, err, name)
+	}
+	var m entity.Material
+	pub := old.PublicKey
+	if rec.ExternalKey {
+		if o.Rekey {
+			return nil, fmt.Errorf("%s was signed from a CSR: its key is held by the requester; send a new CSR and run kafkatls sign", name)
+		}
+	} else {
+		key, err := entity.LoadKey(dir)
+		if err != nil {
+			return nil, err
+		}
+		if o.Rekey {
+			spec, err := pki.KeySpecOf(key.Public()).Normalize()
+			if err != nil {
+				spec = p.Settings.Key
+			}
+			if key, err = pki.GenerateKey(spec); err != nil {
+				return nil, err
+			}
+		}
+		m.Key, pub = key, key.Public()
+	}
+	req := pki.CertRequest{
+		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
+		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses}, Days: o.Days,
+	}
+	cert, err := p.Sign(req, pub, idx)
+	if err != nil {
+		return nil, err
+	}
+	m.Name, m.Role, m.Cert, m.CAChain, m.Trust = name, rec.Role, cert, p.Chain(), entity.TrustSet(p)
+	res, err := entity.Reissue(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	idx.SetStatus(name, pki.StatusSuperseded)
+	idx.Add(pki.NewRecord(name, rec.Role, cert, rec.ExternalKey))
+	return res, nil
+}
+
+// RevokeResult is what Revoke did.
+type RevokeResult struct {
+	Revoked []pki.Record   `json:"revoked"`
+	CRL     *pki.CRLResult `json:"crl"`
+}
+
+// Revoke marks name's certificates revoked (one serial, or all that still
+// verify) and rewrites DIR/crl.pem. An empty name only re-signs the CRL.
+// The caller holds the lock and saves idx.
+func Revoke(p *pki.PKI, idx *pki.Index, name, serial string, crlValidity time.Duration) (*RevokeResult, error) {
+	res := &RevokeResult{Revoked: []pki.Record{}}
+	now := time.Now()
+	if name != "" {
+		if serial != "" {
+			serial = matchSerial(idx, name, serial)
+		}
+		recs, err := idx.Revoke(name, serial, now)
+		if err != nil {
+			return nil, err
+		}
+		res.Revoked = recs
+	}
+	crl, err := p.WriteCRL(idx, now, crlValidity)
+	if err != nil {
+		return nil, err
+	}
+	res.CRL = crl
+	return res, nil
+}
+
+// matchSerial maps a serial as a person types it (openssl's uppercase,
+// colons, 0x, leading zeros) to the index's spelling for name.
+func matchSerial(idx *pki.Index, name, serial string) string {
+	clean := strings.NewReplacer(":", "", " ", "").Replace(strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(serial, "0x"), "0X")))
+	want, ok := new(big.Int).SetString(clean, 16)
+	if !ok {
+		return clean
+	}
+	for _, r := range idx.Records {
+		if got, ok := new(big.Int).SetString(r.Serial, 16); ok && r.Name == name && got.Cmp(want) == 0 {
+			return r.Serial
+		}
+	}
+	return clean
+}
+
+// StartOptions configure a new CA.
+type StartOptions struct {
+	CN   string
+	Days int
+	// Key is the new CA's key; zero keeps the PKI's key type and size.
+	Key pki.KeySpec
+	// Passphrase must be given (and decrypt the current CA key) when the
+	// CA key is encrypted; the new key is encrypted with it too.
+	Passphrase []byte
+	// ImportCert and ImportKey adopt an existing CA as the new one.
+	ImportCert, ImportKey []byte
+}
+
+// StartResult is what Start did.
+type StartResult struct {
+	New      CAInfo   `json:"new"`
+	Previous CAInfo   `json:"previous"`
+	Trust    int      `json:"trustAnchors"`
+	Updated  []string `json:"updated"` // identities whose truststores now trust both CAs
+	Bundle   bool     `json:"bundleTruststores"`
+	// Resumed: the rotation was already started; truststores were checked.
+	Resumed bool `json:"resumed,omitempty"`
+}
+
+var generation = regexp.MustCompile(`^(.*) G(\d+)$`)
+
+// NextCN names the CA after cn: "X" → "X G2", "X G2" → "X G3".
+func NextCN(cn string) string {
+	if m := generation.FindStringSubmatch(cn); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return fmt.Sprintf("%s G%d", m[1], n+1)
+	}
+	if cn == "" {
+		cn = "kafkatls CA"
+	}
+	return cn + " G2"
+}
+
+// Start creates the new CA, keeps the old one under ca/previous/, and
+// makes every truststore (identities, bundle, DIR/ca.crt) trust both. The
+// caller holds the PKI lock. It returns the reopened PKI.
+func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
+	if InProgress(p.Dir) {
+		// Started before (perhaps interrupted): make sure every truststore
+		// trusts both CAs, and change nothing else.
+		if o.CN != "" || o.Days != 0 || o.Key.Type != "" || o.ImportCert != nil {
+			return nil, nil, errors.New("a CA rotation is already in progress with its new CA: run `kafkatls ca rotate reissue`, then `kafkatls ca rotate finish` (see kafkatls ca rotate status)")
+		}
+		old, err := PreviousCA(p.Dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		trust := dedup([]*x509.Certificate{p.TrustAnchor(), previousAnchor(p.Dir, old)})
+		if err := fsx.WriteFile(filepath.Join(p.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile); err != nil {
+			return nil, nil, err
+		}
+		res := &StartResult{New: caInfo(p.CA), Previous: caInfo(old), Trust: len(trust), Resumed: true}
+		res.Updated, res.Bundle, err = rewriteAllTrust(p, idx, trust)
+		return p, res, err
+	}
+	if p.Settings.CAKeyEncrypted && len(o.Passphrase) == 0 {
+		return nil, nil, errors.New("the CA key is encrypted: give its passphrase (--ca-passphrase-file or KAFKATLS_CA_PASSPHRASE); the new CA key is encrypted with it too")
+	}
+	// Prove the operator holds the current CA key before replacing it.
+	if _, err := p.Signer(); err != nil {
+		return nil, nil, err
+	}
+	oldAnchor := p.TrustAnchor()
+	oldCA := p.CA
+	key := o.Key
+	if key.Type == "" {
+		key = p.Settings.Key
+	}
+	key, err := key.Normalize()
+	if err != nil {
+		return nil, nil, err
+	}
+	cn := o.CN
+	if cn == "" {
+		cn = NextCN(oldCA.Subject.CommonName)
+	}
+	// Move the current CA aside; put it back if the new one fails.
+	prev := filepath.Join(p.Dir, PreviousDir)
+	if err := fsx.MkdirPrivate(prev); err != nil {
+		return nil, nil, err
+	}
+	var moved []string
+	undo := func() {
+		for _, f := range moved {
+			os.Rename(filepath.Join(prev, filepath.Base(f)), filepath.Join(p.Dir, f))
+		}
+		os.Remove(prev)
+	}
+	for _, f := range []string{pki.CACertFile, pki.CAKeyFile, pki.CAChainFile} {
+		if !fsx.Exists(filepath.Join(p.Dir, f)) {
+			continue
+		}
+		if err := os.Rename(filepath.Join(p.Dir, f), filepath.Join(prev, filepath.Base(f))); err != nil {
+			undo()
+			return nil, nil, err
+		}
+		moved = append(moved, f)
+	}
+	np, err := pki.Init(pki.InitOptions{
+		Dir: p.Dir, CN: cn, Subject: p.Settings.Subject, Key: key, Days: o.Days, Passphrase: o.Passphrase,
+		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true,
+	})
+	if err != nil {
+		undo()
+		return nil, nil, fmt.Errorf("new CA: %w", err)
+	}
+	trust := dedup([]*x509.Certificate{np.TrustAnchor(), oldAnchor})
+	if err := fsx.WriteFile(filepath.Join(p.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile); err != nil {
+		return nil, nil, err
+	}
+	res := &StartResult{New: caInfo(np.CA), Previous: caInfo(oldCA), Trust: len(trust), Updated: []string{}}
+	updated, bundleDone, err := rewriteAllTrust(np, idx, trust)
+	res.Updated, res.Bundle = updated, bundleDone
+	if err != nil {
+		return np, res, err
+	}
+	return np, res, nil
+}
+
+func dedup(certs []*x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, c := range certs {
+		dup := false
+		for _, o := range out {
+			dup = dup || o.Equal(c)
+		}
+		if !dup {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// rewriteAllTrust rewrites every identity's truststores and the bundle
+// truststores to hold exactly trust.
+func rewriteAllTrust(p *pki.PKI, idx *pki.Index, trust []*x509.Certificate) ([]string, bool, error) {
+	updated := []string{}
+	for _, id := range Identities(p, idx) {
+		if _, err := entity.RewriteTruststores(id.Dir, trust); err != nil {
+			return updated, false, fmt.Errorf("%s: %w", id.Name, err)
+		}
+		updated = append(updated, id.Name)
+	}
+	done, err := rewriteBundleTrust(p.Dir, trust)
+	return updated, done, err
+}
+
+// rewriteBundleTrust rewrites the bundle-level truststores, if the
+// directory has them.
+func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
+	pwb, err := os.ReadFile(filepath.Join(dir, bundle.TruststorePassword))
+	if err != nil {
+		return false, nil
+	}
+	pw := strings.TrimRight(string(pwb), "\r\n")
+	entries := entity.TrustEntries(trust)
+	wrote := false
+	for _, name := range []string{bundle.TruststoreJKS, bundle.TruststoreP12} {
+		path := filepath.Join(dir, name)
+		if !fsx.Exists(path) {
+			continue
+		}
+		var data []byte
+		if name == bundle.TruststoreJKS {
+			data, err = jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
+		} else {
+			data, err = jks.PKCS12Truststore(entries, pw, jks.Modern)
+		}
+		if err != nil {
+			return wrote, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := fsx.WriteFile(path, data, fsx.PublicFile); err != nil {
+			return wrote, err
+		}
+		wrote = true
+	}
+	return wrote, nil
+}
+
+// Reissue re-issues every identity still signed by the previous CA from
+// the new one (keystores then chain to the new CA; truststores keep both
+// CAs). It is resumable: identities already on the new CA are skipped.
+// save is called after each identity so the index always matches the
+// directories.
+func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*entity.Result, error) {
+	if !InProgress(p.Dir) {
+		return nil, fmt.Errorf("%w: run `kafkatls ca rotate start` first (to renew certificates without a new CA, use kafkatls renew NAME)", ErrNoRotation)
+	}
+	var out []*entity.Result
+	for _, id := range Identities(p, idx) {
+		if id.OnNewCA {
+			continue
+		}
+		res, err := Renew(p, idx, id.Name, o)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", id.Name, err)
+		}
+		if err := save(); err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// FinishResult is what Finish did.
+type FinishResult struct {
+	CA         CAInfo   `json:"ca"`
+	Dropped    CAInfo   `json:"dropped"`
+	Updated    []string `json:"updated"`
+	Bundle     bool     `json:"bundleTruststores"`
+	Retired    string   `json:"retiredTo"`
+	Stragglers []string `json:"stillOnPreviousCA,omitempty"`
+}
+
+// Finish drops the previous CA from every truststore and DIR/ca.crt, and
+// moves it to ca/retired-<time>/. It refuses while identities are still
+// signed by the previous CA (they would stop being trusted) unless force.
+func Finish(p *pki.PKI, idx *pki.Index, force bool) (*FinishResult, error) {
+	if !InProgress(p.Dir) {
+		return nil, fmt.Errorf("%w: nothing to finish (kafkatls ca rotate status)", ErrNoRotation)
+	}
+	old, err := PreviousCA(p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var stragglers []string
+	for _, id := range Identities(p, idx) {
+		if !id.OnNewCA {
+			stragglers = append(stragglers, id.Name)
+		}
+	}
+	if len(stragglers) > 0 && !force {
+		return nil, fmt.Errorf("%d identit%s still signed by the previous CA (%s): finishing now would make everyone reject them; run `kafkatls ca rotate reissue` first (or --force to drop them)",
+			len(stragglers), map[bool]string{true: "y is", false: "ies are"}[len(stragglers) == 1], strings.Join(stragglers, ", "))
+	}
+	trust := []*x509.Certificate{p.TrustAnchor()}
+	if err := fsx.WriteFile(filepath.Join(p.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile); err != nil {
+		return nil, err
+	}
+	res := &FinishResult{CA: caInfo(p.CA), Dropped: caInfo(old), Stragglers: stragglers}
+	res.Updated, res.Bundle, err = rewriteAllTrust(p, idx, trust)
+	if err != nil {
+		return res, err
+	}
+	retired := filepath.Join(p.Dir, pki.CADir, "retired-"+time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.Rename(filepath.Join(p.Dir, PreviousDir), retired); err != nil {
+		return res, err
+	}
+	res.Retired = retired
+	return res, nil
+}
+
+// Status describes where a rotation stands.
+type Status struct {
+	Phase      string     `json:"phase"` // none, started, reissued
+	CA         CAInfo     `json:"ca"`
+	Previous   *CAInfo    `json:"previous,omitempty"`
+	Identities []Identity `json:"identities"`
+	Pending    []string   `json:"pending"` // identities still on the previous CA
+	Next       string     `json:"next"`
+}
+
+// GetStatus reports the rotation state of a PKI directory.
+func GetStatus(p *pki.PKI, idx *pki.Index) Status {
+	s := Status{Phase: "none", CA: caInfo(p.CA), Identities: Identities(p, idx), Pending: []string{}}
+	if s.Identities == nil {
+		s.Identities = []Identity{}
+	}
+	for _, id := range s.Identities {
+		if !id.OnNewCA {
+			s.Pending = append(s.Pending, id.Name)
+		}
+	}
+	if !InProgress(p.Dir) {
+		s.Next = "kafkatls ca rotate start (when the CA nears expiry or is compromised)"
+		return s
+	}
+	if old, err := PreviousCA(p.Dir); err == nil {
+		ci := caInfo(old)
+		s.Previous = &ci
+	}
+	if len(s.Pending) > 0 {
+		s.Phase = "started"
+		s.Next = "roll out the truststores (both CAs) everywhere and reload them, then: kafkatls ca rotate reissue"
+	} else {
+		s.Phase = "reissued"
+		s.Next = "roll out the keystores (new CA) everywhere and reload them, then: kafkatls ca rotate finish"
+	}
+	return s
+}
