@@ -27,13 +27,15 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# Short, bounded fuzzing of the untrusted-input readers.
+# Short, bounded fuzzing of every reader of untrusted input (CI runs it with FUZZTIME=5s).
 FUZZTIME ?= 10s
+FUZZ_TARGETS := jks:FuzzRead pem:FuzzDecode pki:FuzzJavaName pki:FuzzParseDN templates:FuzzPropertiesRoundTrip \
+	inspect:FuzzDetect inspect:FuzzInspect inspect:FuzzReadJKSRaw inspect:FuzzScanP12
 fuzz:
-	$(GO) test ./jks -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME)
-	$(GO) test ./pki -run '^$$' -fuzz FuzzJavaName -fuzztime $(FUZZTIME)
-	$(GO) test ./pki -run '^$$' -fuzz FuzzParseDN -fuzztime $(FUZZTIME)
-	$(GO) test ./templates -run '^$$' -fuzz FuzzPropertiesRoundTrip -fuzztime $(FUZZTIME)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== fuzz ./$$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+	done
 
 # Interop suite: real Kafka 4.x (KRaft), Kafka 3.9 + ZooKeeper, kcat. Needs java>=17, mvn, unzip;
 # the first run fetches the jars from Maven Central into ~/.cache/kafkatls-interop.

@@ -230,6 +230,16 @@ func dnParseAVA(text string) (dnAVA, error) {
 		if err != nil {
 			return dnAVA{}, err
 		}
+		// Java prints C and DC by keyword with their text, so a value given
+		// in hex must meet the same rules as typed text, or the printed
+		// principal would not parse back.
+		if kind == dnKindCountry || kind == dnKindIA5 {
+			var content asn1.RawValue
+			asn1.Unmarshal(v.FullBytes, &content)
+			if _, err := dnEncodeValue(strings.ToUpper(key), kind, string(content.Bytes)); err != nil {
+				return dnAVA{}, err
+			}
+		}
 		return dnAVA{Type: typ, Value: v}, nil
 	}
 	val, err := dnUnescapeValue(raw)

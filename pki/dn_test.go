@@ -393,3 +393,17 @@ func TestJavaNameRealPeer(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzParseDN: a hex-given C or DC must meet the typed-text rules,
+// since Java prints those attributes by keyword and the principal must
+// parse back.
+func TestParseDNHexValuesOfKeywordAttributes(t *testing.T) {
+	for _, in := range []string{"C=#0C03000000", "C=#130455534131", "DC=#0c02c3a9"} {
+		if _, err := ParseDN(in); err == nil {
+			t.Errorf("ParseDN(%q) accepted a value Java would print unparseably", in)
+		}
+	}
+	if _, err := ParseDN("C=#13024742"); err != nil { // PrintableString "GB"
+		t.Errorf("ParseDN(C=#13024742): %v", err)
+	}
+}
