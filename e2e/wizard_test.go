@@ -1,0 +1,256 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/internal/realpeer"
+)
+
+// tmuxSession runs the real binary in a detached 80x24 tmux session on its
+// own server, whose socket lives in the test's temporary directory, so tests
+// never touch a user's tmux.
+type tmuxSession struct {
+	t    *testing.T
+	sock string
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// startTmux runs `kafkatls args...` in dir. When it exits the pane prints
+// EXIT=<code> and stays open so the final screen can be read.
+func startTmux(t *testing.T, dir string, args ...string) *tmuxSession {
+	t.Helper()
+	realpeer.Need(t, "tmux")
+	s := &tmuxSession{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock")}
+	quoted := []string{shellQuote(bin)}
+	for _, a := range args {
+		quoted = append(quoted, shellQuote(a))
+	}
+	script := fmt.Sprintf("cd %s && env NO_COLOR=1 KAFKATLS_DIR= KAFKATLS_CA_PASSPHRASE= %s; echo EXIT=$?; sleep 300",
+		shellQuote(dir), strings.Join(quoted, " "))
+	s.run("new-session", "-d", "-s", "w", "-x", "80", "-y", "24", "sh", "-c", script)
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...)
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// keys sends tmux key names (Enter, Down, Escape, C-c) one at a time.
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		s.run("send-keys", "-t", "w", k)
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// text types literal text.
+func (s *tmuxSession) text(txt string) {
+	s.t.Helper()
+	s.run("send-keys", "-t", "w", "-l", txt)
+	time.Sleep(150 * time.Millisecond)
+}
+
+func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "w") }
+
+// wait polls the screen until it shows want (bounded).
+func (s *tmuxSession) wait(want string, timeout time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		scr := s.screen()
+		if strings.Contains(scr, want) {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waited %s for %q; screen:\n%s", timeout, want, scr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// focus waits until the form field titled title has the focus (huh marks
+// it with a thick left border), so typed text lands in it.
+func (s *tmuxSession) focus(title string) {
+	s.t.Helper()
+	s.wait("┃ "+title, 10*time.Second)
+}
+
+// TestWizardInTmux drives `kafkatls wizard` on a real 80x24 terminal
+// through a two-broker, one-client bundle and checks the final screen,
+// the files, the verify run and that `bundle -f` reproduces it.
+func TestWizardInTmux(t *testing.T) {
+	work := t.TempDir()
+	s := startTmux(t, work, "wizard", "--dir", "pki")
+	const step = 10 * time.Second
+
+	s.wait("PKI directory", step)
+	s.keys("Enter")
+	s.wait("CA common name", step)
+	s.keys("Enter") // CN
+	s.focus("Organization (O)")
+	s.text("Acme")
+	s.keys("Enter", "Enter") // O, OU
+	s.focus("Country")
+	s.text("GB")
+	s.keys("Enter")
+	s.wait("Locality", step)
+	s.keys("Enter", "Enter", "Down", "Enter") // L, ST, ECDSA
+	s.wait("CA key passphrase", step)
+	s.keys("Enter")
+
+	s.wait("How is the cluster coordinated?", step)
+	s.keys("Enter")
+	s.wait("Dedicated KRaft controller", step)
+	s.keys("Enter")
+
+	s.wait("Broker 1", step)
+	s.keys("Enter")
+	s.focus("Hostnames")
+	s.text("kafka-1.example.com,bad_host!")
+	s.wait(`character '!' is not allowed`, step) // validated as typed
+	s.keys("Enter")
+	scr := s.wait("* invalid DNS name", step) // and it cannot proceed
+	if !strings.Contains(scr, "Broker 1") {
+		t.Fatalf("moved on with a bad hostname:\n%s", scr)
+	}
+	for range len(",bad_host!") {
+		s.run("send-keys", "-t", "w", "BSpace")
+	}
+	s.wait("DNS:kafka-1.example.com", step)
+	s.keys("Enter", "Enter", "Down", "Enter") // hosts, IPs, add another
+
+	s.wait("Broker 2", step)
+	s.keys("Enter", "Enter", "Enter", "Enter")
+
+	s.wait("Client 1", step)
+	s.keys("Escape") // back to broker 2, then forward again
+	s.wait("Broker 2", step)
+	s.keys("Enter", "Enter", "Enter", "Enter")
+	s.wait("Client 1", step)
+	s.keys("Enter")
+	s.focus("Topic it uses")
+	s.text("orders")
+	s.keys("Enter")
+	s.wait("Access to topic orders", step)
+	s.keys("Enter")
+	s.focus("Consumer group")
+	s.text("orders-app")
+	s.keys("Enter")
+	s.wait("Add another client?", step)
+	s.keys("Enter")
+
+	s.wait("Which runtimes", step)
+	s.keys("Down", "Down", "x", "Enter") // + librdkafka/kcat
+	s.wait("Oldest Java", step)
+	s.keys("Enter")
+	s.wait("Store and key passwords", step)
+	s.keys("Enter")
+	s.wait("Container mount path", step)
+	s.keys("Enter")
+
+	scr = s.wait("Summary", step)
+	for _, want := range []string{"+ kafka-1", "+ kafka-2", "+ client1", "User:CN=client1,O=Acme,C=GB", "enter: generate"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("summary screen lacks %q:\n%s", want, scr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "pki")); !os.IsNotExist(err) {
+		t.Fatalf("something was written before confirming (stat: %v)", err)
+	}
+	s.keys("Enter")
+
+	scr = s.wait("Done", 3*time.Minute)
+	for _, want := range []string{"Bundle written to pki", "Verify: PASSED", "Next steps"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("final screen lacks %q:\n%s", want, scr)
+		}
+	}
+	for i, l := range strings.Split(strings.TrimRight(scr, "\n"), "\n") {
+		if i >= 24 || len([]rune(l)) > 80 {
+			t.Errorf("final screen does not fit 80x24 (line %d: %q)", i+1, l)
+		}
+	}
+	s.keys("Enter")
+	s.wait("EXIT=0", step)
+	recap := s.run("capture-pane", "-p", "-t", "w", "-S", "-200", "-J")
+	for _, want := range []string{"kcat -F pki/certs/client1/kcat.conf -L", "kafkatls bundle -f pki/kafkatls.yaml --dir pki", "pki/acls.sh",
+		"--allow-principal 'User:CN=client1,O=Acme,C=GB' --producer --topic orders"} {
+		if !strings.Contains(strings.Join(strings.Fields(recap), " "), want) {
+			t.Errorf("printed recap lacks %q:\n%s", want, recap)
+		}
+	}
+
+	spec, err := bundle.LoadSpec(filepath.Join(work, "pki", bundle.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Brokers) != 2 || len(spec.Clients) != 1 || spec.Brokers[0].Hosts[0] != "kafka-1.example.com" ||
+		len(spec.Clients[0].Grants) != 1 || spec.Clients[0].Grants[0].Group != "orders-app" {
+		t.Errorf("kafkatls.yaml:\n%s", spec.Marshal())
+	}
+	for _, f := range []string{"certs/kafka-1/server.properties", "certs/kafka-2/keystore.p12", "certs/client1/kcat.conf", "certs/client1/tls.key",
+		"acls.sh", "truststore.jks", "SUMMARY.md"} {
+		if _, err := os.Stat(filepath.Join(work, "pki", f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if got := readTrim(t, filepath.Join(work, "pki/certs/client1/principal.txt")); got != "User:CN=client1,O=Acme,C=GB" {
+		t.Errorf("principal %q", got)
+	}
+	// CI reproduces it with the printed command: nothing to change.
+	if r := kt(t, work, "bundle", "-f", "pki/kafkatls.yaml", "--dir", "pki", "--check"); r.code != 0 {
+		t.Errorf("bundle --check of the wizard's spec: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestWizardCtrlCInTmux: Ctrl-C before generation exits 130 and writes
+// nothing.
+func TestWizardCtrlCInTmux(t *testing.T) {
+	work := t.TempDir()
+	s := startTmux(t, work, "--dir", "pki") // bare kafkatls on a terminal starts the wizard
+	s.wait("PKI directory", 10*time.Second)
+	s.keys("Enter")
+	s.wait("CA common name", 10*time.Second)
+	s.keys("C-c")
+	scr := s.wait("EXIT=130", 10*time.Second)
+	if !strings.Contains(scr, "wizard canceled: nothing was written") {
+		t.Errorf("screen after Ctrl-C:\n%s", scr)
+	}
+	if _, err := os.Stat(filepath.Join(work, "pki")); !os.IsNotExist(err) {
+		t.Errorf("Ctrl-C left pki behind (stat: %v)", err)
+	}
+}
+
+// TestWizardNeedsTerminal: without a terminal `wizard` refuses (exit 2,
+// pointing to `kafkatls bundle`) and a bare `kafkatls` prints help.
+func TestWizardNeedsTerminal(t *testing.T) {
+	dir := t.TempDir()
+	r := kt(t, dir, "wizard")
+	if r.code != 2 || !strings.Contains(r.stderr, "kafkatls bundle") {
+		t.Errorf("wizard without a terminal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = kt(t, dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "wizard") {
+		t.Errorf("bare kafkatls without a terminal: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("wrote %v", entries)
+	}
+}

@@ -1,0 +1,436 @@
+// Package wizard is the interactive front end of `kafkatls bundle`: a
+// bubbletea/huh program that asks for the PKI directory, the CA, the
+// cluster's brokers, controllers or ZooKeeper nodes, the clients with
+// their grants, the client runtimes, password policy and container mount
+// path; shows exactly what will be produced; writes DIR/kafkatls.yaml; runs
+// bundle.Run (the same code path as `kafkatls bundle -f`) with a progress
+// view; verifies the result and prints the next steps.
+//
+// The answers-to-spec translation (BuildSpec) is a pure function so it can
+// be tested without a terminal; the model only collects Answers.
+package wizard
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Client runtimes: they decide which store formats are written.
+const (
+	RuntimeJava       = "java"       // Java clients, Kafka CLI tools
+	RuntimeSpring     = "spring"     // Spring Boot (spring.kafka.ssl.*)
+	RuntimeLibrdkafka = "librdkafka" // kcat, confluent-kafka-python/-go/-dotnet, node-rdkafka
+	RuntimeKafkaJS    = "kafkajs"
+	RuntimeGo         = "go" // franz-go, sarama, segmentio/kafka-go (crypto/tls)
+)
+
+// Runtimes lists every runtime with its label, in display order.
+var Runtimes = []struct{ ID, Label string }{
+	{RuntimeJava, "Java clients / Kafka CLI tools (JKS, PKCS12)"},
+	{RuntimeSpring, "Spring Boot (JKS, PKCS12)"},
+	{RuntimeLibrdkafka, "librdkafka / kcat / confluent-kafka-* (PEM)"},
+	{RuntimeKafkaJS, "KafkaJS (PEM)"},
+	{RuntimeGo, "Go: franz-go, sarama, kafka-go (PEM)"},
+}
+
+// Password policies.
+const (
+	PasswordGenerated = "generated"
+	PasswordEnv       = "env"
+)
+
+// DefaultEnvPrefix prefixes the per-entity password environment variables.
+const DefaultEnvPrefix = "KAFKATLS_PASSWORD_"
+
+// Grant access choices for a client's topic.
+const (
+	AccessProduce = "produce"
+	AccessConsume = "consume"
+	AccessBoth    = "both"
+)
+
+// Answers is everything the wizard asks. Strings hold what the user typed
+// (comma or space separated lists); BuildSpec turns them into a spec.
+type Answers struct {
+	Dir string
+	// ReuseCA is set when Dir already holds a CA: its subject and key are
+	// kept and the CA fields below are ignored.
+	ReuseCA bool
+
+	CACN, CAOrg, CAOU, CALocality, CAState, CACountry string
+	KeyType                                           string // rsa or ecdsa
+
+	Mode                 string // bundle.ModeKRaft or bundle.ModeZooKeeper
+	DedicatedControllers bool   // KRaft: separate controller identities
+
+	Brokers     []*NodeAnswer
+	Controllers []*NodeAnswer
+	ZooKeepers  []*NodeAnswer
+	Clients     []*ClientAnswer
+
+	Runtimes  []string
+	P12Compat string // jks.Modern or jks.Legacy
+
+	PasswordMode string // PasswordGenerated or PasswordEnv
+	EnvPrefix    string
+
+	MountPath string
+}
+
+// NodeAnswer is one broker, controller or ZooKeeper server.
+type NodeAnswer struct {
+	Name  string
+	Hosts string // advertised hostnames, comma or space separated
+	IPs   string
+	// More records the "add another" choice made after this node.
+	More string
+}
+
+// ClientAnswer is one client and its optional grant.
+type ClientAnswer struct {
+	Name   string
+	Topic  string // "" = no grant; a trailing * makes it a prefix
+	Access string // AccessProduce, AccessConsume or AccessBoth
+	Group  string // consumer group (trailing * = prefix)
+	More   string
+}
+
+// Choices for the "add another" questions.
+const (
+	MoreNo  = "no"
+	MoreYes = "yes"
+)
+
+// DefaultAnswers are the answers the wizard starts from.
+func DefaultAnswers(dir string) *Answers {
+	return &Answers{
+		Dir:          dir,
+		CACN:         "kafkatls CA",
+		KeyType:      string(pki.RSA),
+		Mode:         bundle.ModeKRaft,
+		Brokers:      []*NodeAnswer{NewNode("kafka", 0)},
+		Clients:      []*ClientAnswer{NewClient(0)},
+		Runtimes:     []string{RuntimeJava},
+		P12Compat:    string(jks.Modern),
+		PasswordMode: PasswordGenerated,
+		EnvPrefix:    DefaultEnvPrefix,
+	}
+}
+
+// NewNode returns the default answer for the i-th (0-based) node of a kind
+// whose names start with base: kafka-1, controller-2, zookeeper-3.
+func NewNode(base string, i int) *NodeAnswer {
+	return &NodeAnswer{Name: fmt.Sprintf("%s-%d", base, i+1), More: MoreNo}
+}
+
+// NewClient returns the default answer for the i-th (0-based) client.
+func NewClient(i int) *ClientAnswer {
+	return &ClientAnswer{Name: fmt.Sprintf("client%d", i+1), Access: AccessBoth, More: MoreNo}
+}
+
+// SplitList splits user input on commas and white space, dropping empties.
+func SplitList(s string) []string {
+	out := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// ValidateHosts checks a list of advertised hostnames as DNS SANs.
+func ValidateHosts(s string) error {
+	for _, h := range SplitList(s) {
+		if err := pki.ValidateDNSName(h); err != nil {
+			if net.ParseIP(h) != nil {
+				return fmt.Errorf("%s is an IP address: put it under IP addresses", h)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateIPs checks a list of IP addresses.
+func ValidateIPs(s string) error {
+	for _, ip := range SplitList(s) {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("invalid IP address %q", ip)
+		}
+	}
+	return nil
+}
+
+// NodeSANs returns the SANs a server node will get: its name, localhost
+// and 127.0.0.1 (pki.DefaultServerSANs), then the hostnames and IPs given.
+func NodeSANs(n NodeAnswer) (pki.SANs, error) {
+	if err := ValidateHosts(n.Hosts); err != nil {
+		return pki.SANs{}, err
+	}
+	if err := ValidateIPs(n.IPs); err != nil {
+		return pki.SANs{}, err
+	}
+	return pki.BuildSANs(pki.DefaultServerSANs(n.Name), SplitList(n.Hosts), SplitList(n.IPs), nil)
+}
+
+// ValidateTopic checks a Kafka topic name (a trailing * makes it a prefix).
+func ValidateTopic(t string) error {
+	name := strings.TrimSuffix(strings.TrimSpace(t), "*")
+	if name == "" {
+		if strings.TrimSpace(t) == "*" {
+			return errors.New("a bare * is not a prefix: type the topic prefix before it (e.g. orders.*)")
+		}
+		return nil
+	}
+	if len(name) > 249 {
+		return fmt.Errorf("topic %q: longer than 249 characters", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("topic %q: character %q not allowed (letters, digits, '.', '_', '-')", name, c)
+		}
+	}
+	return nil
+}
+
+// ClientGrant turns a client's answers into a grant; ok is false when the
+// client has no topic (no grant).
+func ClientGrant(c ClientAnswer) (g kafkaacl.Grant, ok bool, err error) {
+	topic := strings.TrimSpace(c.Topic)
+	if topic == "" {
+		return g, false, nil
+	}
+	if err := ValidateTopic(topic); err != nil {
+		return g, false, err
+	}
+	g.Prefixed = strings.HasSuffix(topic, "*")
+	g.Topic = strings.TrimSuffix(topic, "*")
+	switch c.Access {
+	case AccessProduce:
+		g.Producer = true
+	case AccessConsume:
+		g.Consumer = true
+	case AccessBoth, "":
+		g.Producer, g.Consumer = true, true
+	default:
+		return g, false, fmt.Errorf("access %q: must be produce, consume or both", c.Access)
+	}
+	if g.Consumer {
+		group := strings.TrimSpace(c.Group)
+		if group == "" {
+			return g, false, fmt.Errorf("client %q consumes %s: give its consumer group", c.Name, g.Topic)
+		}
+		if strings.HasSuffix(group, "*") != g.Prefixed {
+			return g, false, errors.New("topic and group must both end in * (prefixes) or neither: kafka-acls applies one pattern type to both")
+		}
+		g.Group = strings.TrimSuffix(group, "*")
+		if g.Group == "" {
+			return g, false, errors.New("a bare * is not a group prefix")
+		}
+	}
+	return g, true, g.Validate()
+}
+
+// Formats are the store formats for the chosen runtimes. Brokers,
+// controllers and ZooKeeper are Java and read PKCS12, so p12 is always
+// written; Java and Spring Boot clients add JKS; librdkafka, KafkaJS and
+// Go read PEM.
+func Formats(runtimes []string) []string {
+	want := map[string]bool{entity.FormatP12: true}
+	for _, r := range runtimes {
+		switch r {
+		case RuntimeJava, RuntimeSpring:
+			want[entity.FormatJKS] = true
+		case RuntimeLibrdkafka, RuntimeKafkaJS, RuntimeGo:
+			want[entity.FormatPEM] = true
+		}
+	}
+	var out []string
+	for _, f := range entity.AllFormats {
+		if want[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// EnvVar is the password environment variable of an entity: the prefix,
+// then the name upper-cased with every other character turned into '_'.
+func EnvVar(prefix, name string) string {
+	return prefix + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+// ValidateEnvPrefix checks that the prefix makes valid variable names.
+func ValidateEnvPrefix(p string) error {
+	if p == "" {
+		return errors.New("give a prefix, e.g. " + DefaultEnvPrefix)
+	}
+	for i, c := range p {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
+			return fmt.Errorf("prefix %q: use letters, digits and '_' (not starting with a digit)", p)
+		}
+	}
+	return nil
+}
+
+// EntityNames lists every entity name the answers produce, in spec order.
+func (a *Answers) EntityNames() []string {
+	var out []string
+	for _, list := range a.nodeLists() {
+		for _, n := range list {
+			out = append(out, n.Name)
+		}
+	}
+	for _, c := range a.Clients {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func (a *Answers) nodeLists() [][]*NodeAnswer {
+	lists := [][]*NodeAnswer{a.Brokers}
+	if a.Mode == bundle.ModeZooKeeper {
+		lists = append(lists, a.ZooKeepers)
+	} else if a.DedicatedControllers {
+		lists = append(lists, a.Controllers)
+	}
+	return lists
+}
+
+// MissingEnv lists the password variables that are unset or hold an
+// unusable password, with the reason (env policy only).
+func (a *Answers) MissingEnv(lookup func(string) (string, bool)) []string {
+	if a.PasswordMode != PasswordEnv {
+		return nil
+	}
+	var out []string
+	for _, n := range a.EntityNames() {
+		v := EnvVar(a.EnvPrefix, n)
+		pw, ok := lookup(v)
+		switch {
+		case !ok:
+			out = append(out, v+" is not set")
+		case pki.ValidatePassword(pw) != nil:
+			out = append(out, fmt.Sprintf("%s: %v", v, pki.ValidatePassword(pw)))
+		}
+	}
+	return out
+}
+
+// BuildSpec turns answers into a bundle spec and validates it. It reads
+// nothing from disk or the environment.
+func BuildSpec(a Answers) (*bundle.Spec, error) {
+	var errs []error
+	s := &bundle.Spec{Mode: a.Mode}
+	if s.Mode == "" {
+		s.Mode = bundle.ModeKRaft
+	}
+	if !a.ReuseCA {
+		s.CA = bundle.CASpec{CN: strings.TrimSpace(a.CACN), Org: strings.TrimSpace(a.CAOrg), OU: strings.TrimSpace(a.CAOU),
+			Locality: strings.TrimSpace(a.CALocality), State: strings.TrimSpace(a.CAState), Country: strings.ToUpper(strings.TrimSpace(a.CACountry)),
+			KeyType: a.KeyType}
+	}
+	s.Defaults.Formats = Formats(a.Runtimes)
+	if a.P12Compat != "" {
+		c, err := jks.ParseCompat(a.P12Compat)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.Defaults.P12Compat = string(c)
+	}
+	s.Defaults.MountPath = strings.TrimSpace(a.MountPath)
+	password := func(name string) bundle.Password {
+		if a.PasswordMode == PasswordEnv {
+			return bundle.Password{Env: EnvVar(a.EnvPrefix, name)}
+		}
+		return bundle.Password{}
+	}
+	if a.PasswordMode == PasswordEnv {
+		if err := ValidateEnvPrefix(a.EnvPrefix); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	nodes := func(kind string, in []*NodeAnswer) []bundle.Node {
+		var out []bundle.Node
+		for _, n := range in {
+			name := strings.TrimSpace(n.Name)
+			if err := ValidateHosts(n.Hosts); err != nil {
+				errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
+			}
+			if err := ValidateIPs(n.IPs); err != nil {
+				errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
+			}
+			out = append(out, bundle.Node{Name: name, Hosts: SplitList(n.Hosts), IPs: SplitList(n.IPs), Password: password(name)})
+		}
+		return out
+	}
+	if len(a.Brokers) == 0 {
+		errs = append(errs, errors.New("a cluster needs at least one broker"))
+	}
+	s.Brokers = nodes("broker", a.Brokers)
+	switch s.Mode {
+	case bundle.ModeZooKeeper:
+		if len(a.ZooKeepers) == 0 {
+			errs = append(errs, errors.New("ZooKeeper mode needs at least one ZooKeeper node"))
+		}
+		s.ZooKeepers = nodes("zookeeper", a.ZooKeepers)
+	case bundle.ModeKRaft:
+		if a.DedicatedControllers {
+			if len(a.Controllers) == 0 {
+				errs = append(errs, errors.New("dedicated controllers chosen but none listed"))
+			}
+			s.Controllers = nodes("controller", a.Controllers)
+		}
+	}
+	for _, c := range a.Clients {
+		name := strings.TrimSpace(c.Name)
+		cl := bundle.Client{Name: name, Password: password(name)}
+		g, ok, err := ClientGrant(*c)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("client %q: %w", name, err))
+		case ok:
+			cl.Grants = []kafkaacl.Grant{g}
+		}
+		s.Clients = append(s.Clients, cl)
+	}
+	if err := s.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return s, errors.Join(errs...)
+}
+
+// DuplicateName reports whether name (case-insensitively) is used by
+// another entity than self (a *NodeAnswer or *ClientAnswer) of the cluster
+// the answers describe.
+func (a *Answers) DuplicateName(name string, self any) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, list := range a.nodeLists() {
+		for _, n := range list {
+			if any(n) != self && strings.ToLower(strings.TrimSpace(n.Name)) == name {
+				return true
+			}
+		}
+	}
+	for _, c := range a.Clients {
+		if any(c) != self && strings.ToLower(strings.TrimSpace(c.Name)) == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,319 @@
+package wizard
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+func nodes(names ...string) []*NodeAnswer {
+	var out []*NodeAnswer
+	for _, n := range names {
+		out = append(out, &NodeAnswer{Name: n})
+	}
+	return out
+}
+
+func TestBuildSpec(t *testing.T) {
+	base := func(edit func(a *Answers)) Answers {
+		a := DefaultAnswers("pki")
+		edit(a)
+		return *a
+	}
+	tests := []struct {
+		name    string
+		answers Answers
+		want    bundle.Spec
+	}{
+		{
+			name: "defaults: one KRaft broker, one client without grants, Java",
+			answers: base(func(a *Answers) {
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
+			name: "two brokers with hosts and IPs, subject, grants, PEM runtimes, mount path",
+			answers: base(func(a *Answers) {
+				a.CAOrg, a.CAOU, a.CACountry, a.CALocality, a.CAState, a.KeyType = " Acme ", "Kafka", "gb", "London", "England", "ecdsa"
+				a.Brokers = []*NodeAnswer{
+					{Name: "kafka-1", Hosts: "kafka-1.example.com, kafka.example.com", IPs: "10.0.0.5 2001:db8::1"},
+					{Name: "kafka-2", Hosts: "kafka-2.example.com"},
+				}
+				a.Clients = []*ClientAnswer{
+					{Name: "orders-app", Topic: "orders", Access: AccessBoth, Group: "orders-app"},
+					{Name: "audit", Topic: "audit.*", Access: AccessConsume, Group: "audit-*"},
+					{Name: "loader", Topic: "ingest", Access: AccessProduce, Group: "ignored"},
+				}
+				a.Runtimes = []string{RuntimeGo, RuntimeKafkaJS}
+				a.MountPath = " /etc/kafka/secrets "
+			}),
+			want: bundle.Spec{
+				CA:       bundle.CASpec{CN: "kafkatls CA", Org: "Acme", OU: "Kafka", Locality: "London", State: "England", Country: "GB", KeyType: "ecdsa"},
+				Mode:     bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"p12", "pem"}, P12Compat: "modern", MountPath: "/etc/kafka/secrets"},
+				Brokers: []bundle.Node{
+					{Name: "kafka-1", Hosts: []string{"kafka-1.example.com", "kafka.example.com"}, IPs: []string{"10.0.0.5", "2001:db8::1"}},
+					{Name: "kafka-2", Hosts: []string{"kafka-2.example.com"}},
+				},
+				Clients: []bundle.Client{
+					{Name: "orders-app", Grants: []kafkaacl.Grant{{Topic: "orders", Group: "orders-app", Producer: true, Consumer: true}}},
+					{Name: "audit", Grants: []kafkaacl.Grant{{Topic: "audit.", Group: "audit-", Consumer: true, Prefixed: true}}},
+					{Name: "loader", Grants: []kafkaacl.Grant{{Topic: "ingest", Producer: true}}},
+				},
+			},
+		},
+		{
+			name: "ZooKeeper mode with legacy Java, env passwords, reused CA",
+			answers: base(func(a *Answers) {
+				a.ReuseCA = true
+				a.Mode = bundle.ModeZooKeeper
+				a.DedicatedControllers = true // ignored outside KRaft
+				a.Controllers = nodes("controller-1")
+				a.ZooKeepers = []*NodeAnswer{{Name: "zk-1", Hosts: "zk-1.internal"}}
+				a.P12Compat = "legacy"
+				a.PasswordMode, a.EnvPrefix = PasswordEnv, "PW_"
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				Mode:       bundle.ModeZooKeeper,
+				Defaults:   bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "legacy"},
+				Brokers:    []bundle.Node{{Name: "kafka-1", Password: bundle.Password{Env: "PW_KAFKA_1"}}},
+				ZooKeepers: []bundle.Node{{Name: "zk-1", Hosts: []string{"zk-1.internal"}, Password: bundle.Password{Env: "PW_ZK_1"}}},
+				Clients:    []bundle.Client{{Name: "client1", Password: bundle.Password{Env: "PW_CLIENT1"}}},
+			},
+		},
+		{
+			name: "KRaft with dedicated controllers",
+			answers: base(func(a *Answers) {
+				a.DedicatedControllers = true
+				a.Controllers = nodes("controller-1", "controller-2")
+				a.ZooKeepers = nodes("zk-1") // ignored in KRaft mode
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults:    bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:     []bundle.Node{{Name: "kafka-1"}},
+				Controllers: []bundle.Node{{Name: "controller-1"}, {Name: "controller-2"}},
+				Clients:     []bundle.Client{{Name: "client1"}},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := BuildSpec(tc.answers)
+			if err != nil {
+				t.Fatalf("BuildSpec: %v", err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("spec:\n got %s\nwant %s", got.Marshal(), tc.want.Marshal())
+			}
+			// The spec survives its own YAML round trip (what bundle -f reads).
+			back, err := bundle.ParseSpec(got.Marshal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, got) {
+				t.Errorf("YAML round trip changed the spec:\n%s", got.Marshal())
+			}
+		})
+	}
+}
+
+func TestBuildSpecErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(a *Answers)
+		want string
+	}{
+		{"bad hostname", func(a *Answers) { a.Brokers[0].Hosts = "-kafka.example.com" }, `broker "kafka-1": invalid DNS name "-kafka.example.com"`},
+		{"IP given as hostname", func(a *Answers) { a.Brokers[0].Hosts = "10.0.0.1" }, "10.0.0.1 is an IP address"},
+		{"bad IP", func(a *Answers) { a.Brokers[0].IPs = "10.0.0.300" }, `invalid IP address "10.0.0.300"`},
+		{"duplicate names", func(a *Answers) { a.Clients[0].Name = "KAFKA-1" }, "duplicate name"},
+		{"bad entity name", func(a *Answers) { a.Clients[0].Name = "my client" }, `character ' ' not allowed`},
+		{"no brokers", func(a *Answers) { a.Brokers = nil }, "at least one broker"},
+		{"zookeeper mode without nodes", func(a *Answers) { a.Mode = bundle.ModeZooKeeper }, "at least one ZooKeeper node"},
+		{"consume without group", func(a *Answers) { a.Clients[0].Access, a.Clients[0].Group = AccessConsume, "" }, "give its consumer group"},
+		{"prefix mismatch", func(a *Answers) {
+			a.Clients[0].Topic, a.Clients[0].Group = "orders.*", "app"
+		}, "both end in *"},
+		{"bad topic", func(a *Answers) { a.Clients[0].Topic = "or ders" }, "not allowed"},
+		{"relative mount path", func(a *Answers) { a.MountPath = "etc/kafka" }, "must be an absolute path"},
+		{"bad env prefix", func(a *Answers) { a.PasswordMode, a.EnvPrefix = PasswordEnv, "9X" }, "not starting with a digit"},
+		{"bad compat", func(a *Answers) { a.P12Compat = "rc2" }, "not offered"},
+		{"bad key type", func(a *Answers) { a.KeyType = "ed25519" }, `key type "ed25519"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := DefaultAnswers("pki")
+			a.Clients[0].Topic = "orders"
+			a.Clients[0].Group = "app"
+			tc.edit(a)
+			_, err := BuildSpec(*a)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("BuildSpec error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFormats(t *testing.T) {
+	tests := []struct {
+		runtimes []string
+		want     []string
+	}{
+		{nil, []string{"p12"}},
+		{[]string{RuntimeJava}, []string{"jks", "p12"}},
+		{[]string{RuntimeSpring}, []string{"jks", "p12"}},
+		{[]string{RuntimeLibrdkafka}, []string{"p12", "pem"}},
+		{[]string{RuntimeKafkaJS, RuntimeGo}, []string{"p12", "pem"}},
+		{[]string{RuntimeGo, RuntimeJava, RuntimeLibrdkafka, RuntimeKafkaJS, RuntimeSpring}, []string{"jks", "p12", "pem"}},
+	}
+	for _, tc := range tests {
+		if got := Formats(tc.runtimes); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Formats(%v) = %v, want %v", tc.runtimes, got, tc.want)
+		}
+		if _, err := entity.ParseFormats(Formats(tc.runtimes)); err != nil {
+			t.Errorf("Formats(%v) not accepted by entity: %v", tc.runtimes, err)
+		}
+	}
+}
+
+func TestEnvVar(t *testing.T) {
+	for in, want := range map[string]string{"kafka-1": "P_KAFKA_1", "client.app_2": "P_CLIENT_APP_2", "Zk": "P_ZK"} {
+		if got := EnvVar("P_", in); got != want {
+			t.Errorf("EnvVar(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMissingEnv(t *testing.T) {
+	a := DefaultAnswers("pki")
+	a.PasswordMode = PasswordEnv
+	env := map[string]string{"KAFKATLS_PASSWORD_KAFKA_1": "secret-1", "KAFKATLS_PASSWORD_CLIENT1": "abc"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	got := a.MissingEnv(lookup)
+	if len(got) != 1 || !strings.Contains(got[0], "KAFKATLS_PASSWORD_CLIENT1") || !strings.Contains(got[0], "at least 6") {
+		t.Errorf("MissingEnv = %q", got)
+	}
+	env["KAFKATLS_PASSWORD_CLIENT1"] = "secret-2"
+	if got := a.MissingEnv(lookup); len(got) != 0 {
+		t.Errorf("MissingEnv = %q, want none", got)
+	}
+	delete(env, "KAFKATLS_PASSWORD_KAFKA_1")
+	if got := a.MissingEnv(lookup); len(got) != 1 || got[0] != "KAFKATLS_PASSWORD_KAFKA_1 is not set" {
+		t.Errorf("MissingEnv = %q", got)
+	}
+	a.PasswordMode = PasswordGenerated
+	if got := a.MissingEnv(lookup); got != nil {
+		t.Errorf("generated passwords need no variables, got %q", got)
+	}
+}
+
+func TestNodeSANs(t *testing.T) {
+	sans, err := NodeSANs(NodeAnswer{Name: "kafka-1", Hosts: "Kafka-1.Example.com, kafka-1", IPs: "10.0.0.5,127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sans.String(), "DNS:kafka-1, DNS:localhost, DNS:kafka-1.example.com, IP:127.0.0.1, IP:10.0.0.5"; got != want {
+		t.Errorf("SANs %q, want %q", got, want)
+	}
+	// The preview is exactly what bundle puts in the certificate.
+	spec := &bundle.Spec{Brokers: []bundle.Node{{Name: "kafka-1", Hosts: SplitList("Kafka-1.Example.com, kafka-1"), IPs: SplitList("10.0.0.5,127.0.0.1")}}}
+	if got := spec.Entities()[0].SANs.String(); got != sans.String() {
+		t.Errorf("bundle SANs %q, preview %q", got, sans.String())
+	}
+	for _, bad := range []NodeAnswer{{Name: "k", Hosts: "a..b"}, {Name: "k", IPs: "1.2.3"}, {Name: "k", Hosts: "x!"}} {
+		if _, err := NodeSANs(bad); err == nil {
+			t.Errorf("NodeSANs(%+v) accepted", bad)
+		}
+	}
+}
+
+func TestDuplicateName(t *testing.T) {
+	a := DefaultAnswers("pki")
+	a.Brokers = nodes("kafka-1", "kafka-2")
+	a.Controllers = nodes("c-1")
+	if !a.DuplicateName("Kafka-2", a.Brokers[0]) {
+		t.Error("kafka-2 is taken by the second broker")
+	}
+	if a.DuplicateName("kafka-1", a.Brokers[0]) {
+		t.Error("a node does not collide with itself")
+	}
+	if a.DuplicateName("c-1", a.Clients[0]) {
+		t.Error("controllers are not part of a cluster without dedicated controllers")
+	}
+	a.DedicatedControllers = true
+	if !a.DuplicateName("c-1", a.Clients[0]) {
+		t.Error("c-1 is a dedicated controller")
+	}
+}
+
+func TestEntityFilesMatchRoles(t *testing.T) {
+	got := EntityFiles(pki.RoleClient, []string{"p12", "pem"}, bundle.ModeKRaft)
+	for _, want := range []string{"keystore.p12", "truststore.p12", "tls.key", "keystore.pem", "kcat.conf", "kafkajs-ssl.js", "client.properties", "spring-boot.properties", "password", "principal.txt"} {
+		if !contains(got, want) {
+			t.Errorf("client files %v lack %s", got, want)
+		}
+	}
+	if contains(got, "keystore.jks") {
+		t.Errorf("client files %v list JKS without the jks format", got)
+	}
+	if zk := EntityFiles(pki.RoleBroker, []string{"p12"}, bundle.ModeZooKeeper); !contains(zk, "zookeeper-client.properties") || !contains(zk, "server.properties") {
+		t.Errorf("ZooKeeper-mode broker files %v", zk)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWrapLines(t *testing.T) {
+	in := "short\n    kafka-acls.sh --bootstrap-server kafka-1:9093 --command-config /a/very/long/path/client.properties --add\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	got := wrapLines(in, 30)
+	for _, l := range got {
+		if len(l) > 30 {
+			t.Errorf("line %q is wider than 30", l)
+		}
+	}
+	if got[0] != "short" || got[1] != "    kafka-acls.sh" || !strings.HasPrefix(got[2], "      --bootstrap-server") {
+		t.Errorf("wrap:\n%s", strings.Join(got, "\n"))
+	}
+	if joined := strings.Join(strings.Fields(strings.Join(got, " ")), " "); !strings.Contains(joined, "--command-config") || !strings.Contains(joined, "--add") {
+		t.Errorf("wrap lost words:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestStripColor(t *testing.T) {
+	for in, want := range map[string]string{
+		"\x1b[37m> \x1b[m":             "> \x1b[m",
+		"\x1b[1;38;5;212mtitle\x1b[0m": "\x1b[1mtitle\x1b[0m",
+		"\x1b[38;2;1;2;3;7mcursor":     "\x1b[7mcursor",
+		"\x1b[4;48:2::1:2:3mx":         "\x1b[4mx",
+		"\x1b[92;103mplain":            "plain",
+		"no escapes":                   "no escapes",
+	} {
+		if got := stripColor(in); got != want {
+			t.Errorf("stripColor(%q) = %q, want %q", in, got, want)
+		}
+		if hasColor(stripColor(in)) {
+			t.Errorf("stripColor(%q) kept a colour", in)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package wizard
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
+)
+
+// EntityFiles lists the files kafkatls writes into the directory of one
+// identity of role with these formats, in mode: the certificates, the
+// stores, password, principal and the configs that templates.Render
+// produces for the role (rendered here with placeholder values, so the
+// list always matches what bundle writes).
+func EntityFiles(role pki.Role, formats []string, mode string) []string {
+	files := []string{entity.CertPEM, entity.ChainPEM, entity.CAPEM, entity.PrincipalFile, entity.PasswordFile}
+	for _, f := range formats {
+		switch f {
+		case entity.FormatJKS:
+			files = append(files, entity.KeystoreJKS, entity.TruststoreJKS)
+		case entity.FormatP12:
+			files = append(files, entity.KeystoreP12, entity.TruststoreP12)
+		case entity.FormatPEM:
+			files = append(files, entity.KeyPEM, entity.KeystorePEM)
+		}
+	}
+	d := templates.Data{
+		Name: "x", Role: string(role), Password: "placeholder", Formats: formats, Principal: "User:CN=x",
+		SuperUsers: []string{"User:CN=x"}, Hosts: []string{"x"}, Mode: mode, ZooKeeperConnect: "zk:2182", Bootstrap: "x:9093",
+		Files: templates.Files{KeystoreJKS: "/k.jks", TruststoreJKS: "/t.jks", KeystoreP12: "/k.p12", TruststoreP12: "/t.p12",
+			KeyPEM: "/tls.key", CertPEM: "/tls.crt", ChainPEM: "/chain.pem", CAPEM: "/ca.crt", KeystorePEM: "/ks.pem", PasswordFile: "/pw"},
+	}
+	if rendered, err := templates.Render(d); err == nil {
+		for name := range rendered {
+			files = append(files, name)
+		}
+	}
+	sort.Strings(files)
+	return slices.Compact(files)
+}
+
+// BundleFiles are the bundle-level files a run writes into the PKI
+// directory (besides certs/NAME/), for the summary.
+func BundleFiles(spec *bundle.Spec, createCA bool) []string {
+	var out []string
+	if createCA {
+		// kafkatls.json (settings) and index.json are pki's own files.
+		out = append(out, pki.CACertFile, pki.CAKeyFile, pki.TrustFile, "kafkatls.json", "index.json")
+	}
+	out = append(out, bundle.TruststoreJKS, bundle.TruststoreP12, bundle.TruststorePassword)
+	if len(spec.Brokers)+len(spec.Controllers) > 0 {
+		out = append(out, bundle.SuperUsersFile)
+	}
+	for _, c := range spec.Clients {
+		if len(c.Grants) > 0 {
+			out = append(out, bundle.ACLScript)
+			break
+		}
+	}
+	return append(out, bundle.SummaryFile, bundle.SpecFile)
+}
+
+// Bootstrap is the bootstrap.servers list of the spec's brokers (the
+// first advertised host, else the name; port 9093 unless set), as bundle
+// writes it into client configs.
+func Bootstrap(spec *bundle.Spec) string {
+	var out []string
+	for _, e := range spec.Entities() {
+		if e.Role == pki.RoleBroker {
+			out = append(out, fmt.Sprintf("%s:%d", e.Advertised, e.Port))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// GrantText describes a grant in a few words.
+func GrantText(g kafkaacl.Grant) string {
+	var what []string
+	if g.Producer {
+		what = append(what, "produce")
+	}
+	if g.Consumer {
+		what = append(what, "consume")
+	}
+	what = append(what, g.Operations...)
+	star := ""
+	if g.Prefixed {
+		star = "*"
+	}
+	s := strings.Join(what, "+")
+	if g.Topic != "" {
+		s += " topic " + g.Topic + star
+	}
+	if g.Group != "" {
+		s += ", group " + g.Group + star
+	}
+	return s
+}
+
+// EquivalentCommand is the non-interactive command that rebuilds the same
+// bundle from the spec the wizard wrote.
+func EquivalentCommand(dir string) string {
+	return "kafkatls bundle -f " + kafkaacl.ShellQuote(filepath.Join(dir, bundle.SpecFile)) + " --dir " + kafkaacl.ShellQuote(dir)
+}
+
+// summaryText renders what a run of spec in dir will produce: the plan's
+// identities with principals and SANs, the files of each directory and
+// the bundle-level files.
+func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, passphrase bool) string {
+	var b strings.Builder
+	row := func(k, v string) { fmt.Fprintf(&b, "%s %s\n", st.key.Render(fmt.Sprintf("%-10s", k)), v) }
+	if plan.CreateCA {
+		row("Directory", a.Dir+" (new PKI)")
+		enc := "key unencrypted (0600)"
+		if passphrase {
+			enc = "key encrypted with the passphrase"
+		}
+		subj := pki.SubjectDefaults{OrganizationalUnit: spec.CA.OU, Organization: spec.CA.Org, Locality: spec.CA.Locality, State: spec.CA.State, Country: spec.CA.Country}
+		k, _ := pki.KeySpec{Type: pki.KeyType(spec.CA.KeyType)}.Normalize()
+		row("CA", fmt.Sprintf("create %s (%s), %s", subj.DN(spec.CA.CN), k, enc))
+	} else {
+		row("Directory", a.Dir+" (existing CA reused)")
+	}
+	mode := "KRaft"
+	if plan.Mode == bundle.ModeZooKeeper {
+		mode = "ZooKeeper"
+	}
+	row("Cluster", mode+", bootstrap "+Bootstrap(spec))
+	compat := spec.Defaults.P12Compat
+	if compat == "" {
+		compat = "modern"
+	}
+	pw := "generated per identity (certs/NAME/password)"
+	if a.PasswordMode == PasswordEnv {
+		pw = "from $" + a.EnvPrefix + "<NAME>"
+	}
+	row("Stores", strings.Join(spec.Defaults.Formats, ", ")+" · PKCS12 "+compat)
+	row("Passwords", pw)
+	if spec.Defaults.MountPath != "" {
+		row("Configs", "paths under "+spec.Defaults.MountPath+" (container mount)")
+	} else {
+		row("Configs", "absolute host paths")
+	}
+	fmt.Fprintf(&b, "\n%s\n", st.heading.Render("Identities → "+filepath.Join(a.Dir, pki.CertsDir, "NAME")))
+	grants := map[string][]kafkaacl.Grant{}
+	for _, c := range spec.Clients {
+		grants[c.Name] = c.Grants
+	}
+	sym := map[bundle.Action]string{bundle.ActionCreate: "+", bundle.ActionRenew: "~", bundle.ActionConfig: "~", bundle.ActionKeep: "=", bundle.ActionOrphan: "?", bundle.ActionPrune: "-"}
+	roles := map[pki.Role]bool{}
+	for _, s := range plan.Steps {
+		fmt.Fprintf(&b, "%s %-12s %-10s %s\n", sym[s.Action], s.Name, s.Role, s.Principal)
+		if s.Action != bundle.ActionOrphan {
+			roles[s.Role] = true
+		}
+		switch {
+		case s.Action == bundle.ActionOrphan:
+			b.WriteString("    not in this bundle any more: kept\n")
+		case s.Role.IsServer():
+			fmt.Fprintf(&b, "    SANs %s\n", s.SANs)
+		default:
+			for _, g := range grants[s.Name] {
+				fmt.Fprintf(&b, "    ACLs %s\n", GrantText(g))
+			}
+		}
+		if s.Reason != "" && s.Action != bundle.ActionCreate && s.Action != bundle.ActionOrphan {
+			fmt.Fprintf(&b, "    %s: %s\n", s.Action, s.Reason)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", st.heading.Render("Files in each identity directory"))
+	for _, r := range []pki.Role{pki.RoleBroker, pki.RoleController, pki.RoleZooKeeper, pki.RoleClient} {
+		if roles[r] {
+			fmt.Fprintf(&b, "%-10s %s\n", string(r)+":", strings.Join(EntityFiles(r, spec.Defaults.Formats, plan.Mode), " "))
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Bundle files in "+a.Dir), strings.Join(BundleFiles(spec, plan.CreateCA), " "))
+	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Equivalent command (CI)"), EquivalentCommand(a.Dir))
+	if passphrase {
+		b.WriteString("(with the CA passphrase in KAFKATLS_CA_PASSPHRASE or --ca-passphrase-file)\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// nextSteps renders what to do with a written bundle.
+func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) string {
+	var b strings.Builder
+	n := 0
+	step := func(format string, a ...any) {
+		n++
+		fmt.Fprintf(&b, "%d. "+format+"\n", append([]any{n}, a...)...)
+	}
+	principals := map[string]string{}
+	for _, s := range plan.Steps {
+		principals[s.Name] = s.Principal
+	}
+	var firstBroker, firstClient string
+	if len(spec.Brokers) > 0 {
+		firstBroker = spec.Brokers[0].Name
+	}
+	if len(spec.Clients) > 0 {
+		firstClient = spec.Clients[0].Name
+	}
+	if firstBroker != "" {
+		step("Brokers: merge each %s into that broker's server.properties,\n   with the super.users line of %s.",
+			filepath.Join(dir, pki.CertsDir, "NAME", "server.properties"), filepath.Join(dir, bundle.SuperUsersFile))
+	}
+	var acls []string
+	admin := "client.properties"
+	if firstBroker != "" {
+		if abs, err := filepath.Abs(filepath.Join(entity.Dir(dir, firstBroker), "client.properties")); err == nil {
+			admin = abs
+		}
+	}
+	for _, c := range spec.Clients {
+		for _, g := range c.Grants {
+			acls = append(acls, kafkaacl.Commands(principals[c.Name], g, kafkaacl.Target{Bootstrap: Bootstrap(spec), CommandConfig: kafkaacl.ShellQuote(admin)})...)
+		}
+	}
+	if len(acls) > 0 {
+		step("Grant the client ACLs once the cluster runs (as a super user):\n     %s\n   which runs:", filepath.Join(dir, bundle.ACLScript))
+		for _, l := range acls {
+			fmt.Fprintf(&b, "     %s\n", l)
+		}
+	} else {
+		step("No client grants: no acls.sh. Add grants to %s and re-run.", filepath.Join(dir, bundle.SpecFile))
+	}
+	if firstClient != "" {
+		cdir := entity.Dir(dir, firstClient)
+		if _, err := os.Stat(filepath.Join(cdir, "kcat.conf")); err == nil {
+			step("Try a client with kcat (lists brokers and topics over mTLS):\n     kcat -F %s -L", kafkaacl.ShellQuote(filepath.Join(cdir, "kcat.conf")))
+		} else {
+			step("Java clients: use %s", filepath.Join(cdir, "client.properties"))
+		}
+	}
+	step("Rebuild or extend it non-interactively (CI):\n     %s", EquivalentCommand(dir))
+	step("Everything in one page: %s", filepath.Join(dir, bundle.SummaryFile))
+	return st.heading.Render("Next steps") + "\n" + strings.TrimRight(b.String(), "\n")
+}
