@@ -34,7 +34,7 @@ FUZZ_TARGETS := jks:FuzzRead pem:FuzzDecode pki:FuzzJavaName pki:FuzzParseDN tem
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "== fuzz ./$$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s; \
 	done
 
 # Interop suite: real Kafka 4.x (KRaft), Kafka 3.9 + ZooKeeper, kcat. Needs java>=17, mvn, unzip;

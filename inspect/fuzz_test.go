@@ -11,7 +11,7 @@ import (
 )
 
 // fuzzSeeds are real files of every format inspect reads, plus near misses.
-func fuzzSeeds(f *testing.F) [][]byte {
+func fuzzSeeds(f testing.TB) [][]byte {
 	_, dir := testPKI(f)
 	var seeds [][]byte
 	for _, name := range []string{"keystore.jks", "truststore.jks", "keystore.p12", "truststore.p12", "keystore.pem", "tls.key", "ca.crt"} {
