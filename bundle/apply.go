@@ -2,12 +2,15 @@ package bundle
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafkatls/kafkatls/entity"
@@ -29,6 +32,9 @@ type Options struct {
 	Workers int
 	// Progress, if set, is called after each identity is issued.
 	Progress func(Progress)
+	// GenerateKey, if set, replaces pki.GenerateKey for identity keys (not
+	// the CA's). Benchmarks use it to time a run apart from key generation.
+	GenerateKey func(pki.KeySpec) (crypto.Signer, error)
 }
 
 // Passphrase is the callback pki.Open uses for an encrypted CA key.
@@ -88,6 +94,10 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if o.DryRun {
 		return res, nil
 	}
+	// Identity keys do not depend on the CA: generating them from now on
+	// overlaps the CA's own key generation (and decryption) on every core.
+	keys := plan.startKeys(ctx, o)
+	defer keys.stop()
 	if plan.CreateCA {
 		if err := plan.createCA(o); err != nil {
 			return nil, err
@@ -96,7 +106,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
 		return nil, err
 	}
-	issued, runErr := plan.issueAll(ctx, o)
+	issued, runErr := plan.issueAll(ctx, o, keys)
 	for _, r := range issued {
 		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
 		plan.idx.Add(r.rec)
@@ -108,6 +118,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if runErr != nil {
 		return res, runErr
 	}
+	pruned := false
 	for _, s := range plan.Steps {
 		switch s.Action {
 		case ActionConfig:
@@ -119,10 +130,13 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 				return res, err
 			}
 			plan.idx.SetStatus(s.Name, pki.StatusRemoved)
+			pruned = true
 		}
 	}
-	if err := plan.idx.Save(plan.Dir); err != nil {
-		return res, err
+	if pruned { // the index changed only if something was pruned
+		if err := plan.idx.Save(plan.Dir); err != nil {
+			return res, err
+		}
 	}
 	if res.Outputs, err = plan.writeOutputs(o); err != nil {
 		return res, err
@@ -160,19 +174,110 @@ type issued struct {
 	rec pki.Record
 }
 
-// issueAll generates keys and writes identities in parallel. Each worker
-// only reads the index; records are added by the caller.
-func (plan *Plan) issueAll(ctx context.Context, o Options) ([]issued, error) {
+// syncIssued makes the identities issueAll wrote with entity.Options.NoSync
+// durable before Run saves the index (the commit point): one concurrent
+// pass over every file lets the file system commit them in a few journal
+// transactions instead of several per identity. An identity that cannot be
+// synced is dropped (not indexed), so the next run re-issues it; so is a
+// directory left by a crash before this point, having no index record.
+func syncIssued(pkiDir string, out []issued, errs []error) ([]issued, []error) {
+	if len(out) == 0 {
+		return out, errs
+	}
+	failed := make([]error, len(out))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, r := range out {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			failed[i] = entity.Sync(entity.Dir(pkiDir, r.res.Name))
+		}()
+	}
+	wg.Wait()
+	if err := fsx.SyncDir(filepath.Join(pkiDir, pki.CertsDir)); err != nil {
+		return nil, append(errs, fmt.Errorf("sync %s: %w", pki.CertsDir, err))
+	}
+	kept := out[:0]
+	for i, r := range out {
+		if failed[i] != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", r.res.Role, r.res.Name, failed[i]))
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, errs
+}
+
+// toIssue lists the steps that get a new key and certificate.
+func (plan *Plan) toIssue() []Step {
 	var todo []Step
 	for _, s := range plan.Steps {
 		if s.Action == ActionCreate || s.Action == ActionRenew {
 			todo = append(todo, s)
 		}
 	}
-	workers := o.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	return todo
+}
+
+func workers(o Options) int {
+	if o.Workers > 0 {
+		return o.Workers
 	}
+	return runtime.NumCPU()
+}
+
+// keySource generates the identity keys of a run on Workers goroutines.
+type keySource struct {
+	keys   chan keyResult
+	cancel context.CancelFunc
+}
+
+type keyResult struct {
+	key crypto.Signer
+	err error
+}
+
+// startKeys starts generating one key per identity to issue.
+func (plan *Plan) startKeys(ctx context.Context, o Options) *keySource {
+	n := len(plan.toIssue())
+	ctx, cancel := context.WithCancel(ctx)
+	ks := &keySource{keys: make(chan keyResult, n), cancel: cancel}
+	generate := o.GenerateKey
+	if generate == nil {
+		generate = pki.GenerateKey
+	}
+	var started atomic.Int64
+	for range min(workers(o), n) {
+		go func() {
+			for ctx.Err() == nil && started.Add(1) <= int64(n) {
+				k, err := generate(plan.key)
+				ks.keys <- keyResult{k, err} // buffered for n: never blocks
+			}
+		}()
+	}
+	return ks
+}
+
+// next returns the next generated key, or ctx's error once the run is
+// interrupted.
+func (ks *keySource) next(ctx context.Context) (crypto.Signer, error) {
+	select {
+	case r := <-ks.keys:
+		return r.key, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stop ends key generation (a key being generated is finished, unused).
+func (ks *keySource) stop() { ks.cancel() }
+
+// issueAll signs and writes identities in parallel, with keys from keys.
+// Each worker only reads the index; records are added by the caller.
+func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]issued, error) {
+	todo := plan.toIssue()
 	var (
 		mu   sync.Mutex
 		out  []issued
@@ -181,15 +286,20 @@ func (plan *Plan) issueAll(ctx context.Context, o Options) ([]issued, error) {
 		wg   sync.WaitGroup
 		jobs = make(chan Step)
 	)
-	for range min(workers, max(len(todo), 1)) {
+	for range min(workers(o), max(len(todo), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for s := range jobs {
-				key, err := pki.GenerateKey(plan.key)
+				key, err := keys.next(ctx)
+				if err != nil && ctx.Err() != nil {
+					continue // interrupted: reported once below
+				}
 				var r issued
 				if err == nil {
-					r.res, r.rec, err = entity.IssueWithKey(plan.pki, plan.idx, s.req, key, s.opts)
+					opts := s.opts
+					opts.NoSync = true // synced all together below
+					r.res, r.rec, err = entity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
 				}
 				mu.Lock()
 				if err != nil {
@@ -218,6 +328,7 @@ feed:
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("interrupted after %d of %d identities (each is complete; run again to finish): %w", len(out), len(todo), err))
 	}
+	out, errs = syncIssued(plan.Dir, out, errs)
 	// Index and report in spec order, whatever order the workers finished in.
 	order := map[string]int{}
 	for i, s := range todo {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -113,6 +114,12 @@ type Options struct {
 	// Force replaces an existing entity directory.
 	Force  bool
 	Config Config
+	// NoSync skips every fsync: the directory still appears whole (it is
+	// built aside and renamed into place) but a power loss may empty its
+	// files. A caller that sets it must call Sync on the directory before
+	// it records the identity anywhere durable (bundle syncs every new
+	// identity together, then saves the index).
+	NoSync bool
 }
 
 // Result describes a written entity.
@@ -204,7 +211,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 		}
 		files = append(files, configs...)
 	}
-	if err := writeDir(dir, files, o.Force); err != nil {
+	if err := writeDirSync(dir, files, o.Force, !o.NoSync); err != nil {
 		return nil, err
 	}
 	r := &Result{
@@ -328,6 +335,12 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 // it into place. An existing dir (force) is moved aside first and removed
 // only after the new one is in place.
 func writeDir(dir string, files []file, force bool) error {
+	return writeDirSync(dir, files, force, true)
+}
+
+// writeDirSync is writeDir; with durable false it skips every fsync
+// (Options.NoSync).
+func writeDirSync(dir string, files []file, force, durable bool) error {
 	parent := filepath.Dir(dir)
 	if err := fsx.MkdirPrivate(parent); err != nil {
 		return err
@@ -345,10 +358,8 @@ func writeDir(dir string, files []file, force bool) error {
 	if err := os.Chmod(tmp, fsx.PrivateDir); err != nil {
 		return err
 	}
-	for _, f := range files {
-		if err := fsx.WriteFile(filepath.Join(tmp, f.name), f.data, f.perm); err != nil {
-			return err
-		}
+	if err := writeFiles(tmp, files, durable); err != nil {
+		return err
 	}
 	var old string
 	if fsx.Exists(dir) {
@@ -367,13 +378,109 @@ func writeDir(dir string, files []file, force bool) error {
 		return err
 	}
 	done = true
-	if err := fsx.SyncDir(parent); err != nil {
-		return err
+	if durable {
+		if err := fsx.SyncDir(parent); err != nil {
+			return err
+		}
 	}
 	if old != "" {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// writeFiles writes files into tmp, a fresh directory nobody else uses
+// yet, and makes them and tmp durable before the caller renames tmp into
+// place. fsx.WriteFile's temporary file, rename and directory fsync per
+// file are not needed there (the directory rename is what makes the
+// identity appear whole), and the files are fsynced concurrently, so the
+// file system commits them together instead of one journal commit per
+// file. A name listed twice ends with the last content, as before. With
+// durable false nothing is fsynced.
+func writeFiles(tmp string, files []file, durable bool) error {
+	handles := make([]*os.File, 0, len(files))
+	defer func() {
+		for _, h := range handles {
+			h.Close()
+		}
+	}()
+	for _, f := range files {
+		path := filepath.Join(tmp, f.name)
+		h, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.perm)
+		if err != nil {
+			return err
+		}
+		handles = append(handles, h)
+		if err := h.Chmod(f.perm); err != nil { // exact mode, whatever the umask
+			return err
+		}
+		if _, err := h.Write(f.data); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	errs := make([]error, len(handles))
+	if durable {
+		var wg sync.WaitGroup
+		for i, h := range handles {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := h.Sync(); err != nil {
+					errs[i] = fmt.Errorf("sync %s: %w", h.Name(), err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	opened := handles
+	handles = nil // closed here, not by the deferred cleanup
+	for _, h := range opened {
+		if err := h.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil || !durable {
+		return err
+	}
+	return fsx.SyncDir(tmp)
+}
+
+// Sync makes an entity directory written with Options.NoSync durable: it
+// fsyncs every regular file in dir, concurrently, then dir itself. The
+// caller still fsyncs dir's parent (once for many identities).
+func Sync(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Open(filepath.Join(dir, e.Name()))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer f.Close()
+			if err := f.Sync(); err != nil {
+				errs[i] = fmt.Errorf("sync %s: %w", f.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return fsx.SyncDir(dir)
 }
 
 // Recover finishes or undoes what a killed run left in the certs
