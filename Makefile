@@ -42,8 +42,12 @@ fuzz:
 interop:
 	./interop/run.sh
 
+# Benchmarks (docs/performance.md): Go micro-benchmarks, then kafkatls bundle
+# against the classic openssl + keytool flow. Reports; never fails on a timing.
+BENCH_RUNS ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	BENCH_RUNS=$(BENCH_RUNS) GO=$(GO) bench/compare.sh
 
 # The main job on a fresh machine: a CA, a broker and a client in ./kafka-pki.
 demo: build
