@@ -214,6 +214,11 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	if err := writeDirSync(dir, files, o.Force, !o.NoSync); err != nil {
 		return nil, err
 	}
+	return m.result(dir, subject, principal, formats, files), nil
+}
+
+// result describes the identity just written to dir.
+func (m Material) result(dir, subject, principal string, formats []string, files []file) *Result {
 	r := &Result{
 		Name: m.Name, Role: m.Role, Dir: dir, Subject: subject, Principal: principal, NotAfter: m.Cert.NotAfter.UTC(),
 		Serial: pki.SerialHex(m.Cert), Fingerprint: pki.Fingerprint(m.Cert), Formats: formats,
@@ -228,7 +233,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 		r.Files = append(r.Files, f.name)
 	}
 	sort.Strings(r.Files)
-	return r, nil
+	return r
 }
 
 func (m Material) files(formats []string, compat jks.Compat, password string) ([]file, error) {

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -305,19 +304,5 @@ func Reissue(dir string, m Material) (*Result, error) {
 	if err := writeDir(dir, files, true); err != nil {
 		return nil, err
 	}
-	r := &Result{
-		Name: m.Name, Role: m.Role, Dir: dir, Subject: subject, Principal: principal, NotAfter: m.Cert.NotAfter.UTC(),
-		Serial: pki.SerialHex(m.Cert), Fingerprint: pki.Fingerprint(m.Cert), Formats: formats,
-	}
-	for _, d := range m.Cert.DNSNames {
-		r.SANs = append(r.SANs, "DNS:"+d)
-	}
-	for _, ip := range m.Cert.IPAddresses {
-		r.SANs = append(r.SANs, "IP:"+ip.String())
-	}
-	for _, f := range files {
-		r.Files = append(r.Files, f.name)
-	}
-	sort.Strings(r.Files)
-	return r, nil
+	return m.result(dir, subject, principal, formats, files), nil
 }
