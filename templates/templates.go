@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -26,13 +27,17 @@ import (
 //go:embed *.tmpl
 var templateFS embed.FS
 
-var tmpl = template.Must(template.New("").Option("missingkey=error").Funcs(template.FuncMap{
-	"pv":             PropertiesValue,
-	"js":             jsString,
-	"sh":             shellQuote,
-	"args":           args,
-	"superUsersLine": SuperUsersLine,
-}).ParseFS(templateFS, "*.tmpl"))
+// parsed parses the embedded templates on first use, not at start-up:
+// most kafkatls commands never render a config.
+var parsed = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Option("missingkey=error").Funcs(template.FuncMap{
+		"pv":             PropertiesValue,
+		"js":             jsString,
+		"sh":             shellQuote,
+		"args":           args,
+		"superUsersLine": SuperUsersLine,
+	}).ParseFS(templateFS, "*.tmpl"))
+})
 
 // Files holds the paths of one entity's files as they should appear INSIDE
 // configs (absolute on this host, or under a container mount path such as
@@ -186,7 +191,7 @@ func Render(d Data) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(files))
 	for name, t := range files {
 		var buf bytes.Buffer
-		if err := tmpl.ExecuteTemplate(&buf, t, v); err != nil {
+		if err := parsed().ExecuteTemplate(&buf, t, v); err != nil {
 			return nil, fmt.Errorf("templates: rendering %s for %s: %w", name, v.Role, err)
 		}
 		if name == "kcat.conf" {
