@@ -164,3 +164,44 @@ func TestCSRCommand(t *testing.T) {
 		t.Errorf("csr overwrite: %d %q", r.code, r.stderr)
 	}
 }
+
+// TestImportedIntermediateCA: an intermediate made by OpenSSL is adopted;
+// keystores carry leaf + intermediate + root, truststores the root, and
+// Java completes mutual TLS with them.
+func TestImportedIntermediateCA(t *testing.T) {
+	realpeer.Need(t, "openssl", "keytool", "java")
+	dir := t.TempDir()
+	run := func(args ...string) { realpeer.Run(t, "openssl", args...) }
+	p := func(n string) string { return filepath.Join(dir, n) }
+	run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("root.key"), "-out", p("root.crt"),
+		"-days", "3650", "-subj", "/O=Corp/CN=Corp Root", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+	run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", p("int.key"), "-out", p("int.csr"), "-subj", "/O=Corp/CN=Corp Kafka Intermediate")
+	os.WriteFile(p("int.ext"), []byte("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n"), 0o644)
+	run("x509", "-req", "-in", p("int.csr"), "-CA", p("root.crt"), "-CAkey", p("root.key"), "-CAcreateserial", "-days", "1825", "-extfile", p("int.ext"), "-out", p("int.crt"))
+	chain, _ := os.ReadFile(p("int.crt"))
+	root, _ := os.ReadFile(p("root.crt"))
+	os.WriteFile(p("int-chain.pem"), append(chain, root...), 0o644)
+
+	ok(t, dir, "init", "--import-ca", "int-chain.pem", "--import-key", "int.key")
+	ok(t, dir, "issue", "kafka-1", "--role", "broker")
+	ok(t, dir, "issue", "client1")
+	b, c := filepath.Join(dir, "kafka-pki/certs/kafka-1"), filepath.Join(dir, "kafka-pki/certs/client1")
+	out := realpeer.Run(t, "keytool", "-list", "-v", "-keystore", filepath.Join(c, "keystore.p12"), "-storepass", readTrim(t, filepath.Join(c, "password")))
+	if !strings.Contains(out, "Certificate chain length: 3") {
+		t.Errorf("keystore chain is not leaf + intermediate + root:\n%s", out)
+	}
+	if ca := readTrim(t, filepath.Join(c, "ca.crt")); ca != strings.TrimRight(string(root), "\n") {
+		t.Error("ca.crt is not the root")
+	}
+	if out := realpeer.Run(t, "openssl", "verify", "-CAfile", p("root.crt"), "-untrusted", p("int.crt"), "-purpose", "sslserver", filepath.Join(b, "tls.crt")); !strings.Contains(out, ": OK") {
+		t.Errorf("openssl verify through the intermediate: %s", out)
+	}
+	got, err := realpeer.JavaHandshake(t, realpeer.HandshakeStores{
+		ServerKeystore: filepath.Join(b, "keystore.jks"), ServerTruststore: filepath.Join(b, "truststore.jks"),
+		ClientKeystore: filepath.Join(c, "keystore.jks"), ClientTruststore: filepath.Join(c, "truststore.jks"),
+		Type: "JKS", Password: readTrim(t, filepath.Join(b, "password")), ClientPassword: readTrim(t, filepath.Join(c, "password")),
+	})
+	if err != nil || got != "CN=client1" {
+		t.Fatalf("Java handshake through the intermediate: %q %v", got, err)
+	}
+}
