@@ -657,6 +657,13 @@ func inspectPEM(r *Report, data []byte, opts Options) error {
 
 func pemKey(b *stdpem.Block, opts Options) (Entry, error) {
 	en := Entry{Type: EntryPrivateKey, PEMType: b.Type}
+	legacyType := map[string]string{"RSA PRIVATE KEY": "RSA", "EC PRIVATE KEY": "ECDSA"}[b.Type]
+	if legacyType != "" && b.Headers["Proc-Type"] != "" {
+		en.Type, en.keyForm = EntryEncryptedKey, "legacy OpenSSL encryption (Proc-Type)"
+		en.Key = &KeyInfo{Type: legacyType, Form: en.keyForm, Encryption: b.Headers["DEK-Info"]}
+		en.Note = "legacy OpenSSL-encrypted key: Kafka and Java cannot read it (convert with openssl pkcs8 -topk8)"
+		return en, nil
+	}
 	var key any
 	var err error
 	switch b.Type {
@@ -665,21 +672,9 @@ func pemKey(b *stdpem.Block, opts Options) (Entry, error) {
 		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
 	case "RSA PRIVATE KEY":
 		en.keyForm = "PKCS#1"
-		if b.Headers["Proc-Type"] != "" {
-			en.Type, en.keyForm = EntryEncryptedKey, "legacy OpenSSL encryption (Proc-Type)"
-			en.Key = &KeyInfo{Type: "RSA", Form: en.keyForm, Encryption: b.Headers["DEK-Info"]}
-			en.Note = "legacy OpenSSL-encrypted key: Kafka and Java cannot read it (convert with openssl pkcs8 -topk8)"
-			return en, nil
-		}
 		key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
 	case "EC PRIVATE KEY":
 		en.keyForm = "SEC1"
-		if b.Headers["Proc-Type"] != "" {
-			en.Type, en.keyForm = EntryEncryptedKey, "legacy OpenSSL encryption (Proc-Type)"
-			en.Key = &KeyInfo{Type: "ECDSA", Form: en.keyForm, Encryption: b.Headers["DEK-Info"]}
-			en.Note = "legacy OpenSSL-encrypted key: Kafka and Java cannot read it (convert with openssl pkcs8 -topk8)"
-			return en, nil
-		}
 		key, err = x509.ParseECPrivateKey(b.Bytes)
 	case "ENCRYPTED PRIVATE KEY":
 		en.Type, en.keyForm = EntryEncryptedKey, "encrypted PKCS#8"
