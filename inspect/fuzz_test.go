@@ -72,16 +72,6 @@ func FuzzDetect(f *testing.F) {
 	})
 }
 
-// FuzzReadJKSRaw: the password-less JKS walker stays in bounds.
-func FuzzReadJKSRaw(f *testing.F) {
-	for _, s := range fuzzSeeds(f)[:2] {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		readJKSRaw(data)
-	})
-}
-
 // FuzzScanP12: the structure reader of PKCS#12 files (no password, no
 // decryption) stays in bounds, and what it reports is consistent. (The
 // go-pkcs12 side runs in FuzzInspect, behind jks.Read's iteration guard.)

@@ -299,7 +299,7 @@ func inspectJKS(r *Report, data []byte, opts Options) error {
 		notes = append(notes, strings.TrimPrefix(err.Error(), "jks: "))
 		break
 	}
-	raw, err := readJKSRaw(data)
+	raw, err := jks.ReadUnverified(data)
 	if err != nil {
 		return err
 	}
@@ -309,19 +309,19 @@ func inspectJKS(r *Report, data []byte, opts Options) error {
 	}
 	r.Notes = append(r.Notes, notes...)
 	for _, e := range raw {
-		en := Entry{Alias: e.alias, Created: e.created, certs: e.certs}
-		if e.isKey {
+		en := Entry{Alias: e.Alias, Created: e.Created, certs: e.Certs}
+		if e.IsKey {
 			en.Type = EntryKey
 			en.Note = "key not decrypted"
-			if len(e.certs) > 0 {
-				ki := keyInfo(e.certs[0].PublicKey)
+			if len(e.Certs) > 0 {
+				ki := keyInfo(e.Certs[0].PublicKey)
 				en.Key = &ki
 			}
 		} else {
 			en.Type = EntryTrusted
 			en.trusted = true
 		}
-		en.Chain = certInfos(e.certs)
+		en.Chain = certInfos(e.Certs)
 		r.Entries = append(r.Entries, en)
 	}
 	return nil

@@ -288,8 +288,8 @@ func TestStoreEntriesFromJKSRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := readJKSRaw(ts)
-	if err != nil || len(raw) != 1 || raw[0].alias != "caroot" || !raw[0].certs[0].Equal(ca.cert) {
+	raw, err := jks.ReadUnverified(ts)
+	if err != nil || len(raw) != 1 || raw[0].Alias != "caroot" || !raw[0].Certs[0].Equal(ca.cert) {
 		t.Fatalf("raw walk: %v %+v", err, raw)
 	}
 }

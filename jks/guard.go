@@ -3,7 +3,6 @@ package jks
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -18,83 +17,12 @@ import (
 // limit Java's PKCS12KeyStore applies (MAX_ITERATION_COUNT).
 const maxIterations = 5_000_000
 
-// checkJKSStructure walks the JKS framing (magic, version, entries, trailing
-// SHA-1 digest) and fails if any length runs past the end of data.
+// checkJKSStructure walks the JKS framing (magic, version, entries,
+// certificates, trailing SHA-1 digest) and fails if any length runs past the
+// end of data.
 func checkJKSStructure(data []byte) error {
-	r := jksFrame{b: data}
-	if r.u32() != jksMagic {
-		return errors.New("jks: not a JKS keystore (bad magic)")
-	}
-	version := r.u32()
-	if r.err == nil && version != 1 && version != 2 {
-		return fmt.Errorf("jks: unsupported JKS version %d", version)
-	}
-	count := r.u32()
-	for i := uint32(0); i < count && r.err == nil; i++ {
-		tag := r.u32()
-		r.skip(uint32(r.u16())) // alias
-		r.skip(8)               // creation time
-		switch {
-		case r.err != nil:
-		case tag == 1: // private key entry
-			r.skip(r.u32()) // encrypted key
-			n := r.u32()
-			for j := uint32(0); j < n && r.err == nil; j++ {
-				r.cert(version)
-			}
-		case tag == 2: // trusted certificate entry
-			r.cert(version)
-		default:
-			return fmt.Errorf("jks: corrupted JKS keystore: entry %d has unknown tag %d", i, tag)
-		}
-	}
-	r.skip(20) // SHA-1 integrity digest
-	if r.err != nil {
-		return fmt.Errorf("jks: truncated or corrupted JKS keystore: %w", r.err)
-	}
-	return nil
-}
-
-type jksFrame struct {
-	b   []byte
-	off int
-	err error
-}
-
-func (r *jksFrame) take(n uint32) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if uint64(n) > uint64(len(r.b)-r.off) {
-		r.err = fmt.Errorf("a field of %d bytes at offset %d runs past the end (%d bytes)", n, r.off, len(r.b))
-		return nil
-	}
-	out := r.b[r.off : r.off+int(n)]
-	r.off += int(n)
-	return out
-}
-
-func (r *jksFrame) skip(n uint32) { r.take(n) }
-
-func (r *jksFrame) u16() uint16 {
-	if b := r.take(2); b != nil {
-		return binary.BigEndian.Uint16(b)
-	}
-	return 0
-}
-
-func (r *jksFrame) u32() uint32 {
-	if b := r.take(4); b != nil {
-		return binary.BigEndian.Uint32(b)
-	}
-	return 0
-}
-
-func (r *jksFrame) cert(version uint32) {
-	if version == 2 {
-		r.skip(uint32(r.u16())) // certificate type, e.g. "X.509"
-	}
-	r.skip(r.u32())
+	_, err := ReadUnverified(data)
+	return err
 }
 
 // PKCS#12 framing, as far as it is readable without the password.

@@ -1,4 +1,4 @@
-package inspect
+package jks
 
 import (
 	"crypto/x509"
@@ -9,16 +9,12 @@ import (
 	"unicode/utf8"
 )
 
-// JKS keeps certificates in the clear: only the integrity digest needs the
-// password. readJKSRaw walks the format the way keytool -list does without
-// -storepass, so inspect and lint can show a store whose password they do
-// not have. Every length is checked against the remaining input.
-
-type rawJKSEntry struct {
-	alias   string
-	isKey   bool
-	created time.Time
-	certs   []*x509.Certificate
+// UnverifiedEntry is a JKS entry read without the store password.
+type UnverifiedEntry struct {
+	Alias   string
+	Created time.Time
+	IsKey   bool // a private-key entry (the key itself stays encrypted)
+	Certs   []*x509.Certificate
 }
 
 type jksWalker struct {
@@ -81,41 +77,47 @@ func (r *jksWalker) cert(version uint32) *x509.Certificate {
 	return c
 }
 
-func readJKSRaw(data []byte) ([]rawJKSEntry, error) {
+// ReadUnverified lists a JKS keystore without its password, as keytool
+// -list does without -storepass: JKS keeps aliases, creation times and
+// certificates in the clear, and only the trailing integrity digest needs
+// the password. The digest is NOT checked and keys stay encrypted. Every
+// length is checked against the remaining input, so it is safe on hostile
+// files; Read runs it first for that reason.
+func ReadUnverified(data []byte) ([]UnverifiedEntry, error) {
 	r := &jksWalker{b: data}
 	if r.u32() != 0xFEEDFEED {
-		return nil, errors.New("not a JKS keystore")
+		return nil, errors.New("jks: not a JKS keystore (bad magic)")
 	}
 	version := r.u32()
 	if r.err == nil && version != 1 && version != 2 {
-		return nil, fmt.Errorf("unsupported JKS version %d", version)
+		return nil, fmt.Errorf("jks: unsupported JKS version %d", version)
 	}
 	count := r.u32()
-	var out []rawJKSEntry
+	var out []UnverifiedEntry
 	for i := uint32(0); i < count && r.err == nil; i++ {
 		tag := r.u32()
-		e := rawJKSEntry{alias: r.utf()}
+		e := UnverifiedEntry{Alias: r.utf()}
 		ms := r.take(8)
 		if r.err != nil {
 			break
 		}
-		e.created = time.UnixMilli(int64(binary.BigEndian.Uint64(ms))).UTC()
+		e.Created = time.UnixMilli(int64(binary.BigEndian.Uint64(ms))).UTC()
 		switch tag {
 		case 1:
-			e.isKey = true
+			e.IsKey = true
 			r.take(uint64(r.u32())) // the encrypted key
 			n := r.u32()
 			for j := uint32(0); j < n && r.err == nil; j++ {
 				if c := r.cert(version); c != nil {
-					e.certs = append(e.certs, c)
+					e.Certs = append(e.Certs, c)
 				}
 			}
 		case 2:
 			if c := r.cert(version); c != nil {
-				e.certs = append(e.certs, c)
+				e.Certs = append(e.Certs, c)
 			}
 		default:
-			return nil, fmt.Errorf("corrupted JKS keystore: entry %d has unknown tag %d", i+1, tag)
+			return nil, fmt.Errorf("jks: corrupted JKS keystore: entry %d has unknown tag %d", i+1, tag)
 		}
 		if r.err == nil {
 			out = append(out, e)
@@ -123,7 +125,7 @@ func readJKSRaw(data []byte) ([]rawJKSEntry, error) {
 	}
 	r.take(20) // SHA-1 integrity digest
 	if r.err != nil {
-		return nil, fmt.Errorf("truncated or corrupted JKS keystore: %w", r.err)
+		return nil, fmt.Errorf("jks: truncated or corrupted JKS keystore: %w", r.err)
 	}
 	return out, nil
 }
