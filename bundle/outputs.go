@@ -230,7 +230,8 @@ func (plan *Plan) writeTruststores() error {
 // outputChanges lists the bundle-level files a run would write.
 func (plan *Plan) outputChanges(o Options) ([]string, error) {
 	var names []string
-	if plan.truststoresNeeded() {
+	plan.newTruststores = plan.truststoresNeeded()
+	if plan.newTruststores {
 		names = append(names, TruststoreJKS, TruststoreP12)
 	}
 	for _, f := range plan.textOutputs(o) {
@@ -244,7 +245,7 @@ func (plan *Plan) outputChanges(o Options) ([]string, error) {
 // writeOutputs writes the bundle-level files whose content changed.
 func (plan *Plan) writeOutputs(o Options) ([]string, error) {
 	var written []string
-	if plan.truststoresNeeded() {
+	if plan.newTruststores {
 		if err := plan.writeTruststores(); err != nil {
 			return written, err
 		}

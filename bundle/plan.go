@@ -60,6 +60,10 @@ type Plan struct {
 	key    pki.KeySpec
 	days   int
 	caDays int
+	// newTruststores: the bundle truststores are missing or stale. Decided
+	// once while planning (it decodes both stores); applying cannot change
+	// it except by creating the CA, which already means true.
+	newTruststores bool
 }
 
 // Changes reports whether applying the plan would change anything.
