@@ -852,8 +852,11 @@ func TestPropertiesValue(t *testing.T) {
 // roundTrip writes key=value with the escapers and loads it back.
 func roundTrip(t testing.TB, key, value string) {
 	t.Helper()
-	for _, layout := range []string{"%s=%s\n", "%s=%s", "# c\n%s=%s\r\nnext=1\n", "%s = %s\n"} {
-		text := strings.Replace(strings.Replace(layout, "%s", templates.PropertiesKey(key), 1), "%s", templates.PropertiesValue(value), 1)
+	// Each layout is {before key, between key and value, after value};
+	// joining the parts (rather than substituting placeholders) keeps a
+	// key or value that itself contains a placeholder intact.
+	for _, layout := range [][3]string{{"", "=", "\n"}, {"", "=", ""}, {"# c\n", "=", "\r\nnext=1\n"}, {"", " = ", "\n"}} {
+		text := layout[0] + templates.PropertiesKey(key) + layout[1] + templates.PropertiesValue(value) + layout[2]
 		ps, err := loadProperties([]byte(text))
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)
@@ -878,6 +881,7 @@ func FuzzPropertiesRoundTrip(f *testing.F) {
 		f.Add("key", v)
 	}
 	f.Add(" k:=#!", " v \\")
+	f.Add("%s", "0") // once broke the harness's placeholder substitution
 	f.Fuzz(func(t *testing.T, key, value string) {
 		if key == "" || !utf8Valid(key) || !utf8Valid(value) {
 			t.Skip()
