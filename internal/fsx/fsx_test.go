@@ -68,3 +68,93 @@ func TestLockExcludes(t *testing.T) {
 		t.Fatal("second Lock failed")
 	}
 }
+
+func TestBatchCommit(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "sub", "b")
+	if err := os.WriteFile(a, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var batch Batch
+	if err := batch.WriteFile(a, []byte("new a"), PrivateFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.WriteFile(b, []byte("new b"), PublicFile); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing is visible before Commit.
+	if got, _ := os.ReadFile(a); string(got) != "old" {
+		t.Fatalf("before Commit a = %q", got)
+	}
+	if Exists(b) {
+		t.Fatal("b exists before Commit")
+	}
+	if err := batch.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]struct {
+		data string
+		perm os.FileMode
+	}{a: {"new a", 0o600}, b: {"new b", 0o644}} {
+		got, err := os.ReadFile(path)
+		st, _ := os.Stat(path)
+		if err != nil || string(got) != want.data || st.Mode().Perm() != want.perm {
+			t.Errorf("%s: %q %v (err %v), want %q %v", path, got, st.Mode().Perm(), err, want.data, want.perm)
+		}
+	}
+	assertNoTemps(t, dir, 2)
+	assertNoTemps(t, filepath.Dir(b), 1)
+}
+
+func TestBatchAbortAndFailure(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	if err := os.WriteFile(a, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var batch Batch
+	if err := batch.WriteFile(a, []byte("new"), PrivateFile); err != nil {
+		t.Fatal(err)
+	}
+	batch.Abort()
+	if got, _ := os.ReadFile(a); string(got) != "old" {
+		t.Fatalf("after Abort a = %q", got)
+	}
+	assertNoTemps(t, dir, 1)
+
+	// A target that cannot be replaced (a non-empty directory) fails the
+	// Commit and leaves no temporaries behind.
+	sub := filepath.Join(dir, "sub")
+	if err := os.MkdirAll(filepath.Join(sub, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.WriteFile(sub, []byte("x"), PrivateFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.WriteFile(a, []byte("new"), PrivateFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Commit(); err == nil {
+		t.Fatal("Commit over a directory succeeded")
+	}
+	if got, _ := os.ReadFile(a); string(got) != "old" {
+		t.Errorf("a staged after the failing file was replaced: %q", got)
+	}
+	assertNoTemps(t, dir, 2)
+}
+
+// assertNoTemps checks dir holds exactly n entries (no leftover temporaries).
+func assertNoTemps(t *testing.T, dir string, n int) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != n {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("%s holds %v, want %d entries", dir, names, n)
+	}
+}
