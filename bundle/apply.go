@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -106,6 +105,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
 		return nil, err
 	}
+	truststores := plan.startTruststores() // overlaps issuing
 	issued, runErr := plan.issueAll(ctx, o, keys)
 	for _, r := range issued {
 		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
@@ -138,7 +138,11 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 			return res, err
 		}
 	}
-	if res.Outputs, err = plan.writeOutputs(o); err != nil {
+	trust, err := truststores()
+	if err != nil {
+		return res, err
+	}
+	if res.Outputs, err = plan.writeOutputs(o, trust); err != nil {
 		return res, err
 	}
 	res.Elapsed = time.Since(start)
@@ -175,39 +179,22 @@ type issued struct {
 }
 
 // syncIssued makes the identities issueAll wrote with entity.Options.NoSync
-// durable before Run saves the index (the commit point): one concurrent
-// pass over every file lets the file system commit them in a few journal
-// transactions instead of several per identity. An identity that cannot be
-// synced is dropped (not indexed), so the next run re-issues it; so is a
-// directory left by a crash before this point, having no index record.
+// durable before Run saves the index (the commit point), all in one pass
+// (see entity.Sync). If that fails, none of them is indexed, so the next run
+// re-issues them; so is a directory left by a crash before this point,
+// having no index record.
 func syncIssued(pkiDir string, out []issued, errs []error) ([]issued, []error) {
 	if len(out) == 0 {
 		return out, errs
 	}
-	failed := make([]error, len(out))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	names := make([]string, len(out))
 	for i, r := range out {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			failed[i] = entity.Sync(entity.Dir(pkiDir, r.res.Name))
-		}()
+		names[i] = r.res.Name
 	}
-	wg.Wait()
-	if err := fsx.SyncDir(filepath.Join(pkiDir, pki.CertsDir)); err != nil {
-		return nil, append(errs, fmt.Errorf("sync %s: %w", pki.CertsDir, err))
+	if err := entity.Sync(pkiDir, names...); err != nil {
+		return nil, append(errs, fmt.Errorf("%d identities written but not made durable (run again to re-issue them): %w", len(out), err))
 	}
-	kept := out[:0]
-	for i, r := range out {
-		if failed[i] != nil {
-			errs = append(errs, fmt.Errorf("%s %s: %w", r.res.Role, r.res.Name, failed[i]))
-			continue
-		}
-		kept = append(kept, r)
-	}
-	return kept, errs
+	return out, errs
 }
 
 // toIssue lists the steps that get a new key and certificate.

@@ -200,31 +200,59 @@ func (plan *Plan) truststoresNeeded() bool {
 	return false
 }
 
-func (plan *Plan) writeTruststores() error {
-	pwPath := filepath.Join(plan.Dir, TruststorePassword)
+// bundleTrust holds the bundle truststores, encoded and ready to write.
+type bundleTrust struct {
+	files []outFile // the password first, if it is new
+}
+
+// encodeTruststores builds the bundle truststores (JKS, PKCS12 and PEM)
+// for the current trust set, under the existing password or a new one. It
+// only reads the PKI, so Run starts it while identities are being issued.
+func (plan *Plan) encodeTruststores() (*bundleTrust, error) {
+	var t bundleTrust
 	pw := pki.GeneratePassword()
-	if b, err := os.ReadFile(pwPath); err == nil && pki.ValidatePassword(strings.TrimRight(string(b), "\r\n")) == nil {
-		pw = strings.TrimRight(string(b), "\r\n")
-	} else if err := fsx.WriteFile(pwPath, []byte(pw+"\n"), fsx.PrivateFile); err != nil {
-		return err
+	if data, err := os.ReadFile(filepath.Join(plan.Dir, TruststorePassword)); err == nil && pki.ValidatePassword(strings.TrimRight(string(data), "\r\n")) == nil {
+		pw = strings.TrimRight(string(data), "\r\n")
+	} else {
+		t.files = append(t.files, outFile{TruststorePassword, []byte(pw + "\n"), fsx.PrivateFile})
 	}
 	trust := entity.TrustSet(plan.pki) // both CAs during a CA rotation
 	entries := entity.TrustEntries(trust)
 	j, err := jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p12, err := jks.PKCS12Truststore(entries, pw, jks.Modern)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := fsx.WriteFile(filepath.Join(plan.Dir, TruststoreJKS), j, fsx.PublicFile); err != nil {
-		return err
+	t.files = append(t.files,
+		outFile{TruststoreJKS, j, fsx.PublicFile},
+		outFile{TruststoreP12, p12, fsx.PublicFile},
+		outFile{pki.TrustFile, pem.EncodeCerts(trust...), fsx.PublicFile})
+	return &t, nil
+}
+
+// startTruststores encodes the bundle truststores in the background if
+// the plan needs new ones; the returned function waits for them (nil, nil
+// when none are needed).
+func (plan *Plan) startTruststores() func() (*bundleTrust, error) {
+	if !plan.newTruststores {
+		return func() (*bundleTrust, error) { return nil, nil }
 	}
-	if err := fsx.WriteFile(filepath.Join(plan.Dir, TruststoreP12), p12, fsx.PublicFile); err != nil {
-		return err
+	var (
+		t   *bundleTrust
+		err error
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t, err = plan.encodeTruststores()
+	}()
+	return func() (*bundleTrust, error) {
+		<-done
+		return t, err
 	}
-	return fsx.WriteFile(filepath.Join(plan.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile)
 }
 
 // outputChanges lists the bundle-level files a run would write.
@@ -242,12 +270,21 @@ func (plan *Plan) outputChanges(o Options) ([]string, error) {
 	return names, nil
 }
 
-// writeOutputs writes the bundle-level files whose content changed.
-func (plan *Plan) writeOutputs(o Options) ([]string, error) {
-	var written []string
-	if plan.newTruststores {
-		if err := plan.writeTruststores(); err != nil {
-			return written, err
+// writeOutputs writes the bundle-level files whose content changed, and
+// the truststores if any, in one batch: each file is replaced atomically
+// and all are made durable together. Should a crash land only some of the
+// truststore files, the next run finds that the stores do not open with
+// the password on disk and writes them again.
+func (plan *Plan) writeOutputs(o Options, trust *bundleTrust) ([]string, error) {
+	var (
+		b       fsx.Batch
+		written []string
+	)
+	if trust != nil {
+		for _, f := range trust.files {
+			if err := b.WriteFile(filepath.Join(plan.Dir, f.name), f.data, f.perm); err != nil {
+				return nil, err
+			}
 		}
 		written = append(written, TruststoreJKS, TruststoreP12)
 	}
@@ -256,10 +293,13 @@ func (plan *Plan) writeOutputs(o Options) ([]string, error) {
 		if !fileDiffers(path, f.data) {
 			continue
 		}
-		if err := fsx.WriteFile(path, f.data, f.perm); err != nil {
-			return written, err
+		if err := b.WriteFile(path, f.data, f.perm); err != nil {
+			return nil, err
 		}
 		written = append(written, f.name)
+	}
+	if err := b.Commit(); err != nil {
+		return nil, err
 	}
 	return written, nil
 }

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -423,20 +422,9 @@ func writeFiles(tmp string, files []file, durable bool) error {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	errs := make([]error, len(handles))
+	var errs []error
 	if durable {
-		var wg sync.WaitGroup
-		for i, h := range handles {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := h.Sync(); err != nil {
-					errs[i] = fmt.Errorf("sync %s: %w", h.Name(), err)
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		if err := fsx.SyncFiles(handles); err != nil {
 			return err
 		}
 	}
@@ -453,39 +441,27 @@ func writeFiles(tmp string, files []file, durable bool) error {
 	return fsx.SyncDir(tmp)
 }
 
-// Sync makes an entity directory written with Options.NoSync durable: it
-// fsyncs every regular file in dir, concurrently, then dir itself. The
-// caller still fsyncs dir's parent (once for many identities).
-func Sync(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	errs := make([]error, len(entries))
-	var wg sync.WaitGroup
-	for i, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
+// Sync makes the identities named, written with Options.NoSync, durable:
+// every file in their directories, the directories and the certs directory
+// that holds them, together (one syncfs on Linux, see fsx.SyncFiles), so a
+// bundle pays for one journal commit rather than several per identity.
+func Sync(pkiDir string, names ...string) error {
+	certs := filepath.Join(pkiDir, pki.CertsDir)
+	paths := []string{certs}
+	for _, name := range names {
+		dir := Dir(pkiDir, name)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f, err := os.Open(filepath.Join(dir, e.Name()))
-			if err != nil {
-				errs[i] = err
-				return
+		paths = append(paths, dir)
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				paths = append(paths, filepath.Join(dir, e.Name()))
 			}
-			defer f.Close()
-			if err := f.Sync(); err != nil {
-				errs[i] = fmt.Errorf("sync %s: %w", f.Name(), err)
-			}
-		}()
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return fsx.SyncDir(dir)
+	return fsx.SyncPaths(paths)
 }
 
 // Recover finishes or undoes what a killed run left in the certs

@@ -144,30 +144,36 @@ func Init(o InitOptions) (*PKI, error) {
 	if err := fsx.MkdirPrivate(filepath.Join(o.Dir, CADir)); err != nil {
 		return nil, err
 	}
-	// Key first: a crash before the certificate lands leaves no CA (init
-	// can simply run again), never a certificate without its key.
-	writes := []struct {
+	// One batch, renamed in this order: the key first and the certificate,
+	// which marks a directory as holding a CA, last. A run killed part-way
+	// leaves no CA (init can simply run again), never a certificate without
+	// its key; journaling file systems keep renames in one directory in
+	// order across a power loss too.
+	var chain []byte // only for an adopted intermediate
+	if len(p.Parents) > 0 {
+		chain = pem.EncodeCerts(p.Parents...)
+	}
+	var b fsx.Batch
+	if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
+		return nil, err
+	}
+	for _, w := range []struct {
 		name string
 		data []byte
-		perm fs.FileMode
 	}{
-		{CAKeyFile, keyPEM, fsx.PrivateFile},
-		{CACertFile, pem.EncodeCerts(p.CA), fsx.PublicFile},
-		{TrustFile, pem.EncodeCerts(p.TrustAnchor()), fsx.PublicFile},
-	}
-	if len(p.Parents) > 0 {
-		writes = append(writes, struct {
-			name string
-			data []byte
-			perm fs.FileMode
-		}{CAChainFile, pem.EncodeCerts(p.Parents...), fsx.PublicFile})
-	}
-	for _, w := range writes {
-		if err := fsx.WriteFile(filepath.Join(o.Dir, w.name), w.data, w.perm); err != nil {
+		{TrustFile, pem.EncodeCerts(p.TrustAnchor())},
+		{CAChainFile, chain},
+		{settingsFile, settingsJSON(p.Settings)},
+		{CACertFile, pem.EncodeCerts(p.CA)},
+	} {
+		if w.data == nil {
+			continue
+		}
+		if err := b.WriteFile(filepath.Join(o.Dir, w.name), w.data, fsx.PublicFile); err != nil {
 			return nil, err
 		}
 	}
-	if err := saveSettings(o.Dir, p.Settings); err != nil {
+	if err := b.Commit(); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/kafkatls/kafkatls/internal/fsx"
 )
 
 // SubjectDefaults are the DN attributes appended after CN=NAME for issued
@@ -79,7 +77,7 @@ func loadSettings(dir string) (Settings, error) {
 	return s, nil
 }
 
-func saveSettings(dir string, s Settings) error {
+func settingsJSON(s Settings) []byte {
 	b, _ := json.MarshalIndent(s, "", "  ")
-	return fsx.WriteFile(filepath.Join(dir, settingsFile), append(b, '\n'), fsx.PublicFile)
+	return append(b, '\n')
 }
