@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -60,9 +61,12 @@ const (
 		ruleJavaDot + `*?|(` + ruleJavaDot + `*?)`
 )
 
+// Compiled on first use, not at start-up: most commands never parse rules.
 var (
-	ruleSplitter = regexp.MustCompile(ruleJavaSpace + `*(` + ruleGrammar + `)` + ruleJavaSpace + `*(,` + ruleJavaSpace + `*|$)`)
-	ruleParser   = regexp.MustCompile(`^(?:` + ruleGrammar + `)`)
+	ruleSplitter = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(ruleJavaSpace + `*(` + ruleGrammar + `)` + ruleJavaSpace + `*(,` + ruleJavaSpace + `*|$)`)
+	})
+	ruleParser = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:` + ruleGrammar + `)`) })
 )
 
 // ParsePrincipalMappingRules parses a ssl.principal.mapping.rules value:
@@ -79,9 +83,9 @@ func ParsePrincipalMappingRules(rules string) (*PrincipalMapper, error) {
 	}
 	trimmed := strings.TrimFunc(rules, func(r rune) bool { return r <= ' ' }) // Java's String.trim
 	m := &PrincipalMapper{}
-	for _, sm := range ruleSplitter.FindAllStringSubmatch(trimmed, -1) {
+	for _, sm := range ruleSplitter().FindAllStringSubmatch(trimmed, -1) {
 		rule := sm[1]
-		loc := ruleParser.FindStringSubmatchIndex(rule)
+		loc := ruleParser().FindStringSubmatchIndex(rule)
 		if loc == nil {
 			return nil, fmt.Errorf("Invalid rule: %s", rule)
 		}
