@@ -54,8 +54,8 @@ demo: build
 	$(BIN) init && $(BIN) issue kafka-1 --role broker && $(BIN) issue client1
 
 # Man pages for every command (cobra/doc) into man/.
-man: build
-	$(BIN) man man
+man:
+	$(GO) run ./internal/genman man
 
 clean:
 	rm -rf bin
