@@ -147,8 +147,10 @@ func Init(o InitOptions) (*PKI, error) {
 	// One batch, renamed in this order: the key first and the certificate,
 	// which marks a directory as holding a CA, last. A run killed part-way
 	// leaves no CA (init can simply run again), never a certificate without
-	// its key; journaling file systems keep renames in one directory in
-	// order across a power loss too.
+	// its key. (Across a power loss the order holds on file systems that
+	// journal metadata in order, as ext4 and XFS do; elsewhere the worst
+	// case is a certificate whose key is missing, which init --force
+	// replaces, nothing having been signed with it.)
 	var chain []byte // only for an adopted intermediate
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
