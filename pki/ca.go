@@ -149,8 +149,8 @@ func Init(o InitOptions) (*PKI, error) {
 	// leaves no CA (init can simply run again), never a certificate without
 	// its key. (Across a power loss the order holds on file systems that
 	// journal metadata in order, as ext4 and XFS do; elsewhere the worst
-	// case is a certificate whose key is missing, which init --force
-	// replaces, nothing having been signed with it.)
+	// case is a certificate whose key is missing, which kafkatls reports
+	// and init --force replaces.)
 	var chain []byte // only for an adopted intermediate
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
