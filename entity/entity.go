@@ -408,16 +408,20 @@ func writeFiles(tmp string, files []file, durable bool) error {
 			h.Close()
 		}
 	}()
-	for _, f := range files {
+	last := make(map[string]int, len(files))
+	for i, f := range files {
+		last[f.name] = i
+	}
+	for i, f := range files {
+		if last[f.name] != i {
+			continue // listed again later: the last content wins
+		}
 		path := filepath.Join(tmp, f.name)
-		h, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.perm)
+		h, err := fsx.CreateNew(path, f.perm) // exact mode, whatever the umask
 		if err != nil {
 			return err
 		}
 		handles = append(handles, h)
-		if err := h.Chmod(f.perm); err != nil { // exact mode, whatever the umask
-			return err
-		}
 		if _, err := h.Write(f.data); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}

@@ -43,17 +43,14 @@ func (b *Batch) WriteFile(path string, data []byte, perm fs.FileMode) error {
 		b.Abort()
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path, perm)
 	if err != nil {
 		b.Abort()
 		return err
 	}
 	b.staged = append(b.staged, staged{f: tmp, tmp: tmp.Name(), path: path})
-	err = tmp.Chmod(perm)
-	if err == nil {
-		if _, werr := tmp.Write(data); werr != nil {
-			err = fmt.Errorf("write %s: %w", path, werr)
-		}
+	if _, werr := tmp.Write(data); werr != nil {
+		err = fmt.Errorf("write %s: %w", path, werr)
 	}
 	if err != nil {
 		b.Abort()

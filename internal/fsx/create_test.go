@@ -1,0 +1,43 @@
+package fsx
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// CreateNew leaves exactly the mode asked for, whatever the umask, and
+// never opens an existing file.
+func TestCreateNewExactMode(t *testing.T) {
+	if got := umask(); got == 0o777 {
+		t.Fatal("umask not read from /proc/self/status")
+	}
+	for _, mask := range []uint32{0o022, 0o077, 0o277, 0} {
+		t.Run(fs.FileMode(mask).String(), func(t *testing.T) {
+			old := syscall.Umask(int(mask))
+			defer syscall.Umask(old)
+			dir := t.TempDir()
+			for _, perm := range []fs.FileMode{PrivateFile, PublicFile, 0o755} {
+				path := filepath.Join(dir, perm.String())
+				f, err := createNew(path, perm, mask)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				st, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode().Perm() != perm {
+					t.Errorf("umask %03o: created %v, want %v", mask, st.Mode().Perm(), perm)
+				}
+				if _, err := createNew(path, perm, mask); !errors.Is(err, fs.ErrExist) {
+					t.Errorf("creating an existing file: %v, want ErrExist", err)
+				}
+			}
+		})
+	}
+}
