@@ -282,7 +282,11 @@ func (plan *Plan) writeOutputs(o Options, trust *bundleTrust) ([]string, error) 
 	)
 	if trust != nil {
 		for _, f := range trust.files {
-			if err := b.WriteFile(filepath.Join(plan.Dir, f.name), f.data, f.perm); err != nil {
+			path := filepath.Join(plan.Dir, f.name)
+			if f.name == pki.TrustFile && !fileDiffers(path, f.data) {
+				continue // as pki.Init just wrote it
+			}
+			if err := b.WriteFile(path, f.data, f.perm); err != nil {
 				return nil, err
 			}
 		}
