@@ -447,25 +447,14 @@ func writeFiles(tmp string, files []file, durable bool) error {
 
 // Sync makes the identities named, written with Options.NoSync, durable:
 // every file in their directories, the directories and the certs directory
-// that holds them, together (one syncfs on Linux, see fsx.SyncFiles), so a
+// that holds them, together (one syncfs on Linux, see fsx.SyncDirs), so a
 // bundle pays for one journal commit rather than several per identity.
 func Sync(pkiDir string, names ...string) error {
-	certs := filepath.Join(pkiDir, pki.CertsDir)
-	paths := []string{certs}
+	dirs := []string{filepath.Join(pkiDir, pki.CertsDir)}
 	for _, name := range names {
-		dir := Dir(pkiDir, name)
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return err
-		}
-		paths = append(paths, dir)
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				paths = append(paths, filepath.Join(dir, e.Name()))
-			}
-		}
+		dirs = append(dirs, Dir(pkiDir, name))
 	}
-	return fsx.SyncPaths(paths)
+	return fsx.SyncDirs(dirs)
 }
 
 // Recover finishes or undoes what a killed run left in the certs

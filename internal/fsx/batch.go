@@ -147,6 +147,31 @@ func SyncPaths(paths []string) error {
 	return SyncFiles(files)
 }
 
+// SyncDirs makes each directory and the regular files directly in it
+// durable, for directories a caller has just filled. On Linux, while little
+// else is dirty and the directories share a file system, that is one
+// syncfs(2) without opening a single file; otherwise every file and
+// directory is opened and fsynced concurrently.
+func SyncDirs(dirs []string) error {
+	if ok, err := syncDirsWhole(dirs); ok {
+		return err
+	}
+	var paths []string
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, dir)
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				paths = append(paths, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return SyncPaths(paths)
+}
+
 // each runs fn(0..n-1) concurrently (inline when n is 1: no goroutine for
 // the common single-file write).
 func each(n int, fn func(i int)) {

@@ -48,6 +48,37 @@ func syncWhole(files []*os.File) (bool, error) {
 	return true, nil
 }
 
+// syncDirsWhole is syncWhole for SyncDirs: one syncfs of the file system
+// holding dirs, if they are all on it and little else is dirty. Files
+// created in a directory live on its file system, so only the directories
+// are checked.
+func syncDirsWhole(dirs []string) (bool, error) {
+	if len(dirs) == 0 || pendingWriteback() > syncfsMaxDirty {
+		return false, nil
+	}
+	var dev uint64
+	for i, d := range dirs {
+		var st unix.Stat_t
+		if err := unix.Stat(d, &st); err != nil {
+			return false, nil
+		}
+		if i == 0 {
+			dev = st.Dev
+		} else if st.Dev != dev {
+			return false, nil
+		}
+	}
+	f, err := os.Open(dirs[0])
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return true, &os.PathError{Op: "syncfs", Path: dirs[0], Err: err}
+	}
+	return true, nil
+}
+
 // pendingWriteback is the page cache's Dirty plus Writeback in bytes, or a
 // huge number if /proc/meminfo cannot be read (so callers fall back to
 // fsync).

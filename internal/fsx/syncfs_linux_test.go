@@ -69,3 +69,30 @@ func sameFS(t *testing.T, a, b string) bool {
 	}
 	return sa.Sys().(*syscall.Stat_t).Dev == sb.Sys().(*syscall.Stat_t).Dev
 }
+
+func TestSyncDirs(t *testing.T) {
+	dir := t.TempDir()
+	openN(t, dir, 3)
+	if ok, err := syncDirsWhole([]string{dir}); pendingWriteback() <= syncfsMaxDirty && (!ok || err != nil) {
+		t.Errorf("one directory: (%v, %v), want one syncfs", ok, err)
+	}
+	shm, err := os.MkdirTemp("/dev/shm", "fsx-test-")
+	if err != nil {
+		t.Skip("no /dev/shm:", err)
+	}
+	defer os.RemoveAll(shm)
+	openN(t, shm, 2)
+	if sameFS(t, dir, shm) {
+		t.Skip("the temporary directory is on /dev/shm's file system")
+	}
+	if ok, err := syncDirsWhole([]string{dir, shm}); ok || err != nil {
+		t.Errorf("directories on two file systems: (%v, %v), want fsync each", ok, err)
+	}
+	// The fallback opens and fsyncs every file; a missing directory is an error.
+	if err := SyncDirs([]string{dir, shm}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncDirs([]string{dir, filepath.Join(shm, "missing")}); err == nil {
+		t.Error("SyncDirs of a missing directory succeeded")
+	}
+}
