@@ -12,11 +12,11 @@ import (
 
 // A Batch replaces several files, each atomically, and makes them durable
 // together. WriteFile stages a file as a temporary sibling of its target;
-// Commit fsyncs every staged file concurrently, renames each over its target
-// in the order staged, and fsyncs each directory involved once, again
-// concurrently. A file system commits concurrent fsyncs in a few journal
-// transactions, so a batch of ten files costs about what one file costs
-// with two serial fsyncs each.
+// Commit makes every staged file durable at once (SyncFiles: concurrent
+// fsyncs, or one syncfs), renames each over its target in the order staged,
+// and fsyncs each directory involved once. So a batch of ten files costs
+// about what one file costs through WriteFile: two rounds of syncing, not
+// twenty serial fsyncs.
 //
 // Each file is replaced atomically (readers and a crash see it old or new);
 // the batch as a whole is not: a crash during Commit can leave some targets
