@@ -15,7 +15,6 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/testbroker"
-	"github.com/kafkatls/kafkatls/verify"
 )
 
 func init() { extraCommands = append(extraCommands, newBrokerCmd) }
@@ -47,7 +46,7 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
   kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := verify.LoadIdentity(entity.Dir(g.dir, args[0]), "")
+			id, err := entity.Load(entity.Dir(g.dir, args[0]), "")
 			if id == nil {
 				return err
 			}
@@ -127,7 +126,7 @@ func specACLs(dir, path string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, 
 	}
 	var out []testbroker.ACL
 	for _, e := range spec.Entities() {
-		id, err := verify.LoadIdentity(entity.Dir(dir, e.Name), e.Role)
+		id, err := entity.Load(entity.Dir(dir, e.Name), e.Role)
 		if id == nil {
 			return nil, err
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/kafkatls/kafkatls/internal/realpeer"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/verify"
 )
 
 // TestBundleStoresWorkWithJava: every store of a 3-broker, 1-ZooKeeper,
@@ -165,7 +164,7 @@ func TestBundleKilledMidwayThenRerun(t *testing.T) {
 			continue // a temporary build directory: never visible as an identity
 		}
 		done++
-		if _, err := verify.LoadIdentity(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
+		if _, err := entity.Load(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
 			t.Errorf("identity %s is incomplete after the kill: %v", e.Name(), err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafkatls/kafkatls/entity"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
@@ -74,7 +75,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
 	}
-	ids, loadErr := LoadBundle(o.Dir)
+	ids, loadErr := entity.LoadAll(o.Dir)
 	if len(ids) == 0 {
 		return nil, loadErr
 	}
@@ -90,7 +91,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 			add(Check{Identity: "-", Expect: ExpectAccept, Result: "unreadable", Diagnosis: e})
 		}
 	}
-	var servers []*Identity
+	var servers []*entity.Identity
 	for _, id := range ids {
 		if id.Role == pki.RoleBroker || id.Role == pki.RoleController {
 			servers = append(servers, id)
@@ -123,7 +124,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 
 // storeConsistency checks that every format of a server identity holds the
 // same certificate (a JKS and a PKCS12 that disagree break rotations).
-func storeConsistency(id *Identity) []Check {
+func storeConsistency(id *entity.Identity) []Check {
 	var out []Check
 	for _, st := range id.Stores[1:] {
 		if !st.Cert.Leaf.Equal(id.Stores[0].Cert.Leaf) {
@@ -134,7 +135,7 @@ func storeConsistency(id *Identity) []Check {
 	return out
 }
 
-func verifyServer(ctx context.Context, o Options, mapper *pki.PrincipalMapper, srv *Identity, ids []*Identity, pr *probes, add func(Check)) error {
+func verifyServer(ctx context.Context, o Options, mapper *pki.PrincipalMapper, srv *entity.Identity, ids []*entity.Identity, pr *probes, add func(Check)) error {
 	st := srv.Stores[0]
 	pool := x509.NewCertPool()
 	for _, c := range st.Trust {

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/kafkatls/kafkatls/entity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -85,7 +86,7 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
 	}
-	id, err := LoadIdentity(o.ClientDir, "")
+	id, err := entity.Load(o.ClientDir, "")
 	if id == nil {
 		return nil, fmt.Errorf("client %s: %w", o.ClientDir, err)
 	}
@@ -116,7 +117,7 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 }
 
 // pickStore prefers PEM (what non-Java clients use), then PKCS12, then JKS.
-func pickStore(id *Identity) Store {
+func pickStore(id *entity.Identity) entity.Store {
 	for _, want := range []string{"PEM", "PKCS12", "JKS"} {
 		for _, s := range id.Stores {
 			if s.Format == want {
@@ -127,7 +128,7 @@ func pickStore(id *Identity) Store {
 	return id.Stores[0]
 }
 
-func localChecks(rep *RemoteReport, id *Identity, st Store) bool {
+func localChecks(rep *RemoteReport, id *entity.Identity, st entity.Store) bool {
 	leaf := st.Cert.Leaf
 	ok := true
 	fail := func(msg, fix string) {
@@ -172,7 +173,7 @@ func localChecks(rep *RemoteReport, id *Identity, st Store) bool {
 	return ok
 }
 
-func issuerName(st Store) string {
+func issuerName(st entity.Store) string {
 	if len(st.Trust) > 0 {
 		return st.Trust[0].Subject.String()
 	}
@@ -193,7 +194,7 @@ func hasEKU(c *x509.Certificate, want x509.ExtKeyUsage) bool {
 
 // tlsProbe does one TLS handshake without trusting anything, so it can
 // report what the broker presented, then judges it.
-func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st Store) bool {
+func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st entity.Store) bool {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", o.Bootstrap)
 	if err != nil {
@@ -285,7 +286,7 @@ func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st Store)
 	return true
 }
 
-func acceptsIssuer(acceptable [][]byte, st Store) bool {
+func acceptsIssuer(acceptable [][]byte, st entity.Store) bool {
 	for _, a := range acceptable {
 		if bytes.Equal(a, st.Cert.Leaf.RawIssuer) {
 			return true
@@ -304,7 +305,7 @@ func dnList(ders [][]byte) string {
 	return strings.Join(out, ", ")
 }
 
-func clientCertFix(st Store, acceptable [][]byte) string {
+func clientCertFix(st entity.Store, acceptable [][]byte) string {
 	if len(acceptable) > 0 && !acceptsIssuer(acceptable, st) {
 		return fmt.Sprintf("the broker trusts client certificates from %s only: add this PKI's ca.crt to its truststore", dnList(acceptable))
 	}
@@ -312,7 +313,7 @@ func clientCertFix(st Store, acceptable [][]byte) string {
 }
 
 // kafkaChecks runs ApiVersions and Metadata over verified TLS.
-func kafkaChecks(ctx context.Context, rep *RemoteReport, o RemoteOptions, st Store) {
+func kafkaChecks(ctx context.Context, rep *RemoteReport, o RemoteOptions, st entity.Store) {
 	s := &session{addr: o.Bootstrap, serverName: o.ServerName, tlsConf: &tls.Config{Certificates: []tls.Certificate{st.Cert}, RootCAs: st.Roots, MinVersion: tls.VersionTLS12}}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(o.Bootstrap), kgo.Dialer(s.dial), kgo.RetryTimeout(o.Timeout/2), kgo.RequestRetries(1))
 	if err != nil {

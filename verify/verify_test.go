@@ -135,7 +135,7 @@ func selfSigned(t *testing.T, cn string, ca bool) tls.Certificate {
 // startBroker runs the test broker with kafka-1's stores from disk.
 func startBroker(t *testing.T, dir string, acls *testbroker.ACLs, cert *tls.Certificate) *testbroker.Broker {
 	t.Helper()
-	id, err := LoadIdentity(entity.Dir(dir, "kafka-1"), pki.RoleBroker)
+	id, err := entity.Load(entity.Dir(dir, "kafka-1"), pki.RoleBroker)
 	if err != nil {
 		t.Fatal(err)
 	}

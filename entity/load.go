@@ -1,10 +1,4 @@
-// Package verify proves a kafkatls bundle works before it reaches a real
-// cluster: it starts the bundled test broker with a broker's own stores,
-// connects every identity with every store format it has, runs Kafka
-// requests, and checks that bad certificates are refused. It also checks a
-// client's stores against a real remote broker and turns each failure into
-// a diagnosis with a fix.
-package verify
+package entity
 
 import (
 	"crypto/tls"
@@ -16,7 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kafkatls/kafkatls/entity"
 	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
@@ -32,7 +25,8 @@ type Store struct {
 	Trust []*x509.Certificate
 }
 
-// Identity is an entity directory as loaded from disk.
+// Identity is an entity directory as loaded from disk, for the commands
+// that use its stores (verify, broker) rather than rewrite them.
 type Identity struct {
 	Name      string
 	Role      pki.Role
@@ -42,15 +36,15 @@ type Identity struct {
 	Stores    []Store
 }
 
-// LoadIdentity reads an entity directory written by kafkatls: every store
+// Load reads an entity directory written by kafkatls: every store
 // format present, with the password from its password file.
-func LoadIdentity(dir string, role pki.Role) (*Identity, error) {
+func Load(dir string, role pki.Role) (*Identity, error) {
 	id := &Identity{Name: filepath.Base(dir), Role: role, Dir: dir}
-	if b, err := os.ReadFile(filepath.Join(dir, entity.PrincipalFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, PrincipalFile)); err == nil {
 		id.Principal = strings.TrimSpace(string(b))
 	}
 	pw := ""
-	if b, err := os.ReadFile(filepath.Join(dir, entity.PasswordFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, PasswordFile)); err == nil {
 		pw = strings.TrimRight(string(b), "\r\n")
 	}
 	if id.Role == "" {
@@ -58,8 +52,8 @@ func LoadIdentity(dir string, role pki.Role) (*Identity, error) {
 	}
 	var errs []error
 	for _, f := range []struct{ format, ks, ts string }{
-		{"JKS", entity.KeystoreJKS, entity.TruststoreJKS},
-		{"PKCS12", entity.KeystoreP12, entity.TruststoreP12},
+		{"JKS", KeystoreJKS, TruststoreJKS},
+		{"PKCS12", KeystoreP12, TruststoreP12},
 	} {
 		ksData, err := os.ReadFile(filepath.Join(dir, f.ks))
 		if err != nil {
@@ -73,7 +67,7 @@ func LoadIdentity(dir string, role pki.Role) (*Identity, error) {
 		st.Format = f.format
 		id.Stores = append(id.Stores, st)
 	}
-	if _, err := os.Stat(filepath.Join(dir, entity.KeyPEM)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, KeyPEM)); err == nil {
 		st, err := loadPEM(dir)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("PEM files: %w", err))
@@ -93,9 +87,9 @@ func LoadIdentity(dir string, role pki.Role) (*Identity, error) {
 
 func guessRole(dir string) pki.Role {
 	switch {
-	case exists(filepath.Join(dir, "zoo.cfg")):
+	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
-	case exists(filepath.Join(dir, "server.properties")):
+	case fileExists(filepath.Join(dir, "server.properties")):
 		b, _ := os.ReadFile(filepath.Join(dir, "server.properties"))
 		if strings.Contains(string(b), "listener.name.controller.ssl.keystore") && !strings.Contains(string(b), "inter.broker.listener.name") {
 			return pki.RoleController
@@ -105,7 +99,7 @@ func guessRole(dir string) pki.Role {
 	return pki.RoleClient
 }
 
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 	var st Store
@@ -143,16 +137,16 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 func loadPEM(dir string) (Store, error) {
 	st := Store{Format: "PEM"}
 	var err error
-	st.Cert, err = tls.LoadX509KeyPair(filepath.Join(dir, entity.ChainPEM), filepath.Join(dir, entity.KeyPEM))
+	st.Cert, err = tls.LoadX509KeyPair(filepath.Join(dir, ChainPEM), filepath.Join(dir, KeyPEM))
 	if err != nil {
 		return st, err
 	}
-	caData, err := os.ReadFile(filepath.Join(dir, entity.CAPEM))
+	caData, err := os.ReadFile(filepath.Join(dir, CAPEM))
 	if err != nil {
 		return st, err
 	}
 	if st.Trust, err = pem.DecodeCerts(caData); err != nil {
-		return st, fmt.Errorf("%s: %w", entity.CAPEM, err)
+		return st, fmt.Errorf("%s: %w", CAPEM, err)
 	}
 	st.Roots = x509.NewCertPool()
 	for _, c := range st.Trust {
@@ -161,9 +155,9 @@ func loadPEM(dir string) (Store, error) {
 	return st, nil
 }
 
-// LoadBundle loads every identity of a PKI directory, in index order,
+// LoadAll loads every identity of a PKI directory, in index order,
 // skipping certificates signed from external CSRs (no key here).
-func LoadBundle(dir string) ([]*Identity, error) {
+func LoadAll(dir string) ([]*Identity, error) {
 	idx, err := pki.LoadIndex(dir)
 	if err != nil {
 		return nil, err
@@ -192,7 +186,7 @@ func LoadBundle(dir string) ([]*Identity, error) {
 	var out []*Identity
 	var errs []error
 	for _, n := range names {
-		id, err := LoadIdentity(entity.Dir(dir, n), roles[n])
+		id, err := Load(Dir(dir, n), roles[n])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", n, err))
 		}
