@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -667,15 +668,9 @@ func pemKey(b *stdpem.Block, opts Options) (Entry, error) {
 	var key any
 	var err error
 	switch b.Type {
-	case "PRIVATE KEY":
-		en.keyForm = "PKCS#8"
-		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-	case "RSA PRIVATE KEY":
-		en.keyForm = "PKCS#1"
-		key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-	case "EC PRIVATE KEY":
-		en.keyForm = "SEC1"
-		key, err = x509.ParseECPrivateKey(b.Bytes)
+	case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
+		en.keyForm = pem.KeyForm(b.Type)
+		key, err = pem.ParseKeyBlock(b)
 	case "ENCRYPTED PRIVATE KEY":
 		en.Type, en.keyForm = EntryEncryptedKey, "encrypted PKCS#8"
 		var ek encryptedPKI

@@ -119,18 +119,11 @@ func DecodeKey(data []byte, passphrase func() ([]byte, error)) (crypto.Signer, e
 		var key any
 		var err error
 		switch b.Type {
-		case TypePrivateKey:
-			key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
-		case "RSA PRIVATE KEY":
+		case TypePrivateKey, "RSA PRIVATE KEY", "EC PRIVATE KEY":
 			if b.Headers["Proc-Type"] != "" {
 				return nil, errors.New("legacy OpenSSL-encrypted PEM key (Proc-Type header) is not supported: convert it with `openssl pkcs8 -topk8`")
 			}
-			key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
-		case "EC PRIVATE KEY":
-			if b.Headers["Proc-Type"] != "" {
-				return nil, errors.New("legacy OpenSSL-encrypted PEM key (Proc-Type header) is not supported: convert it with `openssl pkcs8 -topk8`")
-			}
-			key, err = x509.ParseECPrivateKey(b.Bytes)
+			key, err = parsePlainKey(b)
 		case TypeEncryptedPrivateKey:
 			if passphrase == nil {
 				return nil, ErrPassphraseRequired
@@ -158,6 +151,47 @@ func DecodeKey(data []byte, passphrase func() ([]byte, error)) (crypto.Signer, e
 		}
 		return s, nil
 	}
+}
+
+// KeyForm names the encoding of an unencrypted private key block type:
+// "PKCS#8" (PRIVATE KEY), "PKCS#1" (RSA PRIVATE KEY), "SEC1" (EC PRIVATE
+// KEY), or "" for any other type.
+func KeyForm(blockType string) string {
+	switch blockType {
+	case TypePrivateKey:
+		return "PKCS#8"
+	case "RSA PRIVATE KEY":
+		return "PKCS#1"
+	case "EC PRIVATE KEY":
+		return "SEC1"
+	}
+	return ""
+}
+
+// ParseKeyBlock parses an unencrypted private key block of any type
+// KeyForm names. It does not check for legacy Proc-Type encryption.
+func ParseKeyBlock(b *stdpem.Block) (crypto.Signer, error) {
+	key, err := parsePlainKey(b)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("unsupported private key type %T", key)
+	}
+	return s, nil
+}
+
+func parsePlainKey(b *stdpem.Block) (any, error) {
+	switch KeyForm(b.Type) {
+	case "PKCS#8":
+		return x509.ParsePKCS8PrivateKey(b.Bytes)
+	case "PKCS#1":
+		return x509.ParsePKCS1PrivateKey(b.Bytes)
+	case "SEC1":
+		return x509.ParseECPrivateKey(b.Bytes)
+	}
+	return nil, fmt.Errorf("%s is not an unencrypted private key", b.Type)
 }
 
 // DecodeCSR parses the first CERTIFICATE REQUEST (or NEW CERTIFICATE
