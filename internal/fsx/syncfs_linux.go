@@ -30,22 +30,10 @@ func syncWhole(files []*os.File) (bool, error) {
 	if len(files) < syncfsMinFiles || pendingWriteback() > syncfsMaxDirty {
 		return false, nil
 	}
-	var dev uint64
-	for i, f := range files {
-		var st unix.Stat_t
-		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-			return false, nil
-		}
-		if i == 0 {
-			dev = st.Dev
-		} else if st.Dev != dev {
-			return false, nil
-		}
+	if !oneDevice(len(files), func(i int, st *unix.Stat_t) error { return unix.Fstat(int(files[i].Fd()), st) }) {
+		return false, nil
 	}
-	if err := unix.Syncfs(int(files[0].Fd())); err != nil {
-		return true, &os.PathError{Op: "syncfs", Path: files[0].Name(), Err: err}
-	}
-	return true, nil
+	return true, syncfs(files[0])
 }
 
 // syncDirsWhole is syncWhole for SyncDirs: one syncfs of the file system
@@ -56,27 +44,40 @@ func syncDirsWhole(dirs []string) (bool, error) {
 	if len(dirs) == 0 || pendingWriteback() > syncfsMaxDirty {
 		return false, nil
 	}
-	var dev uint64
-	for i, d := range dirs {
-		var st unix.Stat_t
-		if err := unix.Stat(d, &st); err != nil {
-			return false, nil
-		}
-		if i == 0 {
-			dev = st.Dev
-		} else if st.Dev != dev {
-			return false, nil
-		}
+	if !oneDevice(len(dirs), func(i int, st *unix.Stat_t) error { return unix.Stat(dirs[i], st) }) {
+		return false, nil
 	}
 	f, err := os.Open(dirs[0])
 	if err != nil {
 		return false, nil
 	}
 	defer f.Close()
-	if err := unix.Syncfs(int(f.Fd())); err != nil {
-		return true, &os.PathError{Op: "syncfs", Path: dirs[0], Err: err}
+	return true, syncfs(f)
+}
+
+// oneDevice reports whether the n things stat describes all live on one
+// file system (false if any cannot be stat'ed).
+func oneDevice(n int, stat func(i int, st *unix.Stat_t) error) bool {
+	var first unix.Stat_t
+	for i := range n {
+		var st unix.Stat_t
+		if err := stat(i, &st); err != nil {
+			return false
+		}
+		if i == 0 {
+			first = st
+		} else if st.Dev != first.Dev {
+			return false
+		}
 	}
-	return true, nil
+	return true
+}
+
+func syncfs(f *os.File) error {
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return &os.PathError{Op: "syncfs", Path: f.Name(), Err: err}
+	}
+	return nil
 }
 
 // pendingWriteback is the page cache's Dirty plus Writeback in bytes, or a
