@@ -397,10 +397,10 @@ func writeDirSync(dir string, files []file, force, durable bool) error {
 // yet, and makes them and tmp durable before the caller renames tmp into
 // place. fsx.WriteFile's temporary file, rename and directory fsync per
 // file are not needed there (the directory rename is what makes the
-// identity appear whole), and the files are fsynced concurrently, so the
-// file system commits them together instead of one journal commit per
-// file. A name listed twice ends with the last content, as before. With
-// durable false nothing is fsynced.
+// identity appear whole), and the files and tmp are made durable together
+// (fsx.SyncFiles: one syncfs, or concurrent fsyncs) instead of one journal
+// commit per file. A name listed twice ends with the last content. With
+// durable false nothing is synced.
 func writeFiles(tmp string, files []file, durable bool) error {
 	handles := make([]*os.File, 0, len(files))
 	defer func() {
@@ -426,23 +426,27 @@ func writeFiles(tmp string, files []file, durable bool) error {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	var errs []error
 	if durable {
+		// The files and tmp itself, all at once: nothing depends on their
+		// order until the caller renames tmp into place.
+		d, err := os.Open(tmp)
+		if err != nil {
+			return err
+		}
+		handles = append(handles, d)
 		if err := fsx.SyncFiles(handles); err != nil {
 			return err
 		}
 	}
 	opened := handles
 	handles = nil // closed here, not by the deferred cleanup
+	var errs []error
 	for _, h := range opened {
 		if err := h.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil || !durable {
-		return err
-	}
-	return fsx.SyncDir(tmp)
+	return errors.Join(errs...)
 }
 
 // Sync makes the identities named, written with Options.NoSync, durable:
