@@ -299,6 +299,7 @@ if [ $want_kraft = 1 ]; then
   K4_KAFKA=$(find_class "$K4" kafka.Kafka)
   K4_STORAGE=$(find_class "$K4" org.apache.kafka.tools.StorageTool kafka.tools.StorageTool)
   K4_ACLS=$(find_class "$K4" org.apache.kafka.tools.AclCommand kafka.admin.AclCommand)
+  K4_CONFIGS=$(find_class "$K4" org.apache.kafka.tools.ConfigCommand kafka.admin.ConfigCommand)
   K4_PRODUCER=$(find_class "$K4" org.apache.kafka.tools.ConsoleProducer kafka.tools.ConsoleProducer)
   K4_CONSUMER=$(find_class "$K4" org.apache.kafka.tools.consumer.ConsoleConsumer kafka.tools.ConsoleConsumer)
   # Kafka 4.2+ renamed --producer.config/--consumer.config to --command-config
@@ -334,7 +335,8 @@ else
 fi
 kt() { "$KT" "$@"; }
 
-# kafka-acls.sh stand-ins (acls.sh runs "$KAFKA_ACLS"): the AclCommand class.
+# kafka-acls.sh stand-ins (acls.sh runs "$KAFKA_ACLS"): the AclCommand class;
+# kafka-configs.sh (the reload commands kafkatls prints): ConfigCommand.
 write_acls_wrapper() { # FILE JARDIR CLASS
   {
     echo '#!/bin/sh'
@@ -342,7 +344,10 @@ write_acls_wrapper() { # FILE JARDIR CLASS
   } >"$1"
   chmod +x "$1"
 }
-if [ -n "$K4" ]; then write_acls_wrapper "$WORK/bin/kafka-acls.sh" "$K4" "$K4_ACLS"; fi
+if [ -n "$K4" ]; then
+  write_acls_wrapper "$WORK/bin/kafka-acls.sh" "$K4" "$K4_ACLS"
+  write_acls_wrapper "$WORK/bin/kafka-configs.sh" "$K4" "$K4_CONFIGS"
+fi
 if [ -n "$K39" ]; then write_acls_wrapper "$WORK/bin/kafka-acls-39.sh" "$K39" "$K39_ACLS"; fi
 
 # run_out STEP cmd...: runs cmd (stdin from caller), output to $WORK/out/STEP.txt; returns its status.
@@ -690,6 +695,100 @@ scenario_kraft_store_types() {
   kr_roundtrip p12-broker-client1 "$KR_PKI/certs/client1/client.properties"
 }
 
+# served_cert FIELD: -serial or -issuer of the certificate the KRaft broker
+# presents (client1's current certificate for the mutual TLS handshake).
+served_cert() {
+  local c="$KR_PKI/certs/client1"
+  openssl s_client -connect "127.0.0.1:$KR_PORT" -cert "$c/tls.crt" -key "$c/tls.key" </dev/null 2>/dev/null |
+    openssl x509 -noout "$1" 2>/dev/null | cut -d= -f2-
+}
+
+# wait_served FIELD WANT LABEL: until the broker presents a certificate whose
+# FIELD is WANT (a dynamic config change reaches the broker through the
+# metadata log, not at once).
+wait_served() {
+  local i got
+  for i in $(seq 1 40); do
+    got=$(served_cert "$1")
+    [ "$got" = "$2" ] && return 0
+    sleep 0.5
+  done
+  fail "$3: after the reload the broker still presents $1 '$got', want '$2'"
+}
+
+# run_reloads STEP: runs, exactly as printed, every kafka-configs.sh command
+# in the output of kafkatls STEP (kafka-configs.sh = ConfigCommand).
+run_reloads() {
+  local step=$1 n=0 line
+  while IFS= read -r line; do
+    n=$((n + 1))
+    PATH="$WORK/bin:$PATH" run_out "$step-reload-$n" sh -c "$line" ||
+      fail "$step: the printed reload command failed: $(first_error "$step-reload-$n") [$line]"
+    grep -q 'Completed updating config' "$WORK/out/$step-reload-$n.txt" ||
+      fail "$step: kafka-configs did not confirm the update: $(head -c 300 "$WORK/out/$step-reload-$n.txt")"
+  done < <(grep '^kafka-configs.sh ' "$WORK/out/$step.txt")
+  ((n > 0)) || fail "$step: kafkatls printed no kafka-configs.sh command for kafka-1"
+}
+
+# kafkatls renew on a live broker, reloaded with the kafka-configs command
+# kafkatls prints (no restart); then a whole CA rotation, each step deployed
+# the way kafkatls prints it, with the broker restarted between steps (the
+# printed truststore reload is refused by Kafka 4.3.1 in combined KRaft mode:
+# see docs/lifecycle.md). The broker's certificate, trust and clients are
+# checked after every step.
+scenario_kraft_live_rotation() {
+  note_log "$KR_BROKER_LOG"
+  command -v openssl >/dev/null || fail "openssl not installed"
+  proc_alive kraft-broker || fail "the KRaft broker is not running"
+  read -r KR_PORT KR_CPORT <"$WORK/kraft/ports"
+  local b="$KR_PKI/certs/kafka-1" old="$WORK/kraft/client1-oldca" want
+  local ro=(--dir "$KR_PKI" --node-id kafka-1=1 --bootstrap "localhost:$KR_PORT" --command-config "$b/client.properties")
+  grep -q "^ssl.keystore.location=$b/keystore.p12\$" "$KR_PROPS" ||
+    fail "the broker does not run on kafka-1's PKCS12 keystore (kraft-store-types step 3)"
+
+  # 1. renew: a new certificate, same key, paths and password; reloaded live.
+  run_out live-renew kt renew kafka-1 "${ro[@]}" || fail "kafkatls renew kafka-1 failed: $(tail -2 "$WORK/out/live-renew.txt" | tr '\n' ' ')"
+  want=$(openssl x509 -noout -serial -in "$b/tls.crt" | cut -d= -f2)
+  [ "$(served_cert -serial)" != "$want" ] || fail "renew: the broker already presents the renewed certificate before any reload"
+  run_reloads live-renew
+  wait_served -serial "$want" "renew"
+  kr_roundtrip renewed-broker-client1 "$KR_PKI/certs/client1/client.properties"
+
+  # 2. ca rotate start: every truststore holds both CAs.
+  run_out live-rotate-start kt ca rotate start "${ro[@]}" ||
+    fail "kafkatls ca rotate start failed: $(tail -2 "$WORK/out/live-rotate-start.txt" | tr '\n' ' ')"
+  grep -q '^kafka-configs.sh .*ssl\.truststore\.location=' "$WORK/out/live-rotate-start.txt" ||
+    fail "ca rotate start printed no truststore reload command for kafka-1"
+  stop_proc kraft-broker
+  kr_start_broker
+  # A client still on the old CA (but trusting both): a copy of client1 now.
+  rm -rf "$old"
+  cp -r "$KR_PKI/certs/client1" "$old"
+  sed "s#$KR_PKI/certs/client1/#$old/#g" "$KR_PKI/certs/client1/client.properties" >"$old/client.properties"
+
+  # 3. ca rotate reissue: every identity on the new CA.
+  run_out live-rotate-reissue kt ca rotate reissue "${ro[@]}" ||
+    fail "kafkatls ca rotate reissue failed: $(tail -2 "$WORK/out/live-rotate-reissue.txt" | tr '\n' ' ')"
+  stop_proc kraft-broker
+  kr_start_broker
+  want=$(openssl x509 -noout -serial -in "$b/tls.crt" | cut -d= -f2)
+  [ "$(served_cert -serial)" = "$want" ] || fail "rotate reissue: the restarted broker does not present its reissued certificate"
+  served_cert -issuer | grep -q 'G2' || fail "rotate reissue: the broker's certificate is not from the new CA: $(served_cert -issuer)"
+  kr_roundtrip reissued-client1 "$KR_PKI/certs/client1/client.properties"
+  kr_roundtrip oldca-client-during-rotation "$old/client.properties"
+
+  # 4. ca rotate finish: the old CA leaves every truststore; the broker refuses it.
+  run_out live-rotate-finish kt ca rotate finish "${ro[@]}" ||
+    fail "kafkatls ca rotate finish failed: $(tail -2 "$WORK/out/live-rotate-finish.txt" | tr '\n' ' ')"
+  stop_proc kraft-broker
+  kr_start_broker
+  kr_produce oldca-after-finish "$old/client.properties" my-topic refused || true
+  grep -qE 'SslAuthenticationException|SSL handshake failed|Failed authentication' "$WORK/out/oldca-after-finish.txt" ||
+    fail "rotate finish: a client certificate from the old CA is still accepted: $(first_error oldca-after-finish)"
+  kr_roundtrip finished-client1 "$KR_PKI/certs/client1/client.properties"
+  not_denied "$KR_BROKER_LOG" "$b/principal.txt"
+}
+
 # A separate KRaft controller (kafkatls's controller server.properties) and
 # broker: the broker dials the controller over mTLS with its own ssl.* settings.
 scenario_kraft_split_controller() {
@@ -925,6 +1024,7 @@ if [ $want_kraft = 1 ]; then
   run_scenario "kraft-hostname-verification (Java client and kcat refuse a name outside the SANs)" scenario_kraft_hostname_verification
   run_scenario "kafkatls-verify (Kafka $K4_VERSION)" scenario_kafkatls_verify
   run_scenario "kraft-store-types (JKS, PEM, PKCS12 broker; JKS/PEM/PKCS12 clients)" scenario_kraft_store_types
+  run_scenario "kraft-renew-and-rotation (renew reloaded live with the printed kafka-configs command; CA rotation)" scenario_kraft_live_rotation
   stop_proc kraft-broker
   run_scenario "kraft-split-controller (Kafka $K4_VERSION, separate controller and broker)" scenario_kraft_split_controller
   stop_proc split-broker

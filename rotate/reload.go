@@ -98,6 +98,9 @@ func ReloadCommands(ids []Identity, kinds []string, o ReloadOptions) []Reload {
 			if contains(kinds, Keystore) {
 				r.Notes = append(r.Notes, "Kafka accepts the new keystore only with the same subject and SANs (kafkatls keeps them)")
 			}
+			if contains(kinds, Truststore) && len(r.Commands) > 0 {
+				r.Notes = append(r.Notes, truststoreReloadNote)
+			}
 			if o.Rotation {
 				r.Notes = append(r.Notes, "its own connections to KRaft controllers (or ZooKeeper) use the stores loaded at startup: restart it (rolling) before the next rotation step")
 			}
@@ -112,6 +115,14 @@ func ReloadCommands(ids []Identity, kinds []string, o ReloadOptions) []Reload {
 	}
 	return out
 }
+
+// truststoreReloadNote: seen with Kafka 4.3.1 in combined mode
+// (process.roles=broker,controller), where the broker refused the new
+// truststore during a CA rotation while kafka-configs reported success
+// (interop/run.sh, kraft-renew-and-rotation).
+const truststoreReloadNote = "kafka-configs reports success even when the broker refuses the update: if the broker log shows " +
+	"\"Encountered metadata publishing fault ... Validation of dynamic config update of SSLFactory failed\" " +
+	"(seen with Kafka 4.3.1 in combined broker+controller mode), restart the broker instead"
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,9 @@ listener.name.internal.ssl.truststore.location=/etc/kafka/internal/truststore.jk
 	}
 	if strings.Join(rs[0].Commands, "\n") != strings.Join(want, "\n") {
 		t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(rs[0].Commands, "\n"), strings.Join(want, "\n"))
+	}
+	if !slices.Contains(rs[0].Notes, truststoreReloadNote) {
+		t.Errorf("broker truststore reload without the note on refused updates: %q", rs[0].Notes)
 	}
 	if len(rs[1].Commands) != 0 || !strings.Contains(rs[1].Notes[0], "restart") {
 		t.Errorf("controller: %+v", rs[1])
