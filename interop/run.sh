@@ -733,9 +733,9 @@ run_reloads() {
 # kafkatls renew on a live broker, reloaded with the kafka-configs command
 # kafkatls prints (no restart); then a whole CA rotation, each step deployed
 # the way kafkatls prints it, with the broker restarted between steps (the
-# printed truststore reload is refused by Kafka 4.3.1 in combined KRaft mode:
-# see docs/lifecycle.md). The broker's certificate, trust and clients are
-# checked after every step.
+# printed truststore reload is not reliable on Kafka 4.3.1: see
+# docs/lifecycle.md). The broker's certificate, trust and clients are checked
+# after every step.
 scenario_kraft_live_rotation() {
   note_log "$KR_BROKER_LOG"
   command -v openssl >/dev/null || fail "openssl not installed"

@@ -116,13 +116,13 @@ func ReloadCommands(ids []Identity, kinds []string, o ReloadOptions) []Reload {
 	return out
 }
 
-// truststoreReloadNote: seen with Kafka 4.3.1 in combined mode
-// (process.roles=broker,controller), where the broker refused the new
-// truststore during a CA rotation while kafka-configs reported success
-// (interop/run.sh, kraft-renew-and-rotation).
-const truststoreReloadNote = "kafka-configs reports success even when the broker refuses the update: if the broker log shows " +
-	"\"Encountered metadata publishing fault ... Validation of dynamic config update of SSLFactory failed\" " +
-	"(seen with Kafka 4.3.1 in combined broker+controller mode), restart the broker instead"
+// truststoreReloadNote: with Kafka 4.3.1 (combined and broker-only
+// processes) the broker refused, in some runs, a truststore update during a
+// CA rotation, sometimes after applying it to some of its channels, while
+// kafka-configs reported success (interop/run.sh; docs/lifecycle.md).
+const truststoreReloadNote = "prefer a rolling restart for this truststore change: Kafka 4.3.1 sometimes refuses the reload " +
+	"(broker log: \"Encountered metadata publishing fault ... Validation of dynamic config update of SSLFactory failed\") " +
+	"while kafka-configs reports success; if you reload, check that log and restart the broker if it is there"
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
