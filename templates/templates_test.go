@@ -443,24 +443,7 @@ func TestKcatConf(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", where, err)
 		}
-		want := map[string]string{
-			"security.protocol":                     "ssl",
-			"ssl.ca.location":                       d.Files.CAPEM,
-			"ssl.endpoint.identification.algorithm": "https",
-		}
-		if d.Bootstrap != "" {
-			want["bootstrap.servers"] = d.Bootstrap
-		}
-		if slices.Contains(d.Formats, "pem") {
-			want["ssl.certificate.location"] = d.Files.ChainPEM
-			want["ssl.key.location"] = d.Files.KeyPEM
-			if d.KeyPEMEncrypted {
-				want["ssl.key.password"] = d.Password
-			}
-		} else {
-			want["ssl.keystore.location"] = d.Files.KeystoreP12
-			want["ssl.keystore.password"] = d.Password
-		}
+		want := kcatWant(d)
 		for k, v := range want {
 			if p[k] != v {
 				t.Errorf("%s: %s=%q, want %q", where, k, p[k], v)
@@ -954,4 +937,27 @@ func TestLoaderSemantics(t *testing.T) {
 	if _, err := loadProperties([]byte("bad=\\u12")); err == nil {
 		t.Error("malformed \\u escape accepted")
 	}
+}
+
+// kcatWant is what kcat.conf must set for d, as librdkafka properties.
+func kcatWant(d templates.Data) map[string]string {
+	want := map[string]string{
+		"security.protocol":                     "ssl",
+		"ssl.ca.location":                       d.Files.CAPEM,
+		"ssl.endpoint.identification.algorithm": "https",
+	}
+	if d.Bootstrap != "" {
+		want["bootstrap.servers"] = d.Bootstrap
+	}
+	if slices.Contains(d.Formats, "pem") {
+		want["ssl.certificate.location"] = d.Files.ChainPEM
+		want["ssl.key.location"] = d.Files.KeyPEM
+		if d.KeyPEMEncrypted {
+			want["ssl.key.password"] = d.Password
+		}
+	} else {
+		want["ssl.keystore.location"] = d.Files.KeystoreP12
+		want["ssl.keystore.password"] = d.Password
+	}
+	return want
 }
