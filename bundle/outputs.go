@@ -283,8 +283,8 @@ func (plan *Plan) writeOutputs(o Options, trust *bundleTrust) ([]string, error) 
 	if trust != nil {
 		for _, f := range trust.files {
 			path := filepath.Join(plan.Dir, f.name)
-			if f.name == pki.TrustFile && !fileDiffers(path, f.data) {
-				continue // as pki.Init just wrote it
+			if !fileDiffers(path, f.data) {
+				continue // e.g. ca.crt as pki.Init just wrote it
 			}
 			if err := b.WriteFile(path, f.data, f.perm); err != nil {
 				return nil, err
