@@ -5,11 +5,13 @@ PKGS    := ./...
 
 .PHONY: build install test test-short vet fmt fuzz bench clean demo interop man
 
+# Static binaries (no cgo): they run on any Linux whatever its libc, and
+# start about half a millisecond sooner without the dynamic loader.
 build:
-	$(GO) build -trimpath -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
 
 install:
-	$(GO) install -trimpath .
+	CGO_ENABLED=0 $(GO) install -trimpath .
 
 # The whole suite, real peers included (keytool/java, openssl, kcat, ZooKeeper).
 # Tests needing a missing peer skip with a message locally and FAIL under CI=true.

@@ -41,7 +41,7 @@ trap 'rm -rf "$work"' EXIT
 if [ -n "${KAFKATLS:-}" ]; then
 	cp "$KAFKATLS" "$work/kafkatls"
 else
-	"$GO" build -trimpath -o "$work/kafkatls" "$root"
+	CGO_ENABLED=0 "$GO" build -trimpath -o "$work/kafkatls" "$root" # as make build does
 fi
 
 # secs START END: the difference of two $EPOCHREALTIME values.

@@ -15,6 +15,7 @@ import (
 	"github.com/kafkatls/kafkatls/entity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 // Options control a bundle run.
@@ -93,6 +94,9 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if o.DryRun {
 		return res, nil
 	}
+	if len(plan.toIssue()) > 0 {
+		go templates.Preload() // on the core the CA's creation leaves idle
+	}
 	// Identity keys do not depend on the CA: generating them from now on
 	// overlaps the CA's own key generation (and decryption) on every core.
 	keys := plan.startKeys(ctx, o)
@@ -101,52 +105,84 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		if err := plan.createCA(o); err != nil {
 			return nil, err
 		}
+		// The CA's files are made durable while identities are issued;
+		// never return (and unlock) before that is over.
+		defer plan.pki.Committed()
 	}
 	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
 		return nil, err
 	}
 	truststores := plan.startTruststores() // overlaps issuing
 	issued, runErr := plan.issueAll(ctx, o, keys)
+	// The CA must be on disk before the index records anything it signed.
+	if err := plan.pki.Committed(); err != nil {
+		return res, errors.Join(runErr, err)
+	}
+
 	for _, r := range issued {
 		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
 		plan.idx.Add(r.rec)
 		res.Entities = append(res.Entities, r.res)
 	}
-	if err := plan.idx.Save(plan.Dir); err != nil {
-		return res, err
+	pruned := false
+	if runErr == nil {
+		pruned, runErr = plan.refreshAndPrune()
+	}
+
+	// What this run wrote lands in one batch, made durable at once: the
+	// new identities (written without syncing), the bundle-level files
+	// and, renamed last, the index, which is the commit point. A crash
+	// before the index is in place leaves the identities unrecorded; the
+	// next run issues them again. After an error the identities that were
+	// issued are still recorded.
+	var b fsx.Batch
+	if runErr == nil {
+		if res.Outputs, runErr = plan.stageOutputs(&b, o, truststores); runErr != nil {
+			b.Abort()
+			res.Outputs = nil
+		}
+	}
+	if len(issued) > 0 {
+		names := make([]string, len(issued))
+		for i, r := range issued {
+			names[i] = r.res.Name
+		}
+		b.IncludeDirs(entity.SyncDirs(plan.Dir, names...)...)
+	}
+	if len(issued) > 0 || pruned {
+		if err := plan.idx.Stage(&b, plan.Dir); err != nil {
+			return res, errors.Join(runErr, err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		res.Entities, res.Outputs = nil, nil
+		return res, errors.Join(runErr, fmt.Errorf("%d identities written but not made durable (run again to re-issue them): %w", len(issued), err))
 	}
 	if runErr != nil {
 		return res, runErr
 	}
-	pruned := false
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// refreshAndPrune applies the plan's config and prune steps, and reports
+// whether it pruned an identity (the index changed).
+func (plan *Plan) refreshAndPrune() (pruned bool, err error) {
 	for _, s := range plan.Steps {
 		switch s.Action {
 		case ActionConfig:
 			if _, err := entity.Refresh(entity.Dir(plan.Dir, s.Name), s.Name, s.Role, s.opts, false); err != nil {
-				return res, fmt.Errorf("%s: %w", s.Name, err)
+				return pruned, fmt.Errorf("%s: %w", s.Name, err)
 			}
 		case ActionPrune:
 			if err := os.RemoveAll(entity.Dir(plan.Dir, s.Name)); err != nil {
-				return res, err
+				return pruned, err
 			}
 			plan.idx.SetStatus(s.Name, pki.StatusRemoved)
 			pruned = true
 		}
 	}
-	if pruned { // the index changed only if something was pruned
-		if err := plan.idx.Save(plan.Dir); err != nil {
-			return res, err
-		}
-	}
-	trust, err := truststores()
-	if err != nil {
-		return res, err
-	}
-	if res.Outputs, err = plan.writeOutputs(o, trust); err != nil {
-		return res, err
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return pruned, nil
 }
 
 func (plan *Plan) createCA(o Options) error {
@@ -154,7 +190,7 @@ func (plan *Plan) createCA(o Options) error {
 	io := pki.InitOptions{
 		Dir: plan.Dir, CN: ca.CN, Key: pki.KeySpec{Type: pki.KeyType(ca.KeyType), Size: ca.KeySize}, Days: ca.Days,
 		Subject:    pki.SubjectDefaults{OrganizationalUnit: ca.OU, Organization: ca.Org, Locality: ca.Locality, State: ca.State, Country: ca.Country},
-		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true,
+		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true, Background: true,
 	}
 	if ca.ImportCert != "" {
 		var err error
@@ -176,25 +212,6 @@ func (plan *Plan) createCA(o Options) error {
 type issued struct {
 	res *entity.Result
 	rec pki.Record
-}
-
-// syncIssued makes the identities issueAll wrote with entity.Options.NoSync
-// durable before Run saves the index (the commit point), all in one pass
-// (see entity.Sync). If that fails, none of them is indexed, so the next run
-// re-issues them; so is a directory left by a crash before this point,
-// having no index record.
-func syncIssued(pkiDir string, out []issued, errs []error) ([]issued, []error) {
-	if len(out) == 0 {
-		return out, errs
-	}
-	names := make([]string, len(out))
-	for i, r := range out {
-		names[i] = r.res.Name
-	}
-	if err := entity.Sync(pkiDir, names...); err != nil {
-		return nil, append(errs, fmt.Errorf("%d identities written but not made durable (run again to re-issue them): %w", len(out), err))
-	}
-	return out, errs
 }
 
 // toIssue lists the steps that get a new key and certificate.
@@ -285,7 +302,7 @@ func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]i
 				var r issued
 				if err == nil {
 					opts := s.opts
-					opts.NoSync = true // synced all together below
+					opts.NoSync = true // made durable with the index (Run)
 					r.res, r.rec, err = entity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
 				}
 				mu.Lock()
@@ -315,7 +332,6 @@ feed:
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("interrupted after %d of %d identities (each is complete; run again to finish): %w", len(out), len(todo), err))
 	}
-	out, errs = syncIssued(plan.Dir, out, errs)
 	// Index and report in spec order, whatever order the workers finished in.
 	order := map[string]int{}
 	for i, s := range todo {

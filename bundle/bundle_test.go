@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -327,4 +328,49 @@ func diffTree(a, b map[string]string) []string {
 		}
 	}
 	return d
+}
+
+// The index is the commit point: when the batch that makes a run's files
+// durable fails (here SUMMARY.md cannot be replaced), no identity is
+// recorded, the CA made in the run is kept, and the next run issues the
+// identities again.
+func TestBundleFailedCommitRecordsNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	blocker := filepath.Join(dir, SummaryFile, "x") // a non-empty directory
+	if err := os.MkdirAll(blocker, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), ecSpec(), Options{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "not made durable") {
+		t.Fatalf("Run with SUMMARY.md blocked: err = %v, want a failed commit", err)
+	}
+	if res == nil || len(res.Entities) != 0 {
+		t.Fatalf("failed commit reported issued identities: %+v", res)
+	}
+	idx, lerr := pki.LoadIndex(dir)
+	if lerr != nil || len(idx.Records) != 0 {
+		t.Fatalf("index after a failed commit: %v records (err %v), want none", len(idx.Records), lerr)
+	}
+	p, err := pki.Open(dir, nil)
+	if err != nil {
+		t.Fatalf("the CA created by the failed run is not in place: %v", err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, SummaryFile)); err != nil {
+		t.Fatal(err)
+	}
+	res = run(t, dir, ecSpec(), nil)
+	if res.Plan.CreateCA || len(res.Entities) != 5 {
+		t.Fatalf("re-run: createCA=%v issued=%d, want the kept CA and 5 identities", res.Plan.CreateCA, len(res.Entities))
+	}
+	b, err := os.ReadFile(filepath.Join(entity.Dir(dir, "kafka-1"), "tls.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := pem.DecodeCerts(b)
+	if err != nil || len(certs) == 0 {
+		t.Fatalf("kafka-1/tls.crt: %v", err)
+	}
+	if err := certs[0].CheckSignatureFrom(p.CA); err != nil {
+		t.Fatalf("re-run did not sign with the CA of the failed run: %v", err)
+	}
 }

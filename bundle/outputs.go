@@ -270,18 +270,19 @@ func (plan *Plan) outputChanges(o Options) ([]string, error) {
 	return names, nil
 }
 
-// writeOutputs writes the bundle-level files whose content changed, and
-// the truststores if any, in one batch: each file is replaced atomically
-// and all are made durable together. Should a crash land only some of the
-// truststore files, the next run finds that the stores do not open with
-// the password on disk and writes them again.
-func (plan *Plan) writeOutputs(o Options, trust *bundleTrust) ([]string, error) {
-	var (
-		b       fsx.Batch
-		written []string
-	)
-	if trust != nil {
-		for _, f := range trust.files {
+// stageOutputs stages, in b, the bundle-level files whose content changed
+// and the truststores if the plan needs new ones (waiting for trust, which
+// encodes them). Should a crash land only some of the truststore files,
+// the next run finds that the stores do not open with the password on
+// disk and writes them again.
+func (plan *Plan) stageOutputs(b *fsx.Batch, o Options, trust func() (*bundleTrust, error)) ([]string, error) {
+	t, err := trust()
+	if err != nil {
+		return nil, err
+	}
+	var written []string
+	if t != nil {
+		for _, f := range t.files {
 			path := filepath.Join(plan.Dir, f.name)
 			if !fileDiffers(path, f.data) {
 				continue // e.g. ca.crt as pki.Init just wrote it
@@ -301,9 +302,6 @@ func (plan *Plan) writeOutputs(o Options, trust *bundleTrust) ([]string, error) 
 			return nil, err
 		}
 		written = append(written, f.name)
-	}
-	if err := b.Commit(); err != nil {
-		return nil, err
 	}
 	return written, nil
 }

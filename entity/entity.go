@@ -115,9 +115,9 @@ type Options struct {
 	Config Config
 	// NoSync skips every fsync: the directory still appears whole (it is
 	// built aside and renamed into place) but a power loss may empty its
-	// files. A caller that sets it must call Sync on the directory before
-	// it records the identity anywhere durable (bundle syncs every new
-	// identity together, then saves the index).
+	// files. A caller that sets it must make the directory durable (see
+	// SyncDirs) before it records the identity anywhere durable (bundle
+	// syncs every new identity together with the index it then renames).
 	NoSync bool
 }
 
@@ -449,16 +449,17 @@ func writeFiles(tmp string, files []file, durable bool) error {
 	return errors.Join(errs...)
 }
 
-// Sync makes the identities named, written with Options.NoSync, durable:
-// every file in their directories, the directories and the certs directory
-// that holds them, together (one syncfs on Linux, see fsx.SyncDirs), so a
-// bundle pays for one journal commit rather than several per identity.
-func Sync(pkiDir string, names ...string) error {
+// SyncDirs lists what must be made durable for identities written with
+// Options.NoSync: the certs directory that holds them and each identity's
+// directory, with the files in it. Bundle adds them to the fsx.Batch that
+// also holds the index (fsx.Batch.IncludeDirs), so the lot costs one
+// syncfs on Linux rather than several journal commits per identity.
+func SyncDirs(pkiDir string, names ...string) []string {
 	dirs := []string{filepath.Join(pkiDir, pki.CertsDir)}
 	for _, name := range names {
 		dirs = append(dirs, Dir(pkiDir, name))
 	}
-	return fsx.SyncDirs(dirs)
+	return dirs
 }
 
 // Recover finishes or undoes what a killed run left in the certs

@@ -107,9 +107,20 @@ func LoadIndex(dir string) (*Index, error) {
 
 // Save writes the index atomically.
 func (idx *Index) Save(dir string) error {
+	var b fsx.Batch
+	if err := idx.Stage(&b, dir); err != nil {
+		return err
+	}
+	return b.Commit()
+}
+
+// Stage adds the index of dir to a batch, for a caller that commits it
+// together with other files: the index is the commit point of whatever it
+// records, so stage it last (a batch renames in the order staged).
+func (idx *Index) Stage(b *fsx.Batch, dir string) error {
 	sort.SliceStable(idx.Records, func(i, j int) bool { return idx.Records[i].IssuedAt.Before(idx.Records[j].IssuedAt) })
-	b, _ := json.MarshalIndent(idx, "", "  ")
-	return fsx.WriteFile(filepath.Join(dir, indexFile), append(b, '\n'), fsx.PublicFile)
+	data, _ := json.MarshalIndent(idx, "", "  ")
+	return b.WriteFile(filepath.Join(dir, indexFile), append(data, '\n'), fsx.PublicFile)
 }
 
 // Current returns the newest valid record for name, if any.

@@ -39,6 +39,11 @@ var parsed = sync.OnceValue(func() *template.Template {
 	}).ParseFS(templateFS, "*.tmpl"))
 })
 
+// Preload parses the templates now. A caller about to render many configs
+// on every core (bundle) runs it on a goroutine while it still has a core
+// to spare, so the first renders do not all wait for one parse.
+func Preload() { parsed() }
+
 // Files holds the paths of one entity's files as they should appear INSIDE
 // configs (absolute on this host, or under a container mount path such as
 // /etc/kafka/secrets/<name>). Paths are written as given.

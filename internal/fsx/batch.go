@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -28,6 +29,7 @@ import (
 // up between the two.
 type Batch struct {
 	staged []staged
+	dirs   []string // see IncludeDirs
 }
 
 type staged struct {
@@ -58,14 +60,25 @@ func (b *Batch) WriteFile(path string, data []byte, perm fs.FileMode) error {
 	return err
 }
 
-// Commit makes the staged files durable and renames them into place, then
-// makes the renames durable. The Batch is empty afterwards.
+// IncludeDirs adds directories that Commit makes durable, with the regular
+// files directly in them, together with the staged files and before its
+// first rename: for files a caller wrote in place without syncing (say, a
+// directory it filled and renamed into place itself) which must be on disk
+// before the batch's renames are. On Linux the lot usually costs one
+// syncfs(2) (see SyncDirs) instead of one round of syncing for them and
+// another for the batch.
+func (b *Batch) IncludeDirs(dirs ...string) { b.dirs = append(b.dirs, dirs...) }
+
+// Commit makes the staged files (and IncludeDirs' directories) durable and
+// renames the files into place, then makes the renames durable. The Batch
+// is empty afterwards.
 func (b *Batch) Commit() error {
 	files := make([]*os.File, len(b.staged))
 	for i, s := range b.staged {
 		files[i] = s.f
 	}
-	err := SyncFiles(files)
+	err := b.syncStaged(files)
+	b.dirs = nil
 	for i := range b.staged {
 		if cerr := b.staged[i].f.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -93,6 +106,23 @@ func (b *Batch) Commit() error {
 	return SyncPaths(dirs)
 }
 
+// syncStaged makes the staged temporaries and the included directories
+// durable: one syncfs when the directories and the temporaries' directories
+// allow it, else SyncDirs and SyncFiles.
+func (b *Batch) syncStaged(files []*os.File) error {
+	if len(b.dirs) == 0 {
+		return SyncFiles(files)
+	}
+	all := slices.Clone(b.dirs)
+	for _, s := range b.staged {
+		all = append(all, filepath.Dir(s.path))
+	}
+	if ok, err := syncDirsWhole(all); ok {
+		return err
+	}
+	return errors.Join(SyncDirs(b.dirs), SyncFiles(files))
+}
+
 // Abort removes the staged temporaries; the targets are untouched.
 func (b *Batch) Abort() {
 	for _, s := range b.staged {
@@ -101,7 +131,7 @@ func (b *Batch) Abort() {
 		}
 		os.Remove(s.tmp)
 	}
-	b.staged = nil
+	b.staged, b.dirs = nil, nil
 }
 
 // SyncFiles makes open files (and directories) durable and reports every

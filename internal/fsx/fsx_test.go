@@ -158,3 +158,50 @@ func assertNoTemps(t *testing.T, dir string, n int) {
 		t.Errorf("%s holds %v, want %d entries", dir, names, n)
 	}
 }
+
+// IncludeDirs: the directories are synced with the batch, before any
+// rename, so one that cannot be synced fails the Commit with nothing
+// renamed.
+func TestBatchIncludeDirs(t *testing.T) {
+	dir := t.TempDir()
+	filled := filepath.Join(dir, "filled")
+	if err := os.MkdirAll(filled, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filled, "x"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, "index")
+	var batch Batch
+	batch.IncludeDirs(filled)
+	if err := batch.WriteFile(index, []byte("v1"), PublicFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(index); string(got) != "v1" {
+		t.Fatalf("index = %q, want v1", got)
+	}
+
+	batch.IncludeDirs(filepath.Join(dir, "missing"))
+	if err := batch.WriteFile(index, []byte("v2"), PublicFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Commit(); err == nil {
+		t.Fatal("Commit with a missing included directory succeeded")
+	}
+	if got, _ := os.ReadFile(index); string(got) != "v1" {
+		t.Fatalf("index = %q after a failed Commit, want v1 untouched", got)
+	}
+	assertNoTemps(t, dir, 2)
+
+	// The failed Commit emptied the batch: the next one does not see the
+	// missing directory again.
+	if err := batch.WriteFile(index, []byte("v3"), PublicFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch.Commit(); err != nil {
+		t.Fatalf("Commit after a failed one: %v", err)
+	}
+}
