@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -195,10 +196,11 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	}
 	principal := "User:" + subject
 
-	files, err := m.files(formats, o.Compat, password)
+	files, p12, err := m.files(formats, o.Compat, password)
 	if err != nil {
 		return nil, err
 	}
+	defer p12.wait() // on every error path too: no encoding outlives Write
 	files = append(files,
 		file{PrincipalFile, []byte(principal + "\n"), fsx.PublicFile},
 	)
@@ -210,7 +212,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 		}
 		files = append(files, configs...)
 	}
-	if err := writeDirSync(dir, files, o.Force, !o.NoSync); err != nil {
+	if err := writeDirSync(dir, files, p12, o.Force, !o.NoSync); err != nil {
 		return nil, err
 	}
 	return m.result(dir, subject, principal, formats, files), nil
@@ -235,16 +237,13 @@ func (m Material) result(dir, subject, principal string, formats []string, files
 	return r
 }
 
-func (m Material) files(formats []string, compat jks.Compat, password string) ([]file, error) {
+// files encodes an identity's certificate files and, if m.Key is set, its
+// stores in the given formats. The PKCS12 stores are still being encoded
+// when it returns: their entries are empty until the returned
+// pendingStores fills them (writeDirSync does).
+func (m Material) files(formats []string, compat jks.Compat, password string) ([]file, *pendingStores, error) {
 	chain := append([]*x509.Certificate{m.Cert}, m.CAChain...)
-	var trust []jks.TrustEntry
-	for i, c := range m.Trust {
-		alias := TrustAlias
-		if i > 0 {
-			alias = fmt.Sprintf("%s-%d", TrustAlias, i+1)
-		}
-		trust = append(trust, jks.TrustEntry{Alias: alias, Cert: c})
-	}
+	trust := TrustEntries(m.Trust)
 	out := []file{
 		{CertPEM, pem.EncodeCerts(m.Cert), fsx.PublicFile},
 		{ChainPEM, pem.EncodeCerts(chain...), fsx.PublicFile},
@@ -253,42 +252,93 @@ func (m Material) files(formats []string, compat jks.Compat, password string) ([
 	if m.Key == nil {
 		// Signed from an external CSR: the requester holds the key and
 		// builds its own stores; hand back the certificates only.
-		return out, nil
+		return out, nil, nil
 	}
+	p12 := m.startPKCS12(formats, trust, chain, password, compat)
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, f := range formats {
 		switch f {
 		case FormatJKS:
 			ts, err := jks.JKSTruststore(trust, password, now)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", TruststoreJKS, err)
+				p12.wait()
+				return nil, nil, fmt.Errorf("%s: %w", TruststoreJKS, err)
 			}
 			ks, err := jks.JKSKeystore(strings.ToLower(m.Name), m.Key, chain, password, now)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", KeystoreJKS, err)
+				p12.wait()
+				return nil, nil, fmt.Errorf("%s: %w", KeystoreJKS, err)
 			}
 			out = append(out, file{TruststoreJKS, ts, fsx.PublicFile}, file{KeystoreJKS, ks, fsx.PrivateFile})
 		case FormatP12:
-			ts, err := jks.PKCS12Truststore(trust, password, compat)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", TruststoreP12, err)
-			}
-			ks, err := jks.PKCS12Keystore(m.Key, chain, password, compat)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", KeystoreP12, err)
-			}
-			out = append(out, file{TruststoreP12, ts, fsx.PublicFile}, file{KeystoreP12, ks, fsx.PrivateFile})
+			out = append(out, file{TruststoreP12, nil, fsx.PublicFile}, file{KeystoreP12, nil, fsx.PrivateFile}) // filled by p12
 		case FormatPEM:
 			key, err := pem.EncodeKey(m.Key)
 			if err != nil {
-				return nil, err
+				p12.wait()
+				return nil, nil, err
 			}
 			out = append(out,
 				file{KeyPEM, key, fsx.PrivateFile},
 				file{KeystorePEM, append(key, pem.EncodeCerts(chain...)...), fsx.PrivateFile})
 		}
 	}
-	return out, nil
+	return out, p12, nil
+}
+
+// pendingStores are an identity's PKCS12 stores, encoded on goroutines of
+// their own: their key derivations are most of an identity's CPU time, so
+// they run on a core the caller leaves idle (a single issue, or the last
+// identities of a bundle) while it encodes and writes the other files. A
+// nil *pendingStores has nothing pending.
+type pendingStores struct {
+	wg       sync.WaitGroup
+	ts, ks   []byte
+	tsE, ksE error
+}
+
+func (m Material) startPKCS12(formats []string, trust []jks.TrustEntry, chain []*x509.Certificate, password string, compat jks.Compat) *pendingStores {
+	if !slices.Contains(formats, FormatP12) {
+		return nil
+	}
+	p := &pendingStores{}
+	p.wg.Go(func() { p.ts, p.tsE = jks.PKCS12Truststore(trust, password, compat) })
+	p.wg.Go(func() { p.ks, p.ksE = jks.PKCS12Keystore(m.Key, chain, password, compat) })
+	return p
+}
+
+func (p *pendingStores) wait() {
+	if p != nil {
+		p.wg.Wait()
+	}
+}
+
+// pending reports whether name is one of the stores still being encoded.
+func (p *pendingStores) pending(name string) bool {
+	return p != nil && (name == TruststoreP12 || name == KeystoreP12)
+}
+
+// fill waits for the stores and puts them into their entries of files.
+func (p *pendingStores) fill(files []file) error {
+	if p == nil {
+		return nil
+	}
+	p.wg.Wait()
+	if p.tsE != nil {
+		return fmt.Errorf("%s: %w", TruststoreP12, p.tsE)
+	}
+	if p.ksE != nil {
+		return fmt.Errorf("%s: %w", KeystoreP12, p.ksE)
+	}
+	for i := range files {
+		switch files[i].name {
+		case TruststoreP12:
+			files[i].data = p.ts
+		case KeystoreP12:
+			files[i].data = p.ks
+		}
+	}
+	return nil
 }
 
 func (m Material) configs(dir string, formats []string, password, principal string, o Options) ([]file, error) {
@@ -338,13 +388,13 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 // writeDir writes files into a fresh temporary sibling of dir and renames
 // it into place. An existing dir (force) is moved aside first and removed
 // only after the new one is in place.
-func writeDir(dir string, files []file, force bool) error {
-	return writeDirSync(dir, files, force, true)
+func writeDir(dir string, files []file, p12 *pendingStores, force bool) error {
+	return writeDirSync(dir, files, p12, force, true)
 }
 
 // writeDirSync is writeDir; with durable false it skips every fsync
 // (Options.NoSync).
-func writeDirSync(dir string, files []file, force, durable bool) error {
+func writeDirSync(dir string, files []file, p12 *pendingStores, force, durable bool) error {
 	parent := filepath.Dir(dir)
 	if err := fsx.MkdirPrivate(parent); err != nil {
 		return err
@@ -362,7 +412,7 @@ func writeDirSync(dir string, files []file, force, durable bool) error {
 	if err := os.Chmod(tmp, fsx.PrivateDir); err != nil {
 		return err
 	}
-	if err := writeFiles(tmp, files, durable); err != nil {
+	if err := writeFiles(tmp, files, p12, durable); err != nil {
 		return err
 	}
 	var old string
@@ -400,8 +450,9 @@ func writeDirSync(dir string, files []file, force, durable bool) error {
 // identity appear whole), and the files and tmp are made durable together
 // (fsx.SyncFiles: one syncfs, or concurrent fsyncs) instead of one journal
 // commit per file. A name listed twice ends with the last content. With
-// durable false nothing is synced.
-func writeFiles(tmp string, files []file, durable bool) error {
+// durable false nothing is synced. The files p12 is still encoding are
+// written last, once it has filled them in.
+func writeFiles(tmp string, files []file, p12 *pendingStores, durable bool) error {
 	handles := make([]*os.File, 0, len(files))
 	defer func() {
 		for _, h := range handles {
@@ -412,19 +463,31 @@ func writeFiles(tmp string, files []file, durable bool) error {
 	for i, f := range files {
 		last[f.name] = i
 	}
-	for i, f := range files {
-		if last[f.name] != i {
-			continue // listed again later: the last content wins
+	write := func(late bool) error {
+		for i, f := range files {
+			if last[f.name] != i || p12.pending(f.name) != late {
+				continue // listed again later (the last content wins), or not in this pass
+			}
+			path := filepath.Join(tmp, f.name)
+			h, err := fsx.CreateNew(path, f.perm) // exact mode, whatever the umask
+			if err != nil {
+				return err
+			}
+			handles = append(handles, h)
+			if _, err := h.Write(f.data); err != nil {
+				return fmt.Errorf("write %s: %w", path, err)
+			}
 		}
-		path := filepath.Join(tmp, f.name)
-		h, err := fsx.CreateNew(path, f.perm) // exact mode, whatever the umask
-		if err != nil {
-			return err
-		}
-		handles = append(handles, h)
-		if _, err := h.Write(f.data); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
+		return nil
+	}
+	if err := write(false); err != nil {
+		return err
+	}
+	if err := p12.fill(files); err != nil {
+		return err
+	}
+	if err := write(true); err != nil {
+		return err
 	}
 	if durable {
 		// The files and tmp itself, all at once: nothing depends on their

@@ -279,10 +279,11 @@ func Reissue(dir string, m Material) (*Result, error) {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
 	principal := "User:" + subject
-	files, err := m.files(formats, DirCompat(dir), password)
+	files, p12, err := m.files(formats, DirCompat(dir), password)
 	if err != nil {
 		return nil, err
 	}
+	defer p12.wait()
 	files = append(files, file{PrincipalFile, []byte(principal + "\n"), fsx.PublicFile})
 	if m.Key != nil {
 		files = append(files, file{PasswordFile, []byte(password + "\n"), fsx.PrivateFile})
@@ -305,7 +306,7 @@ func Reissue(dir string, m Material) (*Result, error) {
 		}
 		files = append(files, file{e.Name(), data, info.Mode().Perm()})
 	}
-	if err := writeDir(dir, files, true); err != nil {
+	if err := writeDir(dir, files, p12, true); err != nil {
 		return nil, err
 	}
 	return m.result(dir, subject, principal, formats, files), nil
