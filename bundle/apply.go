@@ -105,20 +105,12 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		if err := plan.createCA(o); err != nil {
 			return nil, err
 		}
-		// The CA's files are made durable while identities are issued;
-		// never return (and unlock) before that is over.
-		defer plan.pki.Committed()
 	}
 	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
 		return nil, err
 	}
 	truststores := plan.startTruststores() // overlaps issuing
 	issued, runErr := plan.issueAll(ctx, o, keys)
-	// The CA must be on disk before the index records anything it signed.
-	if err := plan.pki.Committed(); err != nil {
-		return res, errors.Join(runErr, err)
-	}
-
 	for _, r := range issued {
 		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
 		plan.idx.Add(r.rec)
@@ -190,7 +182,7 @@ func (plan *Plan) createCA(o Options) error {
 	io := pki.InitOptions{
 		Dir: plan.Dir, CN: ca.CN, Key: pki.KeySpec{Type: pki.KeyType(ca.KeyType), Size: ca.KeySize}, Days: ca.Days,
 		Subject:    pki.SubjectDefaults{OrganizationalUnit: ca.OU, Organization: ca.Org, Locality: ca.Locality, State: ca.State, Country: ca.Country},
-		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true, Background: true,
+		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true,
 	}
 	if ca.ImportCert != "" {
 		var err error

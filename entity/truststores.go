@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,9 +28,6 @@ import (
 // trust anchor), always including the CA's own trust anchor (first when
 // ca.crt lacks it). Duplicates are dropped.
 func TrustSet(p *pki.PKI) []*x509.Certificate {
-	if t := p.StagedTrust(); t != nil {
-		return slices.Clone(t) // what a Background pki.Init is writing to ca.crt
-	}
 	anchor := p.TrustAnchor()
 	var out []*x509.Certificate
 	if b, err := os.ReadFile(filepath.Join(p.Dir, pki.TrustFile)); err == nil {

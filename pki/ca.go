@@ -45,12 +45,6 @@ type PKI struct {
 
 	passphrase func() ([]byte, error)
 	key        crypto.Signer
-
-	// Set by an InitOptions.Background Init: the trust set it is writing to
-	// TrustFile, and the commit of the CA files under way.
-	stagedTrust []*x509.Certificate
-	committed   chan struct{}
-	commitErr   error
 }
 
 // InitOptions configure a new CA.
@@ -72,13 +66,6 @@ type InitOptions struct {
 	// Locked says the caller already holds the directory lock (flock is
 	// per open file: taking it twice in one process would deadlock).
 	Locked bool
-	// Background makes Init return once the CA exists in memory, its files
-	// staged: making them durable and renaming them into place goes on
-	// concurrently, so a caller can sign and write leaves meanwhile (a
-	// bundle overlaps the CA's fsyncs with its first identities). The
-	// caller must wait with (*PKI).Committed before it records anything
-	// the CA signed, reads the CA files, or releases the lock.
-	Background bool
 }
 
 // Init creates (or adopts) the CA of a PKI directory. It refuses to replace
@@ -188,39 +175,11 @@ func Init(o InitOptions) (*PKI, error) {
 			return nil, err
 		}
 	}
-	if o.Background {
-		p.stagedTrust = []*x509.Certificate{p.TrustAnchor()}
-		p.committed = make(chan struct{})
-		go func() {
-			defer close(p.committed)
-			p.commitErr = b.Commit()
-		}()
-		return p, nil
-	}
 	if err := b.Commit(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
-
-// Committed waits until the CA files of an InitOptions.Background Init are
-// durable and in place, and reports whether they made it; it returns nil
-// at once for any other PKI.
-func (p *PKI) Committed() error {
-	if p.committed == nil {
-		return nil
-	}
-	<-p.committed
-	if p.commitErr != nil {
-		return fmt.Errorf("writing the CA files: %w", p.commitErr)
-	}
-	return nil
-}
-
-// StagedTrust returns, for a PKI from an InitOptions.Background Init, the
-// trust set being written to TrustFile, which may not be in place yet; nil
-// for any other PKI, whose TrustFile is on disk.
-func (p *PKI) StagedTrust() []*x509.Certificate { return p.stagedTrust }
 
 func (p *PKI) createRoot(o InitOptions) (crypto.Signer, error) {
 	rawSubject, err := ParseDN(o.Subject.DN(o.CN))

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kafkatls/kafkatls/pem"
 )
 
 func TestKeySpecNormalize(t *testing.T) {
@@ -191,53 +188,6 @@ func TestInitCA(t *testing.T) {
 	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", "ca.key"))
 	if len(old) != 1 {
 		t.Fatalf("old CA key not kept aside: %v", old)
-	}
-}
-
-// A Background Init returns before its files are in place; Committed
-// waits for them, and until then StagedTrust stands in for TrustFile.
-func TestInitBackground(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "pki")
-	p, err := Init(InitOptions{Dir: dir, CN: "Test CA", Key: KeySpec{Type: ECDSA}, Background: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := p.StagedTrust(); len(st) != 1 || !st[0].Equal(p.CA) {
-		t.Fatalf("StagedTrust = %d certificates, want the new CA", len(st))
-	}
-	if err := p.Committed(); err != nil {
-		t.Fatal(err)
-	}
-	opened, err := Open(dir, nil)
-	if err != nil {
-		t.Fatalf("Open after Committed: %v", err)
-	}
-	if !opened.CA.Equal(p.CA) {
-		t.Fatal("the CA on disk is not the one Init returned")
-	}
-	if opened.StagedTrust() != nil || opened.Committed() != nil {
-		t.Fatal("an opened PKI has staged trust or a pending commit")
-	}
-	trust, err := os.ReadFile(filepath.Join(dir, TrustFile))
-	if err != nil || !bytes.Equal(trust, pem.EncodeCerts(p.StagedTrust()...)) {
-		t.Fatalf("%s does not hold the staged trust set (err %v)", TrustFile, err)
-	}
-
-	// A commit that fails is reported by Committed, and leaves no CA: here
-	// the key cannot be renamed over a (non-empty) directory.
-	dir2 := filepath.Join(t.TempDir(), "pki")
-	if err := os.MkdirAll(filepath.Join(dir2, CAKeyFile, "x"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	p2, err := Init(InitOptions{Dir: dir2, Key: KeySpec{Type: ECDSA}, Background: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p2.Committed(); err == nil || !strings.Contains(err.Error(), "writing the CA files") {
-		t.Fatalf("Committed = %v, want the failed rename", err)
-	}
-	if _, err := Open(dir2, nil); !errors.Is(err, ErrNoCA) {
-		t.Fatalf("Open after a failed commit = %v, want ErrNoCA", err)
 	}
 }
 
