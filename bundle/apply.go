@@ -101,8 +101,15 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	// overlaps the CA's own key generation (and decryption) on every core.
 	keys := plan.startKeys(ctx, o)
 	defer keys.stop()
+	// What this run writes lands in one batch, made durable at once at the
+	// end: a new CA's files, the new identities (written without syncing),
+	// the bundle-level files and, renamed last, the index, the commit
+	// point. A crash before the index is in place leaves the identities
+	// unrecorded, and the next run issues them again.
+	var b fsx.Batch
+	defer b.Abort() // the temporaries of a run that returns before its commit
 	if plan.CreateCA {
-		if err := plan.createCA(o); err != nil {
+		if err := plan.createCA(o, &b); err != nil {
 			return nil, err
 		}
 	}
@@ -121,17 +128,14 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		pruned, runErr = plan.refreshAndPrune()
 	}
 
-	// What this run wrote lands in one batch, made durable at once: the
-	// new identities (written without syncing), the bundle-level files
-	// and, renamed last, the index, which is the commit point. A crash
-	// before the index is in place leaves the identities unrecorded; the
-	// next run issues them again. After an error the identities that were
-	// issued are still recorded.
-	var b fsx.Batch
+	// After an error in issuing, the identities that were issued are still
+	// recorded (without the bundle files). An error in staging the bundle
+	// files has emptied the batch, a new CA's files included: then nothing
+	// is recorded.
 	if runErr == nil {
-		if res.Outputs, runErr = plan.stageOutputs(&b, o, truststores); runErr != nil {
-			b.Abort()
-			res.Outputs = nil
+		if res.Outputs, err = plan.stageOutputs(&b, o, truststores); err != nil {
+			res.Entities, res.Outputs = nil, nil
+			return res, fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err)
 		}
 	}
 	if len(issued) > 0 {
@@ -142,8 +146,9 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		b.IncludeDirs(entity.SyncDirs(plan.Dir, names...)...)
 	}
 	if len(issued) > 0 || pruned {
-		if err := plan.idx.Stage(&b, plan.Dir); err != nil {
-			return res, errors.Join(runErr, err)
+		if err := plan.idx.Stage(&b, plan.Dir); err != nil { // the batch is gone
+			res.Entities, res.Outputs = nil, nil
+			return res, errors.Join(runErr, fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err))
 		}
 	}
 	if err := b.Commit(); err != nil {
@@ -177,12 +182,13 @@ func (plan *Plan) refreshAndPrune() (pruned bool, err error) {
 	return pruned, nil
 }
 
-func (plan *Plan) createCA(o Options) error {
+// createCA creates the CA the plan needs, its files staged in b.
+func (plan *Plan) createCA(o Options, b *fsx.Batch) error {
 	ca := plan.spec.CA
 	io := pki.InitOptions{
 		Dir: plan.Dir, CN: ca.CN, Key: pki.KeySpec{Type: pki.KeyType(ca.KeyType), Size: ca.KeySize}, Days: ca.Days,
 		Subject:    pki.SubjectDefaults{OrganizationalUnit: ca.OU, Organization: ca.Org, Locality: ca.Locality, State: ca.State, Country: ca.Country},
-		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true,
+		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true, Batch: b,
 	}
 	if ca.ImportCert != "" {
 		var err error

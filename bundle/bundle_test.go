@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -332,8 +333,8 @@ func diffTree(a, b map[string]string) []string {
 
 // The index is the commit point: when the batch that makes a run's files
 // durable fails (here SUMMARY.md cannot be replaced), no identity is
-// recorded, the CA made in the run is kept, and the next run issues the
-// identities again.
+// recorded, the CA made in the run (renamed first) is kept, and the next
+// run issues the identities again.
 func TestBundleFailedCommitRecordsNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	blocker := filepath.Join(dir, SummaryFile, "x") // a non-empty directory
@@ -372,5 +373,43 @@ func TestBundleFailedCommitRecordsNothing(t *testing.T) {
 	}
 	if err := certs[0].CheckSignatureFrom(p.CA); err != nil {
 		t.Fatalf("re-run did not sign with the CA of the failed run: %v", err)
+	}
+}
+
+// A bundle file that cannot even be staged (here k8s/ is a regular file)
+// empties the run's batch, the new CA's files with it: nothing is recorded
+// and no CA is left in place, so a run with the obstacle gone starts over.
+func TestBundleFailedStagingLeavesNoCA(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, K8sDir), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), ecSpec(), Options{Dir: dir, Export: []string{"k8s"}})
+	if err == nil || !strings.Contains(err.Error(), "nothing recorded") {
+		t.Fatalf("Run with k8s/ blocked: err = %v, want nothing recorded", err)
+	}
+	if _, err := pki.Open(dir, nil); !errors.Is(err, pki.ErrNoCA) {
+		t.Fatalf("after the failed run, Open = %v, want ErrNoCA", err)
+	}
+	if idx, err := pki.LoadIndex(dir); err != nil || len(idx.Records) != 0 {
+		t.Fatalf("index after the failed run: %v records (err %v)", len(idx.Records), err)
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "ca")} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") && e.Name() != ".lock" {
+				t.Errorf("temporary left behind: %s", filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, K8sDir)); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, dir, ecSpec(), func(o *Options) { o.Export = []string{"k8s"} })
+	if !res.Plan.CreateCA || len(res.Entities) != 5 {
+		t.Fatalf("re-run: createCA=%v issued=%d, want a new CA and 5 identities", res.Plan.CreateCA, len(res.Entities))
 	}
 }

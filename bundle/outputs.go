@@ -228,8 +228,10 @@ func (plan *Plan) encodeTruststores() (*bundleTrust, error) {
 	}
 	t.files = append(t.files,
 		outFile{TruststoreJKS, j, fsx.PublicFile},
-		outFile{TruststoreP12, p12, fsx.PublicFile},
-		outFile{pki.TrustFile, pem.EncodeCerts(trust...), fsx.PublicFile})
+		outFile{TruststoreP12, p12, fsx.PublicFile})
+	if plan.pki.StagedTrust() == nil { // else pki.Init has staged it
+		t.files = append(t.files, outFile{pki.TrustFile, pem.EncodeCerts(trust...), fsx.PublicFile})
+	}
 	return &t, nil
 }
 

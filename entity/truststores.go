@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ import (
 // trust anchor), always including the CA's own trust anchor (first when
 // ca.crt lacks it). Duplicates are dropped.
 func TrustSet(p *pki.PKI) []*x509.Certificate {
+	if t := p.StagedTrust(); t != nil {
+		return slices.Clone(t) // the CA's files are staged, not yet in place
+	}
 	anchor := p.TrustAnchor()
 	var out []*x509.Certificate
 	if b, err := os.ReadFile(filepath.Join(p.Dir, pki.TrustFile)); err == nil {

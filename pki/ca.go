@@ -45,6 +45,9 @@ type PKI struct {
 
 	passphrase func() ([]byte, error)
 	key        crypto.Signer
+	// stagedTrust is what an Init with InitOptions.Batch staged for
+	// TrustFile, which is not in place until the caller commits.
+	stagedTrust []*x509.Certificate
 }
 
 // InitOptions configure a new CA.
@@ -66,6 +69,13 @@ type InitOptions struct {
 	// Locked says the caller already holds the directory lock (flock is
 	// per open file: taking it twice in one process would deadlock).
 	Locked bool
+	// Batch, if set, receives the CA's files instead of Init committing
+	// them itself. The caller commits it, with whatever depends on the CA
+	// staged after them (bundle stages its identities, bundle files and
+	// index there, so a whole run costs one syncfs), and hands out nothing
+	// the CA signed before that. Until then the files are not in place:
+	// (*PKI).StagedTrust stands in for TrustFile.
+	Batch *fsx.Batch
 }
 
 // Init creates (or adopts) the CA of a PKI directory. It refuses to replace
@@ -155,7 +165,10 @@ func Init(o InitOptions) (*PKI, error) {
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
 	}
-	var b fsx.Batch
+	b := o.Batch
+	if b == nil {
+		b = new(fsx.Batch)
+	}
 	if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
 		return nil, err
 	}
@@ -175,11 +188,20 @@ func Init(o InitOptions) (*PKI, error) {
 			return nil, err
 		}
 	}
+	if o.Batch != nil {
+		p.stagedTrust = []*x509.Certificate{p.TrustAnchor()}
+		return p, nil
+	}
 	if err := b.Commit(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
+
+// StagedTrust returns, for a PKI from an Init with InitOptions.Batch, the
+// trust set staged for TrustFile, which is not in place until the caller
+// commits the batch; nil for any other PKI, whose TrustFile is on disk.
+func (p *PKI) StagedTrust() []*x509.Certificate { return p.stagedTrust }
 
 func (p *PKI) createRoot(o InitOptions) (crypto.Signer, error) {
 	rawSubject, err := ParseDN(o.Subject.DN(o.CN))

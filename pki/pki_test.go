@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pem"
 )
 
 func TestKeySpecNormalize(t *testing.T) {
@@ -188,6 +192,44 @@ func TestInitCA(t *testing.T) {
 	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", "ca.key"))
 	if len(old) != 1 {
 		t.Fatalf("old CA key not kept aside: %v", old)
+	}
+}
+
+// With InitOptions.Batch the CA's files are staged for the caller to
+// commit: nothing is in place before, and StagedTrust stands in for
+// TrustFile meanwhile.
+func TestInitIntoBatch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	var b fsx.Batch
+	p, err := Init(InitOptions{Dir: dir, CN: "Test CA", Key: KeySpec{Type: ECDSA}, Batch: &b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := p.StagedTrust(); len(st) != 1 || !st[0].Equal(p.CA) {
+		t.Fatalf("StagedTrust = %d certificates, want the new CA", len(st))
+	}
+	if _, err := Open(dir, nil); !errors.Is(err, ErrNoCA) {
+		t.Fatalf("Open before the commit = %v, want ErrNoCA", err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(dir, nil)
+	if err != nil {
+		t.Fatalf("Open after the commit: %v", err)
+	}
+	if !opened.CA.Equal(p.CA) || opened.StagedTrust() != nil {
+		t.Fatal("the committed CA differs, or an opened PKI reports staged trust")
+	}
+	if _, err := opened.Signer(); err != nil {
+		t.Fatalf("committed CA key: %v", err)
+	}
+	trust, err := os.ReadFile(filepath.Join(dir, TrustFile))
+	if err != nil || !bytes.Equal(trust, pem.EncodeCerts(p.CA)) {
+		t.Fatalf("%s does not hold the staged trust anchor (err %v)", TrustFile, err)
+	}
+	if newTestPKI(t, nil).StagedTrust() != nil {
+		t.Fatal("an Init that commits its own files reports staged trust")
 	}
 }
 
