@@ -413,3 +413,24 @@ func TestBundleFailedStagingLeavesNoCA(t *testing.T) {
 		t.Fatalf("re-run: createCA=%v issued=%d, want a new CA and 5 identities", res.Plan.CreateCA, len(res.Entities))
 	}
 }
+
+// A run killed before its commit leaves a new CA's staged files (the key
+// among them); the next run removes them before it starts.
+func TestBundleRemovesAKilledRunsTemporaries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	left := []string{filepath.Join(dir, "ca", ".ca.key.tmp-0123456789ab"), filepath.Join(dir, ".ca.crt.tmp-ba9876543210")}
+	for _, f := range left {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("staged"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, dir, ecSpec(), nil)
+	for _, f := range left {
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s survived the next run (%v)", f, err)
+		}
+	}
+}

@@ -525,11 +525,18 @@ func SyncDirs(pkiDir string, names ...string) []string {
 	return dirs
 }
 
-// Recover finishes or undoes what a killed run left in the certs
-// directory (callers hold the PKI lock): a half-built ".NAME.new-*"
-// directory is removed; a ".NAME.old-*" directory is put back if NAME is
-// missing (the run died between the two renames) and removed otherwise.
+// Recover finishes or undoes what a killed run left (callers hold the PKI
+// lock): in the certs directory a half-built ".NAME.new-*" directory is
+// removed, and a ".NAME.old-*" directory is put back if NAME is missing
+// (the run died between the two renames) and removed otherwise; in the
+// PKI directory and ca/, files a batch staged but never renamed into place
+// (a bundle stages a new CA's files until its very end) are removed.
 func Recover(pkiDir string) error {
+	for _, d := range []string{pkiDir, filepath.Join(pkiDir, pki.CADir)} {
+		if err := fsx.RemoveTemps(d); err != nil {
+			return err
+		}
+	}
 	certs := filepath.Join(pkiDir, pki.CertsDir)
 	entries, err := os.ReadDir(certs)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -51,6 +52,39 @@ func createTemp(path string, perm fs.FileMode) (*os.File, error) {
 		}
 	}
 	return nil, &fs.PathError{Op: "createtemp", Path: path, Err: fs.ErrExist}
+}
+
+// RemoveTemps removes from dir the temporary files a Batch stages
+// (".NAME.tmp-" and 12 hex digits) that a killed process left behind.
+// Only a caller that holds the lock of everything written in dir may call
+// it: another writer's staged files look the same.
+func RemoveTemps(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if isTemp(e.Name()) && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isTemp reports whether name is one createTemp makes.
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	if !strings.HasPrefix(name, ".") || i < 1 || len(name)-i-len(".tmp-") != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(name[i+len(".tmp-"):])
+	return err == nil
 }
 
 // umask is the process umask, read once from /proc/self/status (reading

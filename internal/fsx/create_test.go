@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -39,5 +40,39 @@ func TestCreateNewExactMode(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	var b Batch
+	if err := b.WriteFile(filepath.Join(dir, "ca.key"), []byte("staged"), PrivateFile); err != nil {
+		t.Fatal(err)
+	}
+	// What a killed process leaves: the staged temporary, never renamed.
+	for _, s := range b.staged {
+		s.f.Close()
+	}
+	keep := []string{"ca.key.tmp-0123456789ab", ".ca.key.tmp-xyz", ".x.tmp-0123456789abcd", ".lock", "index.json"}
+	for _, n := range keep {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveTemps(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(left)
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Fatalf("after RemoveTemps: %v, want exactly %v", left, keep)
+	}
+	if err := RemoveTemps(filepath.Join(dir, "missing")); err != nil {
+		t.Fatalf("RemoveTemps of a missing directory: %v", err)
 	}
 }
