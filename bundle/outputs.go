@@ -287,7 +287,7 @@ func (plan *Plan) stageOutputs(b *fsx.Batch, o Options, trust func() (*bundleTru
 		for _, f := range t.files {
 			path := filepath.Join(plan.Dir, f.name)
 			if !fileDiffers(path, f.data) {
-				continue // e.g. ca.crt as pki.Init just wrote it
+				continue // unchanged, e.g. an existing CA's ca.crt
 			}
 			if err := b.WriteFile(path, f.data, f.perm); err != nil {
 				return nil, err
