@@ -111,6 +111,14 @@ func Init(o InitOptions) (*PKI, error) {
 			return nil, err
 		}
 		defer unlock()
+		// What a killed writer staged and never renamed (a bundle stages a
+		// new CA's files until its end). Under our own lock nothing of ours
+		// is staged yet; a caller holding the lock cleans up itself.
+		for _, d := range []string{o.Dir, filepath.Join(o.Dir, CADir)} {
+			if err := fsx.RemoveTemps(d); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	if fsx.Exists(filepath.Join(o.Dir, CACertFile)) {

@@ -233,6 +233,24 @@ func TestInitIntoBatch(t *testing.T) {
 	}
 }
 
+// Init removes what a killed bundle staged for its CA and never renamed.
+func TestInitRemovesStaleTemporaries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	stale := filepath.Join(dir, CADir, ".ca.key.tmp-0123456789ab")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("a killed run's key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Init(InitOptions{Dir: dir, Key: KeySpec{Type: ECDSA}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s survived init (%v)", stale, err)
+	}
+}
+
 func TestEncryptedCAKey(t *testing.T) {
 	p := newTestPKI(t, []byte("correct horse"))
 	b, _ := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
