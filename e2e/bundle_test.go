@@ -132,61 +132,90 @@ func mustCerts(t *testing.T, path string) []*x509.Certificate {
 }
 
 // TestBundleKilledMidwayThenRerun: a bundle killed with SIGKILL while
-// issuing leaves only complete identities; a re-run completes the bundle.
+// issuing leaves only complete identities, and nothing recorded that is
+// not on disk; a re-run completes the bundle. With a CA of its own the
+// killed run had only staged the CA's files (they land with the index at
+// the end): the re-run removes them and starts over with a new CA.
 func TestBundleKilledMidwayThenRerun(t *testing.T) {
-	dir := t.TempDir()
-	ok(t, dir, "init") // RSA-2048: slow enough keys to be killed mid-run
-	var clients []string
-	for i := range 24 {
-		clients = append(clients, fmt.Sprintf("client%02d", i))
-	}
-	args := []string{"bundle", "--brokers", "kafka-1", "--clients", strings.Join(clients, ",")}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pkiDir := filepath.Join(dir, "kafka-pki")
-	// Kill once the first identities land (or after a bound).
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs")); len(entries) >= 3 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs"))
-	done := 0
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue // a temporary build directory: never visible as an identity
-		}
-		done++
-		if _, err := entity.Load(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
-			t.Errorf("identity %s is incomplete after the kill: %v", e.Name(), err)
-		}
-	}
-	t.Logf("killed with %d of 25 identities in place", done)
+	for _, tc := range []struct {
+		name     string
+		init     bool
+		extraArg []string
+	}{
+		{"existing CA", true, nil},
+		{"CA created by the killed run", false, []string{"--key-type", "rsa"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.init {
+				ok(t, dir, "init") // RSA-2048: slow enough keys to be killed mid-run
+			}
+			var clients []string
+			for i := range 24 {
+				clients = append(clients, fmt.Sprintf("client%02d", i))
+			}
+			args := append([]string{"bundle", "--brokers", "kafka-1", "--clients", strings.Join(clients, ",")}, tc.extraArg...)
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = dir
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pkiDir := filepath.Join(dir, "kafka-pki")
+			// Kill once the first identities land (or after a bound).
+			deadline := time.Now().Add(20 * time.Second)
+			for time.Now().Before(deadline) {
+				if entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs")); len(entries) >= 3 {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			entries, _ := os.ReadDir(filepath.Join(pkiDir, "certs"))
+			done := 0
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".") {
+					continue // a temporary build directory: never visible as an identity
+				}
+				done++
+				if _, err := entity.Load(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
+					t.Errorf("identity %s is incomplete after the kill: %v", e.Name(), err)
+				}
+			}
+			idx, _ := pki.LoadIndex(pkiDir)
+			_, statErr := os.Stat(filepath.Join(pkiDir, pki.CACertFile))
+			caInPlace := statErr == nil
+			if !tc.init {
+				if caInPlace || len(idx.Records) > 0 {
+					t.Fatalf("killed before its commit, the run left a CA (%v) or index records (%d)", caInPlace, len(idx.Records))
+				}
+				if staged, _ := filepath.Glob(filepath.Join(pkiDir, "ca", ".ca.key.tmp-*")); len(staged) != 1 {
+					t.Fatalf("killed while issuing, the run left %v, want its staged CA key", staged)
+				}
+			}
+			t.Logf("killed with %d of 25 identities in place, %d recorded", done, len(idx.Records))
 
-	out := ok(t, dir, append(args, "--json")...)
-	var res struct{ Issued []struct{ Name string } }
-	json.Unmarshal([]byte(out), &res)
-	idx, _ := pki.LoadIndex(pkiDir)
-	valid := 0
-	for _, r := range idx.Records {
-		if r.Status == pki.StatusValid {
-			valid++
-		}
-	}
-	if valid != 25 {
-		t.Fatalf("after re-run the index has %d valid identities, want 25 (re-run issued %d)", valid, len(res.Issued))
-	}
-	if leftovers, _ := filepath.Glob(filepath.Join(pkiDir, "certs", ".*")); len(leftovers) > 0 {
-		t.Errorf("temporary directories left behind: %v", leftovers)
-	}
-	if r := kt(t, dir, "verify"); r.code != 0 {
-		t.Fatalf("verify after re-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			out := ok(t, dir, append(args, "--json")...)
+			var res struct{ Issued []struct{ Name string } }
+			json.Unmarshal([]byte(out), &res)
+			idx, _ = pki.LoadIndex(pkiDir)
+			valid := 0
+			for _, r := range idx.Records {
+				if r.Status == pki.StatusValid {
+					valid++
+				}
+			}
+			if valid != 25 {
+				t.Fatalf("after re-run the index has %d valid identities, want 25 (re-run issued %d)", valid, len(res.Issued))
+			}
+			for _, pattern := range []string{"certs/.*", ".*.tmp-*", "ca/.*.tmp-*"} {
+				if leftovers, _ := filepath.Glob(filepath.Join(pkiDir, pattern)); len(leftovers) > 0 {
+					t.Errorf("temporaries left behind: %v", leftovers)
+				}
+			}
+			if r := kt(t, dir, "verify"); r.code != 0 {
+				t.Fatalf("verify after re-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+		})
 	}
 }
