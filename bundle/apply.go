@@ -135,7 +135,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if runErr == nil {
 		if res.Outputs, err = plan.stageOutputs(&b, o, truststores); err != nil {
 			res.Entities, res.Outputs = nil, nil
-			return res, fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err)
+			return res, nothingRecorded(err)
 		}
 	}
 	if len(issued) > 0 {
@@ -148,7 +148,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if len(issued) > 0 || pruned {
 		if err := plan.idx.Stage(&b, plan.Dir); err != nil { // the batch is gone
 			res.Entities, res.Outputs = nil, nil
-			return res, errors.Join(runErr, fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err))
+			return res, errors.Join(runErr, nothingRecorded(err))
 		}
 	}
 	if err := b.Commit(); err != nil {
@@ -160,6 +160,12 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// nothingRecorded reports an error that emptied the run's batch: no
+// identity of the run is recorded (nor a CA it was creating).
+func nothingRecorded(err error) error {
+	return fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err)
 }
 
 // refreshAndPrune applies the plan's config and prune steps, and reports
