@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,12 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// -short is unit tests only; every test here runs the built binary.
+		fmt.Println("e2e: skipped under -short (these tests run the kafkatls binary and real peers)")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "kafkatls-e2e-")
 	if err != nil {
 		panic(err)

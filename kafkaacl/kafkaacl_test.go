@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kafkatls/kafkatls/internal/realpeer"
 )
 
 func TestCommands(t *testing.T) {
@@ -38,10 +40,7 @@ func TestCommands(t *testing.T) {
 
 // The principal must reach Kafka byte for byte through a real shell.
 func TestShellQuoteThroughSh(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	sh := realpeer.Need(t, "sh")[0]
 	for _, s := range []string{`User:CN=Tkac\, Adam,OU=ITZ`, `User:CN=O'Brien,O=x`, "User:CN=a b,OU=$HOME", "*", "plain-name"} {
 		out, err := exec.Command(sh, "-c", "printf %s "+ShellQuote(s)).Output()
 		if err != nil || string(out) != s {

@@ -22,9 +22,13 @@ import (
 func InCI() bool { return os.Getenv("CI") == "true" }
 
 // Need returns the path of each named executable, skipping the test when one
-// is missing (or failing it under CI).
+// is missing (or failing it under CI). Under -short every real-peer test
+// skips: -short means unit tests only, with no external process.
 func Need(t testing.TB, tools ...string) []string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("real peer " + strings.Join(tools, ", ") + ": skipped under -short (unit tests only)")
+	}
 	paths := make([]string, len(tools))
 	for i, tool := range tools {
 		p, err := exec.LookPath(tool)
