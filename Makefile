@@ -31,7 +31,7 @@ fmt:
 
 # Short, bounded fuzzing of every reader of untrusted input (CI runs it with FUZZTIME=5s).
 FUZZTIME ?= 10s
-FUZZ_TARGETS := jks:FuzzRead pem:FuzzDecode pki:FuzzJavaName pki:FuzzParseDN templates:FuzzPropertiesRoundTrip \
+FUZZ_TARGETS := stores:FuzzRead pem:FuzzDecode principal:FuzzJavaName principal:FuzzParseDN templates:FuzzPropertiesRoundTrip \
 	inspect:FuzzDetect inspect:FuzzInspect inspect:FuzzScanP12
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // Benchmarks write under b.TempDir(), i.e. $TMPDIR: run them once on a
@@ -133,7 +133,7 @@ type fixture struct {
 	p     *pki.PKI
 	key   crypto.Signer
 	chain []*x509.Certificate
-	trust []jks.TrustEntry
+	trust []stores.TrustEntry
 	req   pki.CertRequest
 }
 
@@ -157,7 +157,7 @@ func newFixture(b *testing.B, ks pki.KeySpec) *fixture {
 	return &fixture{
 		p: p, key: key, req: req,
 		chain: append([]*x509.Certificate{cert}, p.Chain()...),
-		trust: []jks.TrustEntry{{Alias: entity.TrustAlias, Cert: p.TrustAnchor()}},
+		trust: []stores.TrustEntry{{Alias: identity.TrustAlias, Cert: p.TrustAnchor()}},
 	}
 }
 
@@ -185,11 +185,11 @@ func BenchmarkEncode(b *testing.B) {
 			name string
 			fn   func() ([]byte, error)
 		}{
-			{"JKSKeystore", func() ([]byte, error) { return jks.JKSKeystore("kafka-1", f.key, f.chain, benchPassword, now) }},
-			{"JKSTruststore", func() ([]byte, error) { return jks.JKSTruststore(f.trust, benchPassword, now) }},
-			{"PKCS12Keystore-modern", func() ([]byte, error) { return jks.PKCS12Keystore(f.key, f.chain, benchPassword, jks.Modern) }},
-			{"PKCS12Keystore-legacy", func() ([]byte, error) { return jks.PKCS12Keystore(f.key, f.chain, benchPassword, jks.Legacy) }},
-			{"PKCS12Truststore-modern", func() ([]byte, error) { return jks.PKCS12Truststore(f.trust, benchPassword, jks.Modern) }},
+			{"JKSKeystore", func() ([]byte, error) { return stores.JKSKeystore("kafka-1", f.key, f.chain, benchPassword, now) }},
+			{"JKSTruststore", func() ([]byte, error) { return stores.JKSTruststore(f.trust, benchPassword, now) }},
+			{"PKCS12Keystore-modern", func() ([]byte, error) { return stores.PKCS12Keystore(f.key, f.chain, benchPassword, stores.Modern) }},
+			{"PKCS12Keystore-legacy", func() ([]byte, error) { return stores.PKCS12Keystore(f.key, f.chain, benchPassword, stores.Legacy) }},
+			{"PKCS12Truststore-modern", func() ([]byte, error) { return stores.PKCS12Truststore(f.trust, benchPassword, stores.Modern) }},
 			{"PEMKey", func() ([]byte, error) { return pem.EncodeKey(f.key) }},
 		}
 		for _, c := range cases {
@@ -210,12 +210,12 @@ func BenchmarkEntityWrite(b *testing.B) {
 	for _, ks := range bundleKeys {
 		b.Run(keyName(ks), func(b *testing.B) {
 			f := newFixture(b, ks)
-			m := entity.Material{Name: "kafka-1", Role: pki.RoleBroker, Key: f.key, Cert: f.chain[0], CAChain: f.chain[1:], Trust: []*x509.Certificate{f.p.TrustAnchor()}}
+			m := identity.Material{Name: "kafka-1", Role: pki.RoleBroker, Key: f.key, Cert: f.chain[0], CAChain: f.chain[1:], Trust: []*x509.Certificate{f.p.TrustAnchor()}}
 			base := b.TempDir()
 			i := 0
 			for b.Loop() {
 				i++
-				if _, err := entity.Write(runDir(base, i), m, entity.Options{}); err != nil {
+				if _, err := identity.Write(runDir(base, i), m, identity.Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/templates"
@@ -54,10 +54,10 @@ type Progress struct {
 
 // Result is what a run did.
 type Result struct {
-	Plan     *Plan            `json:"plan"`
-	Entities []*entity.Result `json:"issued,omitempty"`
-	Outputs  []string         `json:"outputs,omitempty"`
-	Elapsed  time.Duration    `json:"-"`
+	Plan     *Plan              `json:"plan"`
+	Entities []*identity.Result `json:"issued,omitempty"`
+	Outputs  []string           `json:"outputs,omitempty"`
+	Elapsed  time.Duration      `json:"-"`
 }
 
 // Run validates the spec, takes the PKI directory lock, plans, and unless
@@ -81,7 +81,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		}
 		defer unlock()
 		if !o.DryRun {
-			if err := entity.Recover(o.Dir); err != nil {
+			if err := identity.Recover(o.Dir); err != nil {
 				return nil, err
 			}
 		}
@@ -143,7 +143,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		for i, r := range issued {
 			names[i] = r.res.Name
 		}
-		b.IncludeDirs(entity.SyncDirs(plan.Dir, names...)...)
+		b.IncludeDirs(identity.SyncDirs(plan.Dir, names...)...)
 	}
 	if len(issued) > 0 || pruned {
 		if err := plan.idx.Stage(&b, plan.Dir); err != nil { // the batch is gone
@@ -174,11 +174,11 @@ func (plan *Plan) refreshAndPrune() (pruned bool, err error) {
 	for _, s := range plan.Steps {
 		switch s.Action {
 		case ActionConfig:
-			if _, err := entity.Refresh(entity.Dir(plan.Dir, s.Name), s.Name, s.Role, s.opts, false); err != nil {
+			if _, err := identity.Refresh(identity.Dir(plan.Dir, s.Name), s.Name, s.Role, s.opts, false); err != nil {
 				return pruned, fmt.Errorf("%s: %w", s.Name, err)
 			}
 		case ActionPrune:
-			if err := os.RemoveAll(entity.Dir(plan.Dir, s.Name)); err != nil {
+			if err := os.RemoveAll(identity.Dir(plan.Dir, s.Name)); err != nil {
 				return pruned, err
 			}
 			plan.idx.SetStatus(s.Name, pki.StatusRemoved)
@@ -214,7 +214,7 @@ func (plan *Plan) createCA(o Options, b *fsx.Batch) error {
 }
 
 type issued struct {
-	res *entity.Result
+	res *identity.Result
 	rec pki.Record
 }
 
@@ -307,7 +307,7 @@ func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]i
 				if err == nil {
 					opts := s.opts
 					opts.NoSync = true // made durable with the index (Run)
-					r.res, r.rec, err = entity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
+					r.res, r.rec, err = identity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
 				}
 				mu.Lock()
 				if err != nil {

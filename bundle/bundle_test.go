@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -149,14 +149,14 @@ func TestBundlePrune(t *testing.T) {
 	if res.Plan.Count(ActionOrphan) != 1 {
 		t.Fatalf("want 1 orphan, plan %+v", res.Plan.Steps)
 	}
-	if _, err := os.Stat(entity.Dir(dir, "app")); err != nil {
+	if _, err := os.Stat(identity.Dir(dir, "app")); err != nil {
 		t.Fatal("orphan deleted without --prune")
 	}
 	res = run(t, dir, s, func(o *Options) { o.Prune = true })
 	if res.Plan.Count(ActionPrune) != 1 {
 		t.Fatalf("want 1 prune, plan %+v", res.Plan.Steps)
 	}
-	if _, err := os.Stat(entity.Dir(dir, "app")); !os.IsNotExist(err) {
+	if _, err := os.Stat(identity.Dir(dir, "app")); !os.IsNotExist(err) {
 		t.Fatal("--prune kept the orphan")
 	}
 	idx, _ := pki.LoadIndex(dir)
@@ -363,7 +363,7 @@ func TestBundleFailedCommitRecordsNothing(t *testing.T) {
 	if res.Plan.CreateCA || len(res.Entities) != 5 {
 		t.Fatalf("re-run: createCA=%v issued=%d, want the kept CA and 5 identities", res.Plan.CreateCA, len(res.Entities))
 	}
-	b, err := os.ReadFile(filepath.Join(entity.Dir(dir, "kafka-1"), "tls.crt"))
+	b, err := os.ReadFile(filepath.Join(identity.Dir(dir, "kafka-1"), "tls.crt"))
 	if err != nil {
 		t.Fatal(err)
 	}

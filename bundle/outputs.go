@@ -12,12 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/templates"
 )
 
@@ -75,7 +76,7 @@ func (plan *Plan) aclScript(ctx clusterCtx) []byte {
 	}
 	admin := "client.properties"
 	if len(brokers) > 0 {
-		if abs, err := filepath.Abs(filepath.Join(entity.Dir(plan.Dir, brokers[0].Name), "client.properties")); err == nil {
+		if abs, err := filepath.Abs(filepath.Join(identity.Dir(plan.Dir, brokers[0].Name), "client.properties")); err == nil {
 			admin = abs
 		}
 	}
@@ -117,7 +118,7 @@ func (plan *Plan) summary(ctx clusterCtx) []byte {
 }
 
 func subjectOf(c *x509.Certificate) string {
-	s, err := pki.JavaName(c.RawSubject)
+	s, err := principal.JavaName(c.RawSubject)
 	if err != nil {
 		return c.Subject.String()
 	}
@@ -129,15 +130,15 @@ func subjectOf(c *x509.Certificate) string {
 func (plan *Plan) k8sSecrets() []outFile {
 	var out []outFile
 	for _, e := range plan.spec.Entities() {
-		dir := entity.Dir(plan.Dir, e.Name)
-		keys := []string{entity.CertPEM, entity.KeyPEM, entity.CAPEM, entity.KeystoreJKS, entity.TruststoreJKS, entity.KeystoreP12, entity.TruststoreP12, entity.PasswordFile}
+		dir := identity.Dir(plan.Dir, e.Name)
+		keys := []string{identity.CertPEM, identity.KeyPEM, identity.CAPEM, identity.KeystoreJKS, identity.TruststoreJKS, identity.KeystoreP12, identity.TruststoreP12, identity.PasswordFile}
 		data := map[string]string{}
 		for _, k := range keys {
 			b, err := os.ReadFile(filepath.Join(dir, k))
 			if err != nil {
 				continue
 			}
-			if k == entity.PasswordFile {
+			if k == identity.PasswordFile {
 				b = bytes.TrimRight(b, "\r\n")
 			}
 			data[k] = base64.StdEncoding.EncodeToString(b)
@@ -146,7 +147,7 @@ func (plan *Plan) k8sSecrets() []outFile {
 			continue
 		}
 		typ := "Opaque"
-		if data[entity.CertPEM] != "" && data[entity.KeyPEM] != "" {
+		if data[identity.CertPEM] != "" && data[identity.KeyPEM] != "" {
 			typ = "kubernetes.io/tls"
 		}
 		names := make([]string, 0, len(data))
@@ -192,8 +193,8 @@ func (plan *Plan) truststoresNeeded() bool {
 		if err != nil {
 			return true
 		}
-		st, err := jks.Read(b, strings.TrimRight(string(pw), "\r\n"))
-		if err != nil || !entity.SameTrust(st, entity.TrustSet(plan.pki)) {
+		st, err := stores.Read(b, strings.TrimRight(string(pw), "\r\n"))
+		if err != nil || !identity.SameTrust(st, identity.TrustSet(plan.pki)) {
 			return true
 		}
 	}
@@ -216,13 +217,13 @@ func (plan *Plan) encodeTruststores() (*bundleTrust, error) {
 	} else {
 		t.files = append(t.files, outFile{TruststorePassword, []byte(pw + "\n"), fsx.PrivateFile})
 	}
-	trust := entity.TrustSet(plan.pki) // both CAs during a CA rotation
-	entries := entity.TrustEntries(trust)
-	j, err := jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
+	trust := identity.TrustSet(plan.pki) // both CAs during a CA rotation
+	entries := identity.TrustEntries(trust)
+	j, err := stores.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return nil, err
 	}
-	p12, err := jks.PKCS12Truststore(entries, pw, jks.Modern)
+	p12, err := stores.PKCS12Truststore(entries, pw, stores.Modern)
 	if err != nil {
 		return nil, err
 	}

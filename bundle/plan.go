@@ -11,11 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // Action is what a run does to one identity.
@@ -42,7 +43,7 @@ type Step struct {
 
 	entity Entity
 	req    pki.CertRequest
-	opts   entity.Options
+	opts   identity.Options
 }
 
 // Plan is what a run will do. Nothing is written while planning.
@@ -140,10 +141,10 @@ func makePlan(spec *Spec, o Options, now time.Time) (*Plan, error) {
 		return nil, fmt.Errorf("defaults.days %d exceeds the CA validity of %d days", plan.days, plan.caDays)
 	}
 	renewBefore, _ := ParseWindow(spec.Defaults.RenewBefore)
-	formats, _ := entity.ParseFormats(spec.Defaults.Formats)
-	compat := jks.Modern
+	formats, _ := identity.ParseFormats(spec.Defaults.Formats)
+	compat := stores.Modern
 	if spec.Defaults.P12Compat != "" {
-		compat, _ = jks.ParseCompat(spec.Defaults.P12Compat)
+		compat, _ = stores.ParseCompat(spec.Defaults.P12Compat)
 	}
 
 	entities := spec.Entities()
@@ -161,7 +162,7 @@ func makePlan(spec *Spec, o Options, now time.Time) (*Plan, error) {
 		cfg.ListenerPort = e.Port
 		cfg.Hosts = append([]string{e.Advertised}, slices.DeleteFunc(slices.Clone(e.SANs.DNS), func(h string) bool { return h == e.Advertised })...)
 		step := Step{Name: e.Name, Role: e.Role, SANs: e.SANs.String(), Principal: ctx.principals[e.Name], entity: e, req: req,
-			opts: entity.Options{Formats: formats, Compat: compat, Password: pw, MountPath: spec.Defaults.MountPath, Force: true, Config: cfg.Config}}
+			opts: identity.Options{Formats: formats, Compat: compat, Password: pw, MountPath: spec.Defaults.MountPath, Force: true, Config: cfg.Config}}
 		step.Action, step.Reason = plan.judge(e, step, renewBefore, now)
 		plan.Steps = append(plan.Steps, step)
 	}
@@ -195,7 +196,7 @@ func (plan *Plan) judge(e Entity, step Step, renewBefore time.Duration, now time
 	if plan.pki == nil {
 		return ActionCreate, "new CA"
 	}
-	dir := entity.Dir(plan.Dir, e.Name)
+	dir := identity.Dir(plan.Dir, e.Name)
 	rec, ok := plan.idx.Current(e.Name)
 	if !ok {
 		if fsx.Exists(dir) {
@@ -204,7 +205,7 @@ func (plan *Plan) judge(e Entity, step Step, renewBefore time.Duration, now time
 		return ActionCreate, ""
 	}
 	var reasons []string
-	cert, err := readCert(filepath.Join(dir, entity.CertPEM))
+	cert, err := readCert(filepath.Join(dir, identity.CertPEM))
 	switch {
 	case err != nil:
 		reasons = append(reasons, "certificate files missing")
@@ -227,19 +228,19 @@ func (plan *Plan) judge(e Entity, step Step, renewBefore time.Duration, now time
 		reasons = append(reasons, fmt.Sprintf("expires %s (within %s)", rec.NotAfter.Format(time.DateOnly), fmtWindow(renewBefore)))
 	}
 	for _, f := range step.opts.Formats {
-		if name := map[string]string{entity.FormatJKS: entity.KeystoreJKS, entity.FormatP12: entity.KeystoreP12, entity.FormatPEM: entity.KeystorePEM}[f]; !fsx.Exists(filepath.Join(dir, name)) {
+		if name := map[string]string{identity.FormatJKS: identity.KeystoreJKS, identity.FormatP12: identity.KeystoreP12, identity.FormatPEM: identity.KeystorePEM}[f]; !fsx.Exists(filepath.Join(dir, name)) {
 			reasons = append(reasons, "missing "+name)
 		}
 	}
 	if step.opts.Password != "" {
-		if old, err := os.ReadFile(filepath.Join(dir, entity.PasswordFile)); err == nil && strings.TrimRight(string(old), "\r\n") != step.opts.Password {
+		if old, err := os.ReadFile(filepath.Join(dir, identity.PasswordFile)); err == nil && strings.TrimRight(string(old), "\r\n") != step.opts.Password {
 			reasons = append(reasons, "password source changed")
 		}
 	}
 	if len(reasons) > 0 {
 		return ActionRenew, strings.Join(reasons, "; ")
 	}
-	changed, err := entity.Refresh(dir, e.Name, e.Role, step.opts, true)
+	changed, err := identity.Refresh(dir, e.Name, e.Role, step.opts, true)
 	if err != nil {
 		return ActionRenew, "cannot re-render configs: " + err.Error()
 	}
@@ -281,11 +282,11 @@ func (plan *Plan) desiredSubject(e Entity) string {
 		}
 		dn = subj.DN(e.Name)
 	}
-	der, err := pki.ParseDN(dn)
+	der, err := principal.ParseDN(dn)
 	if err != nil {
 		return ""
 	}
-	name, err := pki.JavaName(der)
+	name, err := principal.JavaName(der)
 	if err != nil {
 		return ""
 	}
@@ -320,19 +321,19 @@ func prefixed(p string, items []string) []string {
 // clusterCtx is what every entity's configs need to know about the rest
 // of the cluster.
 type clusterCtx struct {
-	entity.Config
+	identity.Config
 	principals map[string]string
 }
 
 func (plan *Plan) clusterContext(entities []Entity) (clusterCtx, error) {
-	c := clusterCtx{Config: entity.Config{Mode: plan.Mode}, principals: map[string]string{}}
+	c := clusterCtx{Config: identity.Config{Mode: plan.Mode}, principals: map[string]string{}}
 	var bootstrap, zk []string
 	for _, e := range entities {
 		subject := plan.desiredSubject(e)
 		if subject == "" {
 			return c, fmt.Errorf("%s %q: invalid subject", e.Role, e.Name)
 		}
-		c.principals[e.Name] = "User:" + subject
+		c.principals[e.Name] = principal.User(subject)
 		host := e.Advertised
 		switch e.Role {
 		case pki.RoleBroker:

@@ -16,10 +16,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // Cluster modes.
@@ -246,11 +247,11 @@ func (s *Spec) Validate() error {
 	if s.CA.Days > 0 && s.Defaults.Days > s.CA.Days {
 		bad("defaults.days %d exceeds ca.days %d: certificates would outlive the CA", s.Defaults.Days, s.CA.Days)
 	}
-	if _, err := entity.ParseFormats(s.Defaults.Formats); err != nil {
+	if _, err := identity.ParseFormats(s.Defaults.Formats); err != nil {
 		bad("defaults.formats: %v", err)
 	}
 	if s.Defaults.P12Compat != "" {
-		if _, err := jks.ParseCompat(s.Defaults.P12Compat); err != nil {
+		if _, err := stores.ParseCompat(s.Defaults.P12Compat); err != nil {
 			bad("defaults.p12Compat: %v", err)
 		}
 	}
@@ -262,7 +263,7 @@ func (s *Spec) Validate() error {
 	}
 	seen := map[string]string{}
 	checkName := func(kind, name string) {
-		if err := entity.ValidateName(name); err != nil {
+		if err := identity.ValidateName(name); err != nil {
 			bad("%s: %v", kind, err)
 			return
 		}
@@ -297,7 +298,7 @@ func (s *Spec) Validate() error {
 				bad("%s %q: port %d out of range", l.kind, n.Name, n.Port)
 			}
 			if n.Subject != "" {
-				if _, err := pki.ParseDN(n.Subject); err != nil {
+				if _, err := principal.ParseDN(n.Subject); err != nil {
 					bad("%s %q: subject: %v", l.kind, n.Name, err)
 				}
 			}
@@ -307,7 +308,7 @@ func (s *Spec) Validate() error {
 	for _, c := range s.Clients {
 		checkName("client", c.Name)
 		if c.Subject != "" {
-			if _, err := pki.ParseDN(c.Subject); err != nil {
+			if _, err := principal.ParseDN(c.Subject); err != nil {
 				bad("client %q: subject: %v", c.Name, err)
 			}
 		}

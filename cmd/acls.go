@@ -9,10 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 func init() { extraCommands = append(extraCommands, newACLsCmd) }
@@ -98,18 +99,18 @@ name the mapped principal. --remove prints the matching removals.`,
 // identityPrincipal returns the Kafka principal of identity name, after
 // mapping rules.
 func identityPrincipal(g *globals, name, rules string) (string, error) {
-	if err := entity.ValidateName(name); err != nil {
+	if err := identity.ValidateName(name); err != nil {
 		return "", usageErr("%v", err)
 	}
-	mapper, err := pki.ParsePrincipalMappingRules(rules)
+	mapper, err := principal.ParseRules(rules)
 	if err != nil {
 		return "", usageErr("--rules: %v", err)
 	}
 	var subject string
-	dir := entity.Dir(g.dir, name)
-	if b, err := os.ReadFile(filepath.Join(dir, entity.CertPEM)); err == nil {
+	dir := identity.Dir(g.dir, name)
+	if b, err := os.ReadFile(filepath.Join(dir, identity.CertPEM)); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
-			subject, _ = pki.JavaName(certs[0].RawSubject)
+			subject, _ = principal.JavaName(certs[0].RawSubject)
 		}
 	}
 	if subject == "" {
@@ -120,7 +121,7 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 		}
 	}
 	if subject == "" {
-		if b, err := os.ReadFile(filepath.Join(dir, entity.PrincipalFile)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, identity.PrincipalFile)); err == nil {
 			subject = strings.TrimPrefix(strings.TrimSpace(string(b)), "User:")
 		}
 	}
@@ -131,5 +132,5 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "User:" + mapped, nil
+	return principal.User(mapped), nil
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
-	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
 
@@ -46,7 +46,7 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
   kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := entity.Load(entity.Dir(g.dir, args[0]), "")
+			id, err := identity.Load(identity.Dir(g.dir, args[0]), "")
 			if id == nil {
 				return err
 			}
@@ -59,13 +59,13 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 					st = s
 				}
 			}
-			mapper, err := pki.ParsePrincipalMappingRules(rules)
+			mapper, err := principal.ParseRules(rules)
 			if err != nil {
 				return usageErr("--principal-mapping-rules: %v", err)
 			}
 			cfg := testbroker.Config{
 				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics,
-				Principal: func(c *x509.Certificate) (string, error) { return pki.KafkaPrincipal(c, mapper) },
+				Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, mapper) },
 				Log: func(e testbroker.Event) {
 					ts := e.Time.Format(time.TimeOnly)
 					if e.OK {
@@ -116,7 +116,7 @@ func orDefault(v []string, d string) []string {
 
 // specACLs turns DIR/kafkatls.yaml grants into test-broker ACLs; brokers
 // and controllers get All on the cluster, as super users would.
-func specACLs(dir, path string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, error) {
+func specACLs(dir, path string, mapper *principal.Mapper) (*testbroker.ACLs, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("--acls reads the grants from %s: %w (give --spec, or run kafkatls bundle first)", path, err)
 	}
@@ -126,11 +126,11 @@ func specACLs(dir, path string, mapper *pki.PrincipalMapper) (*testbroker.ACLs, 
 	}
 	var out []testbroker.ACL
 	for _, e := range spec.Entities() {
-		id, err := entity.Load(entity.Dir(dir, e.Name), e.Role)
+		id, err := identity.Load(identity.Dir(dir, e.Name), e.Role)
 		if id == nil {
 			return nil, err
 		}
-		principal, err := pki.KafkaPrincipal(id.Leaf, mapper)
+		principal, err := principal.Mapped(id.Leaf, mapper)
 		if err != nil {
 			continue // cannot authenticate: no ACL can apply
 		}

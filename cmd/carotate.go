@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/rotate"
 )
 
 func init() { extraCommands = append(extraCommands, newCACmd) }
@@ -56,7 +56,7 @@ KAFKATLS_CA_PASSPHRASE).`,
 
 func newRotateStartCmd(g *globals) *cobra.Command {
 	var (
-		o                   rotate.StartOptions
+		o                   lifecycle.StartOptions
 		keyType             string
 		importCA, importKey string
 		pass                caPassphrase
@@ -100,26 +100,26 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			if o.Passphrase, err = pass.get(); err != nil {
 				return err
 			}
-			var res *rotate.StartResult
-			var ids []rotate.Identity
+			var res *lifecycle.StartResult
+			var ids []lifecycle.Identity
 			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				np, r, err := rotate.Start(p, idx, o)
+				np, r, err := lifecycle.Start(p, idx, o)
 				if err != nil {
 					return err
 				}
-				res, ids = r, rotate.Identities(np, idx)
+				res, ids = r, lifecycle.Identities(np, idx)
 				return nil
 			}); err != nil {
 				return err
 			}
-			reloads := rotate.ReloadCommands(ids, []string{rotate.Truststore}, ro)
+			reloads := lifecycle.ReloadCommands(ids, []string{lifecycle.Truststore}, ro)
 			out := map[string]any{"start": res, "reload": reloads}
 			return g.emit(out, func(w io.Writer) {
 				if res.Resumed {
 					fmt.Fprintf(w, "The rotation to %s was already started: checked that every truststore trusts both CAs.\n", res.New.Subject)
 				} else {
 					fmt.Fprintf(w, "New CA %s (%s, expires %s, SHA-256 %s).\n", res.New.Subject, res.New.Key, res.New.NotAfter.Format(time.DateOnly), res.New.SHA256)
-					fmt.Fprintf(w, "Previous CA %s kept in %s/%s until finish.\n", res.Previous.Subject, g.dir, rotate.PreviousDir)
+					fmt.Fprintf(w, "Previous CA %s kept in %s/%s until finish.\n", res.Previous.Subject, g.dir, lifecycle.PreviousDir)
 				}
 				fmt.Fprintf(w, "Truststores now trust both CAs: %s/ca.crt", g.dir)
 				if res.Bundle {
@@ -149,7 +149,7 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 
 func newRotateReissueCmd(g *globals) *cobra.Command {
 	var (
-		o    rotate.RenewOptions
+		o    lifecycle.RenewOptions
 		pass caPassphrase
 		rf   reloadFlags
 	)
@@ -169,14 +169,14 @@ interruption: identities already on the new CA are skipped.`,
 			if err != nil {
 				return err
 			}
-			var done []*entity.Result
-			var ids []rotate.Identity
+			var done []*identity.Result
+			var ids []lifecycle.Identity
 			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				done, err = rotate.Reissue(p, idx, o, func() error { return idx.Save(p.Dir) })
+				done, err = lifecycle.Reissue(p, idx, o, func() error { return idx.Save(p.Dir) })
 				if err != nil {
 					return err
 				}
-				for _, id := range rotate.Identities(p, idx) {
+				for _, id := range lifecycle.Identities(p, idx) {
 					for _, d := range done {
 						if d.Name == id.Name {
 							ids = append(ids, id)
@@ -187,7 +187,7 @@ interruption: identities already on the new CA are skipped.`,
 			}); err != nil {
 				return err
 			}
-			reloads := rotate.ReloadCommands(ids, []string{rotate.Keystore}, ro)
+			reloads := lifecycle.ReloadCommands(ids, []string{lifecycle.Keystore}, ro)
 			out := map[string]any{"reissued": done, "reload": reloads}
 			return g.emit(out, func(w io.Writer) {
 				if len(done) == 0 {
@@ -230,18 +230,18 @@ them anyway).`,
 				return err
 			}
 			var pass caPassphrase
-			var res *rotate.FinishResult
-			var ids []rotate.Identity
+			var res *lifecycle.FinishResult
+			var ids []lifecycle.Identity
 			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				if res, err = rotate.Finish(p, idx, force); err != nil {
+				if res, err = lifecycle.Finish(p, idx, force); err != nil {
 					return err
 				}
-				ids = rotate.Identities(p, idx)
+				ids = lifecycle.Identities(p, idx)
 				return nil
 			}); err != nil {
 				return err
 			}
-			reloads := rotate.ReloadCommands(ids, []string{rotate.Truststore}, ro)
+			reloads := lifecycle.ReloadCommands(ids, []string{lifecycle.Truststore}, ro)
 			out := map[string]any{"finish": res, "reload": reloads}
 			return g.emit(out, func(w io.Writer) {
 				fmt.Fprintf(w, "Truststores now trust only %s; %s moved to %s.\n", res.CA.Subject, res.Dropped.Subject, res.Retired)
@@ -268,7 +268,7 @@ func newRotateStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s := rotate.GetStatus(p, idx)
+			s := lifecycle.GetStatus(p, idx)
 			return g.emit(s, func(w io.Writer) {
 				fmt.Fprintf(w, "phase      %s\n", s.Phase)
 				fmt.Fprintf(w, "CA         %s (expires %s)\n", s.CA.Subject, s.CA.NotAfter.Format(time.DateOnly))

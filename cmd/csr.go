@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
@@ -35,7 +35,7 @@ subject and key defaults apply.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := entity.ValidateName(name); err != nil {
+			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
 			req, err := cf.request(name)
@@ -136,18 +136,18 @@ is the CSR's CN unless --name is given.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if err := entity.ValidateName(req.Name); err != nil {
+			if err := identity.ValidateName(req.Name); err != nil {
 				return usageErr("%v (use --name)", err)
 			}
-			var res *entity.Result
+			var res *identity.Result
 			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
 				cert, err := p.Sign(req, csr.PublicKey, idx)
 				if err != nil {
 					return err
 				}
-				res, err = entity.Write(entity.Dir(p.Dir, req.Name), entity.Material{
-					Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: entity.TrustSet(p), // both CAs during a rotation
-				}, entity.Options{Force: force})
+				res, err = identity.Write(identity.Dir(p.Dir, req.Name), identity.Material{
+					Name: req.Name, Role: role, Cert: cert, CAChain: p.Chain(), Trust: identity.TrustSet(p), // both CAs during a rotation
+				}, identity.Options{Force: force})
 				if err != nil {
 					return err
 				}

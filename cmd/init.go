@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -63,7 +64,7 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 			if len(p) == 0 {
 				g.warn("the CA key %s is not encrypted (mode 0600); give --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE to encrypt it", filepath.Join(g.dir, pki.CAKeyFile))
 			}
-			subject, _ := pki.JavaName(ca.CA.RawSubject)
+			subject, _ := principal.JavaName(ca.CA.RawSubject)
 			res := map[string]any{
 				"dir": g.dir, "subject": subject, "notAfter": ca.CA.NotAfter.UTC(), "key": pki.KeySpecOf(ca.CA.PublicKey).String(),
 				"sha256": pki.Fingerprint(ca.CA), "caCert": filepath.Join(g.dir, pki.CACertFile), "trust": filepath.Join(g.dir, pki.TrustFile),

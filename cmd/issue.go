@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // certFlags are the subject, SAN and validity flags shared by issue, csr
@@ -73,20 +73,20 @@ func (o *outputFlags) register(c *cobra.Command) {
 	fl.BoolVar(&o.force, "force", false, "replace an existing certificate and its files")
 }
 
-func (o *outputFlags) options(password string) (entity.Options, error) {
-	formats, err := entity.ParseFormats(o.formats)
+func (o *outputFlags) options(password string) (identity.Options, error) {
+	formats, err := identity.ParseFormats(o.formats)
 	if err != nil {
-		return entity.Options{}, usageErr("--formats: %v", err)
+		return identity.Options{}, usageErr("--formats: %v", err)
 	}
-	compat, err := jks.ParseCompat(o.compat)
+	compat, err := stores.ParseCompat(o.compat)
 	if err != nil {
-		return entity.Options{}, usageErr("--p12-compat: %v", err)
+		return identity.Options{}, usageErr("--p12-compat: %v", err)
 	}
 	mount := o.mountPath
 	if mount != "" && !strings.HasPrefix(mount, "/") {
-		return entity.Options{}, usageErr("--mount-path %q: must be an absolute path", mount)
+		return identity.Options{}, usageErr("--mount-path %q: must be an absolute path", mount)
 	}
-	return entity.Options{Formats: formats, Compat: compat, Password: password, MountPath: mount, Force: o.force}, nil
+	return identity.Options{Formats: formats, Compat: compat, Password: password, MountPath: mount, Force: o.force}, nil
 }
 
 func newIssueCmd(g *globals) *cobra.Command {
@@ -113,7 +113,7 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := entity.ValidateName(name); err != nil {
+			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
 			req, err := cf.request(name)
@@ -128,9 +128,9 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			if err != nil {
 				return err
 			}
-			var res *entity.Result
+			var res *identity.Result
 			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				res, err = entity.Issue(p, idx, req, p.Settings.Key, opts)
+				res, err = identity.Issue(p, idx, req, p.Settings.Key, opts)
 				return err
 			})
 			if err != nil {
@@ -152,7 +152,7 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 // emailOID is how Java prints an emailAddress attribute in a DN.
 const emailOID = "1.2.840.113549.1.9.1="
 
-func printEntity(w io.Writer, r *entity.Result) {
+func printEntity(w io.Writer, r *identity.Result) {
 	fmt.Fprintf(w, "Issued %s %s in %s\n", r.Role, r.Name, r.Dir)
 	fmt.Fprintf(w, "  subject    %s\n", r.Subject)
 	fmt.Fprintf(w, "  principal  %s\n", r.Principal)

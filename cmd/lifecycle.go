@@ -12,11 +12,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/rotate"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 func init() {
@@ -38,8 +39,8 @@ func (r *reloadFlags) register(c *cobra.Command, nodeIDs bool) {
 	}
 }
 
-func (r *reloadFlags) options(rotation bool) (rotate.ReloadOptions, error) {
-	o := rotate.ReloadOptions{Bootstrap: r.bootstrap, CommandConfig: r.commandConfig, NodeIDs: map[string]string{}, Rotation: rotation}
+func (r *reloadFlags) options(rotation bool) (lifecycle.ReloadOptions, error) {
+	o := lifecycle.ReloadOptions{Bootstrap: r.bootstrap, CommandConfig: r.commandConfig, NodeIDs: map[string]string{}, Rotation: rotation}
 	for _, kv := range pki.SplitList(r.nodeIDs) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" || v == "" {
@@ -61,7 +62,7 @@ func (r *reloadFlags) target() kafkaacl.Target {
 	return t
 }
 
-func printReloads(w io.Writer, rs []rotate.Reload) {
+func printReloads(w io.Writer, rs []lifecycle.Reload) {
 	for _, r := range rs {
 		fmt.Fprintf(w, "# %s (%s)\n", r.Name, r.Role)
 		for _, n := range r.Notes {
@@ -115,7 +116,7 @@ certificate and revoked ones. --all adds superseded (renewed) and removed
 				return recs[i].IssuedAt.Before(recs[j].IssuedAt)
 			})
 			return g.emit(recs, func(w io.Writer) {
-				subject, _ := pki.JavaName(p.CA.RawSubject)
+				subject, _ := principal.JavaName(p.CA.RawSubject)
 				fmt.Fprintf(w, "CA %s, expires %s%s\n", subject, p.CA.NotAfter.UTC().Format(time.DateOnly), rotationNote(p.Dir))
 				if len(recs) == 0 {
 					fmt.Fprintln(w, "No certificates issued yet (kafkatls issue NAME).")
@@ -141,7 +142,7 @@ certificate and revoked ones. --all adds superseded (renewed) and removed
 }
 
 func rotationNote(dir string) string {
-	if rotate.InProgress(dir) {
+	if lifecycle.InProgress(dir) {
 		return " (CA rotation in progress: kafkatls ca rotate status)"
 	}
 	return ""
@@ -187,7 +188,7 @@ expired. Exit codes: 0 nothing expiring, 3 something expires (or expired),
 				}
 			}
 			check("CA", "ca", pki.SerialHex(p.CA), p.CA.NotAfter)
-			if old, err := rotate.PreviousCA(p.Dir); err == nil {
+			if old, err := lifecycle.PreviousCA(p.Dir); err == nil {
 				check("previous CA", "ca", pki.SerialHex(old), old.NotAfter)
 			}
 			seen := map[string]bool{}
@@ -232,7 +233,7 @@ expired. Exit codes: 0 nothing expiring, 3 something expires (or expired),
 
 func newRenewCmd(g *globals) *cobra.Command {
 	var (
-		o    rotate.RenewOptions
+		o    lifecycle.RenewOptions
 		pass caPassphrase
 		rf   reloadFlags
 	)
@@ -251,24 +252,24 @@ kafka-configs commands); clients pick it up on restart.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := entity.ValidateName(name); err != nil {
+			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
 			if o.Days < 0 {
 				return usageErr("--days %d: must be positive", o.Days)
 			}
-			ro, err := rf.options(rotate.InProgress(g.dir))
+			ro, err := rf.options(lifecycle.InProgress(g.dir))
 			if err != nil {
 				return err
 			}
-			var res *entity.Result
+			var res *identity.Result
 			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				res, err = rotate.Renew(p, idx, name, o)
+				res, err = lifecycle.Renew(p, idx, name, o)
 				return err
 			}); err != nil {
 				return err
 			}
-			reloads := rotate.ReloadCommands([]rotate.Identity{{Name: name, Role: res.Role, Dir: res.Dir}}, []string{rotate.Keystore}, ro)
+			reloads := lifecycle.ReloadCommands([]lifecycle.Identity{{Name: name, Role: res.Role, Dir: res.Dir}}, []string{lifecycle.Keystore}, ro)
 			out := map[string]any{"renewed": res, "reload": reloads}
 			return g.emit(out, func(w io.Writer) {
 				key := "same key"
@@ -330,7 +331,7 @@ stop a revoked certificate:
 			name := ""
 			if len(args) == 1 {
 				name = args[0]
-				if err := entity.ValidateName(name); err != nil {
+				if err := identity.ValidateName(name); err != nil {
 					return usageErr("%v", err)
 				}
 			} else if serial != "" {
@@ -339,9 +340,9 @@ stop a revoked certificate:
 			if crlDays < 1 {
 				return usageErr("--crl-days %d: must be at least 1", crlDays)
 			}
-			var res *rotate.RevokeResult
+			var res *lifecycle.RevokeResult
 			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				res, err = rotate.Revoke(p, idx, name, serial, time.Duration(crlDays)*24*time.Hour)
+				res, err = lifecycle.Revoke(p, idx, name, serial, time.Duration(crlDays)*24*time.Hour)
 				return err
 			}); err != nil {
 				return err

@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -18,7 +18,7 @@ func withPKI(g *globals, pass *caPassphrase, fn func(p *pki.PKI, idx *pki.Index)
 		return err
 	}
 	defer unlock()
-	if err := entity.Recover(p.Dir); err != nil {
+	if err := identity.Recover(p.Dir); err != nil {
 		return err
 	}
 	idx, err := pki.LoadIndex(p.Dir)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/inspect"
-	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 func init() { extraCommands = append(extraCommands, newPrincipalCmd) }
@@ -55,7 +55,7 @@ Kafka's mapper receives it.`,
 			return exactArgs(1, "CERT or NAME")(c, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mapper, err := pki.ParsePrincipalMappingRules(rules)
+			mapper, err := principal.ParseRules(rules)
 			if err != nil {
 				return usageErr("--rules: %v", err)
 			}
@@ -73,7 +73,7 @@ Kafka's mapper receives it.`,
 					return err
 				}
 				for _, c := range certs {
-					name, err := pki.JavaName(c.RawSubject)
+					name, err := principal.JavaName(c.RawSubject)
 					if err != nil {
 						return fmt.Errorf("%s: subject: %w", source, err)
 					}
@@ -84,12 +84,12 @@ Kafka's mapper receives it.`,
 			for _, s := range subjects {
 				mapped, err := mapper.Map(s.dn)
 				if err != nil {
-					if errors.Is(err, pki.ErrNoPrincipalRule) {
+					if errors.Is(err, principal.ErrNoRule) {
 						return fmt.Errorf("%v: Kafka fails this client's authentication; end the rules with DEFAULT or add a rule that matches", err)
 					}
 					return err
 				}
-				out = append(out, principalResult{Source: s.source, Subject: s.dn, Rules: rulesText, Principal: "User:" + mapped, ZooKeeper: "x509:" + s.dn})
+				out = append(out, principalResult{Source: s.source, Subject: s.dn, Rules: rulesText, Principal: principal.User(mapped), ZooKeeper: principal.ZooKeeper(s.dn)})
 			}
 			var v any = out
 			if len(out) == 1 {
@@ -122,10 +122,10 @@ Kafka's mapper receives it.`,
 func principalCerts(g *globals, arg string, pw *readPassword) ([]*x509.Certificate, string, error) {
 	path := arg
 	if _, err := os.Stat(path); err != nil {
-		if entity.ValidateName(arg) != nil {
+		if identity.ValidateName(arg) != nil {
 			return nil, "", fmt.Errorf("%s: no such file (give a certificate, a keystore or an identity name)", arg)
 		}
-		path = filepath.Join(entity.Dir(g.dir, arg), entity.CertPEM)
+		path = filepath.Join(identity.Dir(g.dir, arg), identity.CertPEM)
 		if _, err := os.Stat(path); err != nil {
 			return nil, "", fmt.Errorf("%s: no such file, and no identity %q in %s (see kafkatls list)", arg, arg, g.dir)
 		}

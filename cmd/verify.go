@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/verify"
 )
 
@@ -55,7 +55,7 @@ turns each failure into a diagnosis with a fix.`,
 				return usageErr("--bootstrap needs the client to test: --client NAME or --client-dir DIR")
 			}
 			if clientDir == "" {
-				clientDir = entity.Dir(g.dir, client)
+				clientDir = identity.Dir(g.dir, client)
 			}
 			return runVerifyRemote(g, cmd, verify.RemoteOptions{Bootstrap: bootstrap, ClientDir: clientDir, Topic: topic, Rules: rules, ServerName: serverName, Timeout: timeout})
 		},

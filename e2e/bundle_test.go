@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/realpeer"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
@@ -28,10 +28,10 @@ func TestBundleStoresWorkWithJava(t *testing.T) {
 	ok(t, dir, "bundle", "--brokers", "kafka-1,kafka-2,kafka-3", "--zookeepers", "zookeeper", "--clients", "client1,client2", "--key-type", "ecdsa")
 	pkiDir := filepath.Join(dir, "kafka-pki")
 	for _, n := range []string{"kafka-1", "kafka-2", "kafka-3", "zookeeper"} {
-		checkStores(t, entity.Dir(pkiDir, n), true)
+		checkStores(t, identity.Dir(pkiDir, n), true)
 	}
 	for _, n := range []string{"client1", "client2"} {
-		checkStores(t, entity.Dir(pkiDir, n), false)
+		checkStores(t, identity.Dir(pkiDir, n), false)
 	}
 	tspw := readTrim(t, filepath.Join(pkiDir, "truststore.password"))
 	for _, ts := range []string{"truststore.jks", "truststore.p12"} {
@@ -46,7 +46,7 @@ func TestBundleStoresWorkWithJava(t *testing.T) {
 			if i == 1 {
 				typ, ext = "PKCS12", "p12"
 			}
-			bd, cd := entity.Dir(pkiDir, b), entity.Dir(pkiDir, c)
+			bd, cd := identity.Dir(pkiDir, b), identity.Dir(pkiDir, c)
 			got, err := realpeer.JavaHandshake(t, realpeer.HandshakeStores{
 				ServerKeystore: filepath.Join(bd, "keystore."+ext), ServerTruststore: filepath.Join(bd, "truststore."+ext),
 				ClientKeystore: filepath.Join(cd, "keystore."+ext), ClientTruststore: filepath.Join(cd, "truststore."+ext),
@@ -111,7 +111,7 @@ func TestConcurrentIssueProcesses(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	for i := range n {
-		leaf := mustCerts(t, filepath.Join(entity.Dir(pkiDir, fmt.Sprintf("c%d", i)), "tls.crt"))[0]
+		leaf := mustCerts(t, filepath.Join(identity.Dir(pkiDir, fmt.Sprintf("c%d", i)), "tls.crt"))[0]
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Errorf("c%d: %v", i, err)
 		}
@@ -178,7 +178,7 @@ func TestBundleKilledMidwayThenRerun(t *testing.T) {
 					continue // a temporary build directory: never visible as an identity
 				}
 				done++
-				if _, err := entity.Load(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
+				if _, err := identity.Load(filepath.Join(pkiDir, "certs", e.Name()), ""); err != nil {
 					t.Errorf("identity %s is incomplete after the kill: %v", e.Name(), err)
 				}
 			}

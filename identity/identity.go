@@ -1,9 +1,9 @@
-// Package entity writes one Kafka identity's directory — keystores and
+// Package identity writes one Kafka identity's directory — keystores and
 // truststores (JKS, PKCS12), PEM files, its password, its Kafka principal
 // and ready-to-use configs — as a unit: the files are built in a temporary
 // sibling directory and renamed into place, so a crash or Ctrl-C leaves the
 // old directory or the new one, never a mix.
-package entity
+package identity
 
 import (
 	"crypto"
@@ -20,9 +20,10 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/templates"
 )
 
@@ -105,7 +106,7 @@ type Config struct {
 // Options control how an entity is written.
 type Options struct {
 	Formats []string
-	Compat  jks.Compat
+	Compat  stores.Compat
 	// Password protects the stores and the key; empty generates one.
 	Password string
 	// MountPath, if set, is the directory the files will live in inside a
@@ -182,7 +183,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 		formats = AllFormats
 	}
 	if o.Compat == "" {
-		o.Compat = jks.Modern
+		o.Compat = stores.Modern
 	}
 	password := o.Password
 	if password == "" {
@@ -190,11 +191,11 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	} else if err := pki.ValidatePassword(password); err != nil {
 		return nil, err
 	}
-	subject, err := pki.JavaName(m.Cert.RawSubject)
+	subject, err := principal.JavaName(m.Cert.RawSubject)
 	if err != nil {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
-	principal := "User:" + subject
+	principal := principal.User(subject)
 
 	files, p12, err := m.files(formats, o.Compat, password)
 	if err != nil {
@@ -241,7 +242,7 @@ func (m Material) result(dir, subject, principal string, formats []string, files
 // stores in the given formats. The PKCS12 stores are still being encoded
 // when it returns: their entries are empty until the returned
 // pendingStores fills them (writeDirSync does).
-func (m Material) files(formats []string, compat jks.Compat, password string) ([]file, *pendingStores, error) {
+func (m Material) files(formats []string, compat stores.Compat, password string) ([]file, *pendingStores, error) {
 	chain := append([]*x509.Certificate{m.Cert}, m.CAChain...)
 	trust := TrustEntries(m.Trust)
 	out := []file{
@@ -259,12 +260,12 @@ func (m Material) files(formats []string, compat jks.Compat, password string) ([
 	for _, f := range formats {
 		switch f {
 		case FormatJKS:
-			ts, err := jks.JKSTruststore(trust, password, now)
+			ts, err := stores.JKSTruststore(trust, password, now)
 			if err != nil {
 				p12.wait()
 				return nil, nil, fmt.Errorf("%s: %w", TruststoreJKS, err)
 			}
-			ks, err := jks.JKSKeystore(strings.ToLower(m.Name), m.Key, chain, password, now)
+			ks, err := stores.JKSKeystore(strings.ToLower(m.Name), m.Key, chain, password, now)
 			if err != nil {
 				p12.wait()
 				return nil, nil, fmt.Errorf("%s: %w", KeystoreJKS, err)
@@ -297,13 +298,13 @@ type pendingStores struct {
 	tsE, ksE error
 }
 
-func (m Material) startPKCS12(formats []string, trust []jks.TrustEntry, chain []*x509.Certificate, password string, compat jks.Compat) *pendingStores {
+func (m Material) startPKCS12(formats []string, trust []stores.TrustEntry, chain []*x509.Certificate, password string, compat stores.Compat) *pendingStores {
 	if !slices.Contains(formats, FormatP12) {
 		return nil
 	}
 	p := &pendingStores{}
-	p.wg.Go(func() { p.ts, p.tsE = jks.PKCS12Truststore(trust, password, compat) })
-	p.wg.Go(func() { p.ks, p.ksE = jks.PKCS12Keystore(m.Key, chain, password, compat) })
+	p.wg.Go(func() { p.ts, p.tsE = stores.PKCS12Truststore(trust, password, compat) })
+	p.wg.Go(func() { p.ks, p.ksE = stores.PKCS12Keystore(m.Key, chain, password, compat) })
 	return p
 }
 

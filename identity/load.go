@@ -1,4 +1,4 @@
-package entity
+package identity
 
 import (
 	"crypto/tls"
@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // Store is one format's worth of TLS material of an identity, loaded from
@@ -103,7 +103,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 	var st Store
-	ks, err := jks.Read(ksData, pw)
+	ks, err := stores.Read(ksData, pw)
 	if err != nil {
 		return st, err
 	}
@@ -117,7 +117,7 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 	if err != nil {
 		return st, fmt.Errorf("truststore: %w", err)
 	}
-	ts, err := jks.Read(tsData, pw)
+	ts, err := stores.Read(tsData, pw)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", filepath.Base(tsPath), err)
 	}

@@ -1,4 +1,4 @@
-package entity
+package identity
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Refresh re-renders the configs of an existing entity directory after the
@@ -30,7 +31,7 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 		return nil, err
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	subject, err := pki.JavaName(certs[0].RawSubject)
+	subject, err := principal.JavaName(certs[0].RawSubject)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,7 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 		formats = AllFormats
 	}
 	m := Material{Name: name, Role: role, Cert: certs[0]}
-	files, err := m.configs(dir, formats, password, "User:"+subject, o)
+	files, err := m.configs(dir, formats, password, principal.User(subject), o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package entity
+package identity
 
 import (
 	"bytes"
@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // This file holds the helpers that renewal and CA rotation need on top of
@@ -66,14 +67,14 @@ func dedupCerts(certs []*x509.Certificate) []*x509.Certificate {
 }
 
 // TrustEntries names trust certificates as Write does: caroot, caroot-2, ...
-func TrustEntries(trust []*x509.Certificate) []jks.TrustEntry {
-	out := make([]jks.TrustEntry, len(trust))
+func TrustEntries(trust []*x509.Certificate) []stores.TrustEntry {
+	out := make([]stores.TrustEntry, len(trust))
 	for i, c := range trust {
 		alias := TrustAlias
 		if i > 0 {
 			alias = fmt.Sprintf("%s-%d", TrustAlias, i+1)
 		}
-		out[i] = jks.TrustEntry{Alias: alias, Cert: c}
+		out[i] = stores.TrustEntry{Alias: alias, Cert: c}
 	}
 	return out
 }
@@ -115,7 +116,7 @@ var (
 
 // DirCompat returns the PKCS12 profile an entity directory's .p12 files
 // were written with (Modern when there are none or it cannot tell).
-func DirCompat(dir string) jks.Compat {
+func DirCompat(dir string) stores.Compat {
 	for _, name := range []string{KeystoreP12, TruststoreP12} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -123,12 +124,12 @@ func DirCompat(dir string) jks.Compat {
 		}
 		switch {
 		case bytes.Contains(b, oidPBES2DER):
-			return jks.Modern
+			return stores.Modern
 		case bytes.Contains(b, oidSHA3DESDER):
-			return jks.Legacy
+			return stores.Legacy
 		}
 	}
-	return jks.Modern
+	return stores.Modern
 }
 
 // LoadKey returns an entity's private key: tls.key if present, else the
@@ -151,7 +152,7 @@ func LoadKey(dir string) (crypto.Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := jks.Read(b, pw)
+		st, err := stores.Read(b, pw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
 		}
@@ -189,13 +190,13 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 		}
 		changed = append(changed, CAPEM)
 	}
-	stores := []string{}
+	storeNames := []string{}
 	for _, name := range []string{TruststoreJKS, TruststoreP12} {
 		if fsx.Exists(filepath.Join(dir, name)) {
-			stores = append(stores, name)
+			storeNames = append(storeNames, name)
 		}
 	}
-	if len(stores) == 0 {
+	if len(storeNames) == 0 {
 		return changed, nil
 	}
 	password, err := ReadPassword(dir)
@@ -203,18 +204,18 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 		return changed, err
 	}
 	entries := TrustEntries(trust)
-	for _, name := range stores {
+	for _, name := range storeNames {
 		path := filepath.Join(dir, name)
 		if old, err := os.ReadFile(path); err == nil {
-			if st, err := jks.Read(old, password); err == nil && SameTrust(st, trust) {
+			if st, err := stores.Read(old, password); err == nil && SameTrust(st, trust) {
 				continue
 			}
 		}
 		var data []byte
 		if name == TruststoreJKS {
-			data, err = jks.JKSTruststore(entries, password, time.Now().UTC().Truncate(time.Second))
+			data, err = stores.JKSTruststore(entries, password, time.Now().UTC().Truncate(time.Second))
 		} else {
-			data, err = jks.PKCS12Truststore(entries, password, DirCompat(dir))
+			data, err = stores.PKCS12Truststore(entries, password, DirCompat(dir))
 		}
 		if err != nil {
 			return changed, fmt.Errorf("%s: %w", path, err)
@@ -229,7 +230,7 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 
 // SameTrust reports whether a store's trusted certificates are exactly
 // trust, in order.
-func SameTrust(st *jks.Store, trust []*x509.Certificate) bool {
+func SameTrust(st *stores.Store, trust []*x509.Certificate) bool {
 	if len(st.Entries) != len(trust) {
 		return false
 	}
@@ -274,11 +275,11 @@ func Reissue(dir string, m Material) (*Result, error) {
 		}
 		password = pw
 	}
-	subject, err := pki.JavaName(m.Cert.RawSubject)
+	subject, err := principal.JavaName(m.Cert.RawSubject)
 	if err != nil {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
-	principal := "User:" + subject
+	principal := principal.User(subject)
 	files, p12, err := m.files(formats, DirCompat(dir), password)
 	if err != nil {
 		return nil, err

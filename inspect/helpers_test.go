@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -37,7 +37,7 @@ func testPKI(t testing.TB) (*pki.PKI, string) {
 		{Name: "kafka-1", Role: pki.RoleBroker, SANs: pki.DefaultServerSANs("kafka-1")},
 		{Name: "client1", Role: pki.RoleClient},
 	} {
-		if _, err := entity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, entity.Options{}); err != nil {
+		if _, err := identity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,9 +24,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // MaxFileSize is the largest file inspect reads (a JDK cacerts is ~200 KB).
@@ -261,8 +262,8 @@ func Inspect(data []byte, opts Options) (r *Report, err error) {
 
 // Detect tells the format of data from its content: "" if unknown.
 func Detect(data []byte) Format {
-	if f, ok := jks.Detect(data); ok {
-		if f == jks.JKS {
+	if f, ok := stores.Detect(data); ok {
+		if f == stores.JKS {
 			return FormatJKS
 		}
 		return FormatPKCS12
@@ -284,13 +285,13 @@ func Detect(data []byte) Format {
 func inspectJKS(r *Report, data []byte, opts Options) error {
 	var notes []string
 	for _, pw := range opts.Passwords {
-		st, err := jks.Read(data, pw.Value)
+		st, err := stores.Read(data, pw.Value)
 		if err == nil {
 			r.Integrity, r.PasswordSource = "verified", pw.Source
 			r.Entries = storeEntries(st)
 			return nil
 		}
-		if errors.Is(err, jks.ErrWrongPassword) {
+		if errors.Is(err, stores.ErrWrongPassword) {
 			if pw.Explicit {
 				return fmt.Errorf("%w: the JKS integrity check fails with the password from %s (check it, or leave it out to list the certificates unverified)", ErrWrongPassword, pw.Source)
 			}
@@ -300,7 +301,7 @@ func inspectJKS(r *Report, data []byte, opts Options) error {
 		notes = append(notes, strings.TrimPrefix(err.Error(), "jks: "))
 		break
 	}
-	raw, err := jks.ReadUnverified(data)
+	raw, err := stores.ReadUnverified(data)
 	if err != nil {
 		return err
 	}
@@ -328,7 +329,7 @@ func inspectJKS(r *Report, data []byte, opts Options) error {
 	return nil
 }
 
-func storeEntries(st *jks.Store) []Entry {
+func storeEntries(st *stores.Store) []Entry {
 	out := []Entry{}
 	for _, e := range st.Entries {
 		en := Entry{Alias: e.Alias, Created: e.Created}
@@ -361,10 +362,10 @@ func inspectP12(r *Report, data []byte, opts Options) error {
 	candidates := append(append([]Password{}, opts.Passwords...), Password{Value: "", Source: "empty password"})
 	var notes []string
 	for _, pw := range candidates {
-		// go-pkcs12, through jks.Read, checks the MAC and decrypts; jks.Read
+		// go-pkcs12, through stores.Read, checks the MAC and decrypts; stores.Read
 		// first bounds the file's iteration counts.
-		st, err := jks.Read(data, pw.Value)
-		if errors.Is(err, jks.ErrWrongPassword) {
+		st, err := stores.Read(data, pw.Value)
+		if errors.Is(err, stores.ErrWrongPassword) {
 			if pw.Explicit {
 				return fmt.Errorf("%w: the PKCS12 MAC check fails with the password from %s", ErrWrongPassword, pw.Source)
 			}
@@ -401,7 +402,7 @@ func inspectP12(r *Report, data []byte, opts Options) error {
 		}
 		password := pw.Value
 		if !meta.hasMAC {
-			password = "" // as jks.Read: a password-less file opens with any password
+			password = "" // as stores.Read: a password-less file opens with any password
 		}
 		var key any
 		for _, e := range st.Entries {
@@ -450,10 +451,10 @@ func clearCertEntries(m p12Meta) []Entry {
 // it; certificates with Java's trusted attribute as trusted entries; the
 // rest as plain certificates (Java ignores them). Aliases and attributes
 // come from at, as far as they are known.
-func p12Entries(st *jks.Store, m p12Meta, at *p12Attrs) []Entry {
+func p12Entries(st *stores.Store, m p12Meta, at *p12Attrs) []Entry {
 	out := []Entry{}
 	var certs []*x509.Certificate
-	var keyEntry *jks.Entry
+	var keyEntry *stores.Entry
 	for i := range st.Entries {
 		e := &st.Entries[i]
 		if e.PrivateKey != nil {
@@ -475,7 +476,7 @@ func p12Entries(st *jks.Store, m p12Meta, at *p12Attrs) []Entry {
 		}
 		signer, _ := keyEntry.PrivateKey.(crypto.Signer)
 		if len(certs) > 0 {
-			// jks.Read puts the certificate of the key first; if none is,
+			// stores.Read puts the certificate of the key first; if none is,
 			// the one sharing the key bag's localKeyId is the leaf.
 			leaf := 0
 			if (signer == nil || !keyMatches(signer, certs[0])) && kb != nil && len(kb.localKeyID) > 0 {
@@ -722,7 +723,7 @@ func pemKey(b *stdpem.Block, opts Options) (Entry, error) {
 
 func csrEntry(csr *x509.CertificateRequest, pemType string) Entry {
 	subject := javaName(csr.RawSubject, csr.Subject)
-	info := &CSRInfo{Subject: subject, Principal: "User:" + subject, SANs: sanStrings(csr.DNSNames, csr.IPAddresses, csr.EmailAddresses, csr.URIs),
+	info := &CSRInfo{Subject: subject, Principal: principal.User(subject), SANs: sanStrings(csr.DNSNames, csr.IPAddresses, csr.EmailAddresses, csr.URIs),
 		Key: keyInfo(csr.PublicKey), SignatureValid: csr.CheckSignature() == nil}
 	return Entry{Type: EntryCSR, PEMType: pemType, CSR: info, csr: csr}
 }
@@ -794,7 +795,7 @@ func inspectDER(r *Report, data []byte) error {
 // --- descriptions ---
 
 func javaName(raw []byte, fallback pkix.Name) string {
-	if n, err := pki.JavaName(raw); err == nil {
+	if n, err := principal.JavaName(raw); err == nil {
 		return n
 	}
 	return fallback.String()
@@ -811,7 +812,7 @@ func certInfos(certs []*x509.Certificate) []CertInfo {
 func certInfo(c *x509.Certificate) CertInfo {
 	subject := javaName(c.RawSubject, c.Subject)
 	ci := CertInfo{
-		Subject: subject, Issuer: javaName(c.RawIssuer, c.Issuer), Principal: "User:" + subject,
+		Subject: subject, Issuer: javaName(c.RawIssuer, c.Issuer), Principal: principal.User(subject),
 		Serial: pki.SerialHex(c), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
 		SANs: sanStrings(c.DNSNames, c.IPAddresses, c.EmailAddresses, c.URIs), EKU: ekuNames(c), KeyUsage: kuNames(c.KeyUsage),
 		CA: c.BasicConstraintsValid && c.IsCA, SelfSigned: selfSigned(c), Key: keyInfo(c.PublicKey),

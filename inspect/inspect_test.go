@@ -14,9 +14,9 @@ import (
 	keystore "github.com/pavlo-v-chernykh/keystore-go/v4"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
-	"github.com/kafkatls/kafkatls/jks"
 	kpem "github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 func TestInspectKafkatlsIdentity(t *testing.T) {
@@ -282,13 +282,13 @@ type byteWriter struct{ b []byte }
 func (w *byteWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
 func TestStoreEntriesFromJKSRead(t *testing.T) {
-	// jks.Read and the raw walker agree on a kafkatls truststore.
+	// stores.Read and the raw walker agree on a kafkatls truststore.
 	ca := mkCert(t, certOpts{cn: "CA", ca: true}, nil)
-	ts, err := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: ca.cert}}, testPW, time.Now())
+	ts, err := stores.JKSTruststore([]stores.TrustEntry{{Alias: "caroot", Cert: ca.cert}}, testPW, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := jks.ReadUnverified(ts)
+	raw, err := stores.ReadUnverified(ts)
 	if err != nil || len(raw) != 1 || raw[0].Alias != "caroot" || !raw[0].Certs[0].Equal(ca.cert) {
 		t.Fatalf("raw walk: %v %+v", err, raw)
 	}

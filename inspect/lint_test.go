@@ -8,8 +8,8 @@ import (
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 func TestLintChecks(t *testing.T) {
@@ -62,28 +62,28 @@ func TestLintChecks(t *testing.T) {
 			o: LintOptions{Role: pki.RoleBroker, IntendedCA: []*x509.Certificate{other.cert}}, want: map[string]Severity{"wrong-ca": SevError}},
 	}
 	// Truststores.
-	var bundle []jks.TrustEntry
+	var bundle []stores.TrustEntry
 	for i := 0; i < 12; i++ {
-		bundle = append(bundle, jks.TrustEntry{Alias: "public" + string(rune('a'+i)), Cert: mkCert(t, certOpts{cn: "Public Root", ca: true}, nil).cert})
+		bundle = append(bundle, stores.TrustEntry{Alias: "public" + string(rune('a'+i)), Cert: mkCert(t, certOpts{cn: "Public Root", ca: true}, nil).cert})
 	}
-	bundle = append(bundle, jks.TrustEntry{Alias: "caroot", Cert: root.cert})
-	big, err := jks.JKSTruststore(bundle, testPW, time.Now())
+	bundle = append(bundle, stores.TrustEntry{Alias: "caroot", Cert: root.cert})
+	big, err := stores.JKSTruststore(bundle, testPW, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases = append(cases, tc{name: "cacerts imported", file: "truststore.jks", data: big, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert}},
 		want: map[string]Severity{"trusts-too-much": SevError}})
 	cases = append(cases, tc{name: "cacerts, no intended CA", file: "truststore.jks", data: big, want: map[string]Severity{"trusts-too-much": SevError}})
-	two, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "other", Cert: other.cert}}, testPW, time.Now())
+	two, _ := stores.JKSTruststore([]stores.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "other", Cert: other.cert}}, testPW, time.Now())
 	cases = append(cases, tc{name: "one extra CA", file: "truststore.jks", data: two, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert}},
 		want: map[string]Severity{"trusts-extra": SevWarning}})
 	cases = append(cases, tc{name: "missing the CA", file: "truststore.jks", data: two, o: LintOptions{IntendedCA: []*x509.Certificate{inter.cert}},
 		want: map[string]Severity{"ca-not-trusted": SevError}})
-	rotation, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "caroot-2", Cert: other.cert}}, testPW, time.Now())
+	rotation, _ := stores.JKSTruststore([]stores.TrustEntry{{Alias: "caroot", Cert: root.cert}, {Alias: "caroot-2", Cert: other.cert}}, testPW, time.Now())
 	cases = append(cases, tc{name: "rotation trusts both", file: "truststore.jks", data: rotation, o: LintOptions{IntendedCA: []*x509.Certificate{root.cert, other.cert}}, clean: true})
-	leafTrust, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "peer", Cert: broker.cert}}, testPW, time.Now())
+	leafTrust, _ := stores.JKSTruststore([]stores.TrustEntry{{Alias: "peer", Cert: broker.cert}}, testPW, time.Now())
 	cases = append(cases, tc{name: "trusts a leaf", file: "truststore.jks", data: leafTrust, want: map[string]Severity{"trusted-leaf": SevWarning}})
-	ks, _ := jks.JKSKeystore("kafka-1", broker.key, []*x509.Certificate{broker.cert, inter.cert, root.cert}, testPW, time.Now())
+	ks, _ := stores.JKSKeystore("kafka-1", broker.key, []*x509.Certificate{broker.cert, inter.cert, root.cert}, testPW, time.Now())
 	cases = append(cases, tc{name: "key in truststore", file: "truststore.jks", data: ks, want: map[string]Severity{"key-in-truststore": SevError}})
 	cases = append(cases, tc{name: "keystore without key", file: "keystore.jks", data: two, want: map[string]Severity{"no-key-entry": SevError}})
 	rc2, _ := pkcs12.LegacyRC2.Encode(broker.key, broker.cert, []*x509.Certificate{inter.cert, root.cert}, testPW)
@@ -113,8 +113,8 @@ func TestLintDirectoryCrossChecks(t *testing.T) {
 	other := mkCert(t, certOpts{cn: "Other", ca: true}, nil)
 	leaf := mkCert(t, certOpts{cn: "app", dns: []string{"app"}}, root)
 	dir := t.TempDir()
-	ks, _ := jks.JKSKeystore("app", leaf.key, []*x509.Certificate{leaf.cert, root.cert}, testPW, time.Now())
-	ts, _ := jks.JKSTruststore([]jks.TrustEntry{{Alias: "caroot", Cert: other.cert}}, testPW, time.Now())
+	ks, _ := stores.JKSKeystore("app", leaf.key, []*x509.Certificate{leaf.cert, root.cert}, testPW, time.Now())
+	ts, _ := stores.JKSTruststore([]stores.TrustEntry{{Alias: "caroot", Cert: other.cert}}, testPW, time.Now())
 	writeFile(t, dir, "server.keystore.jks", ks)
 	writeFile(t, dir, "server.truststore.jks", ts)
 	writeFile(t, dir, "password", []byte(testPW+"\n"))

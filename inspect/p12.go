@@ -19,7 +19,7 @@ import (
 
 // PKCS#12 metadata. This file does no cryptography: every MAC check, key
 // derivation and decryption of a PKCS#12 file is go-pkcs12's (through
-// jks.Read, and ToPEM below). What it reads itself is the structure that is
+// stores.Read, and ToPEM below). What it reads itself is the structure that is
 // in the clear: the MAC algorithm and iteration count, the encryption
 // algorithm of each encrypted safe, and the bags of unencrypted safes (in
 // practice the shrouded key bag, or everything in a password-less file)
@@ -514,7 +514,7 @@ func (at *p12Attrs) hasLocalKeyID(c *x509.Certificate, id []byte) bool {
 // of exactly two safes, knows only the friendlyName, localKeyId and
 // Microsoft CSP attributes, and converts only RSA and ECDSA keys; it is not
 // called when it would fail for one of these reasons anyway. The file's
-// iteration counts were bounded by jks.Read before this runs.
+// iteration counts were bounded by stores.Read before this runs.
 func certAttributes(data []byte, password string, m p12Meta, key any) p12Attrs {
 	at := p12Attrs{byCert: map[string][]certAttrs{}}
 	for _, b := range m.bags {

@@ -1,4 +1,4 @@
-// Package rotate keeps a kafkatls PKI alive over time: it renews an
+// Package lifecycle keeps a kafkatls PKI alive over time: it renews an
 // identity's certificate in place (same key, same password, same configs,
 // so Kafka can reload the store without a restart), revokes certificates
 // into a CRL, and rotates the CA in three stages that never leave a client
@@ -10,7 +10,7 @@
 //
 // Between stages the stores are rolled out and reloaded (ReloadCommands
 // prints the kafka-configs commands that make brokers reload them).
-package rotate
+package lifecycle
 
 import (
 	"crypto/x509"
@@ -26,11 +26,12 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/jks"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // PreviousDir holds the outgoing CA during a rotation.
@@ -57,7 +58,7 @@ type CAInfo struct {
 }
 
 func caInfo(c *x509.Certificate) CAInfo {
-	s, err := pki.JavaName(c.RawSubject)
+	s, err := principal.JavaName(c.RawSubject)
 	if err != nil {
 		s = c.Subject.String()
 	}
@@ -104,12 +105,12 @@ func Identities(p *pki.PKI, idx *pki.Index) []Identity {
 			continue
 		}
 		seen[r.Name] = true
-		dir := entity.Dir(p.Dir, r.Name)
+		dir := identity.Dir(p.Dir, r.Name)
 		if !fsx.Exists(dir) {
 			continue
 		}
 		id := Identity{Name: r.Name, Role: r.Role, Dir: dir, Serial: r.Serial}
-		if c, err := readCert(filepath.Join(dir, entity.CertPEM)); err == nil {
+		if c, err := readCert(filepath.Join(dir, identity.CertPEM)); err == nil {
 			id.OnNewCA = c.CheckSignatureFrom(p.CA) == nil
 		}
 		out = append(out, id)
@@ -142,7 +143,7 @@ type RenewOptions struct {
 // same subject, SANs and role, keeping its key (unless Rekey), password,
 // store formats and configs, and marks the old record superseded. The
 // caller holds the PKI lock and saves idx.
-func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*entity.Result, error) {
+func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.Result, error) {
 	rec, ok := idx.Current(name)
 	if !ok {
 		for _, r := range idx.Records {
@@ -152,19 +153,19 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*entity.Res
 		}
 		return nil, fmt.Errorf("no current certificate named %q in %s (see kafkatls list)", name, p.Dir)
 	}
-	dir := entity.Dir(p.Dir, name)
-	old, err := readCert(filepath.Join(dir, entity.CertPEM))
+	dir := identity.Dir(p.Dir, name)
+	old, err := readCert(filepath.Join(dir, identity.CertPEM))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (restore the directory, or issue it again with kafkatls issue %s --force)", name, err, name)
 	}
-	var m entity.Material
+	var m identity.Material
 	pub := old.PublicKey
 	if rec.ExternalKey {
 		if o.Rekey {
 			return nil, fmt.Errorf("%s was signed from a CSR: its key is held by the requester; send a new CSR and run kafkatls sign", name)
 		}
 	} else {
-		key, err := entity.LoadKey(dir)
+		key, err := identity.LoadKey(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -187,8 +188,8 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*entity.Res
 	if err != nil {
 		return nil, err
 	}
-	m.Name, m.Role, m.Cert, m.CAChain, m.Trust = name, rec.Role, cert, p.Chain(), entity.TrustSet(p)
-	res, err := entity.Reissue(dir, m)
+	m.Name, m.Role, m.Cert, m.CAChain, m.Trust = name, rec.Role, cert, p.Chain(), identity.TrustSet(p)
+	res, err := identity.Reissue(dir, m)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +387,7 @@ func dedup(certs []*x509.Certificate) []*x509.Certificate {
 func rewriteAllTrust(p *pki.PKI, idx *pki.Index, trust []*x509.Certificate) ([]string, bool, error) {
 	updated := []string{}
 	for _, id := range Identities(p, idx) {
-		if _, err := entity.RewriteTruststores(id.Dir, trust); err != nil {
+		if _, err := identity.RewriteTruststores(id.Dir, trust); err != nil {
 			return updated, false, fmt.Errorf("%s: %w", id.Name, err)
 		}
 		updated = append(updated, id.Name)
@@ -403,7 +404,7 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 		return false, nil
 	}
 	pw := strings.TrimRight(string(pwb), "\r\n")
-	entries := entity.TrustEntries(trust)
+	entries := identity.TrustEntries(trust)
 	wrote := false
 	for _, name := range []string{bundle.TruststoreJKS, bundle.TruststoreP12} {
 		path := filepath.Join(dir, name)
@@ -412,9 +413,9 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 		}
 		var data []byte
 		if name == bundle.TruststoreJKS {
-			data, err = jks.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
+			data, err = stores.JKSTruststore(entries, pw, time.Now().UTC().Truncate(time.Second))
 		} else {
-			data, err = jks.PKCS12Truststore(entries, pw, jks.Modern)
+			data, err = stores.PKCS12Truststore(entries, pw, stores.Modern)
 		}
 		if err != nil {
 			return wrote, fmt.Errorf("%s: %w", path, err)
@@ -432,11 +433,11 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 // CAs). It is resumable: identities already on the new CA are skipped.
 // save is called after each identity so the index always matches the
 // directories.
-func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*entity.Result, error) {
+func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*identity.Result, error) {
 	if !InProgress(p.Dir) {
 		return nil, fmt.Errorf("%w: run `kafkatls ca rotate start` first (to renew certificates without a new CA, use kafkatls renew NAME)", ErrNoRotation)
 	}
-	var out []*entity.Result
+	var out []*identity.Result
 	for _, id := range Identities(p, idx) {
 		if id.OnNewCA {
 			continue

@@ -1,4 +1,4 @@
-package rotate
+package lifecycle
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 func setup(t *testing.T, pass []byte) (*pki.PKI, *pki.Index) {
@@ -24,14 +24,14 @@ func setup(t *testing.T, pass []byte) (*pki.PKI, *pki.Index) {
 		t.Fatal(err)
 	}
 	idx := &pki.Index{}
-	issue := func(req pki.CertRequest, o entity.Options) {
-		if _, err := entity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, o); err != nil {
+	issue := func(req pki.CertRequest, o identity.Options) {
+		if _, err := identity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, o); err != nil {
 			t.Fatal(err)
 		}
 	}
 	issue(pki.CertRequest{Name: "kafka-1", Role: pki.RoleBroker, SANs: pki.DefaultServerSANs("kafka-1")},
-		entity.Options{Config: entity.Config{SuperUsers: []string{"User:CN=kafka-1,O=Acme", "User:CN=kafka-2,O=Acme"}}})
-	issue(pki.CertRequest{Name: "client1", Role: pki.RoleClient}, entity.Options{Compat: jks.Legacy, Formats: []string{"p12", "pem"}})
+		identity.Options{Config: identity.Config{SuperUsers: []string{"User:CN=kafka-1,O=Acme", "User:CN=kafka-2,O=Acme"}}})
+	issue(pki.CertRequest{Name: "client1", Role: pki.RoleClient}, identity.Options{Compat: stores.Legacy, Formats: []string{"p12", "pem"}})
 	if err := idx.Save(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func read(t *testing.T, path string) []byte {
 
 func trusted(t *testing.T, dir, store string) []*x509.Certificate {
 	t.Helper()
-	st, err := jks.Read(read(t, filepath.Join(dir, store)), strings.TrimSpace(string(read(t, filepath.Join(dir, "password")))))
+	st, err := stores.Read(read(t, filepath.Join(dir, store)), strings.TrimSpace(string(read(t, filepath.Join(dir, "password")))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func leafOf(t *testing.T, dir string) *x509.Certificate {
 
 func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 	p, idx := setup(t, nil)
-	dir := entity.Dir(p.Dir, "kafka-1")
+	dir := identity.Dir(p.Dir, "kafka-1")
 	before := map[string][]byte{}
 	for _, f := range []string{"server.properties", "client.properties", "password", "tls.key", "principal.txt"} {
 		before[f] = read(t, filepath.Join(dir, f))
@@ -94,7 +94,7 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 		t.Errorf("--days 30 gave %v", d)
 	}
 	// The keystore holds the same key with the new certificate.
-	st, err := jks.Read(read(t, filepath.Join(dir, "keystore.jks")), strings.TrimSpace(string(before["password"])))
+	st, err := stores.Read(read(t, filepath.Join(dir, "keystore.jks")), strings.TrimSpace(string(before["password"])))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 	}
 
 	// --rekey: a new key, the same password; formats and PKCS12 profile kept.
-	cdir := entity.Dir(p.Dir, "client1")
+	cdir := identity.Dir(p.Dir, "client1")
 	oldKey := read(t, filepath.Join(cdir, "tls.key"))
 	oldP12 := read(t, filepath.Join(cdir, "keystore.p12"))
 	if _, err := Renew(p, idx, "client1", RenewOptions{Rekey: true}); err != nil {
@@ -129,7 +129,7 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 		t.Error("renewal added a JKS the identity never had")
 	}
 	newP12 := read(t, filepath.Join(cdir, "keystore.p12"))
-	if entity.DirCompat(cdir) != jks.Legacy || bytes.Equal(newP12, oldP12) {
+	if identity.DirCompat(cdir) != stores.Legacy || bytes.Equal(newP12, oldP12) {
 		t.Error("PKCS12 profile not kept (legacy) or keystore not rewritten")
 	}
 
@@ -140,7 +140,7 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 
 func TestRevokeWritesCRL(t *testing.T) {
 	p, idx := setup(t, nil)
-	old := leafOf(t, entity.Dir(p.Dir, "client1"))
+	old := leafOf(t, identity.Dir(p.Dir, "client1"))
 	if _, err := Renew(p, idx, "client1", RenewOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRevokeWritesCRL(t *testing.T) {
 func TestRotation(t *testing.T) {
 	pass := []byte("rotation passphrase")
 	p, idx := setup(t, pass)
-	bdir, cdir := entity.Dir(p.Dir, "kafka-1"), entity.Dir(p.Dir, "client1")
+	bdir, cdir := identity.Dir(p.Dir, "kafka-1"), identity.Dir(p.Dir, "client1")
 	oldCA := p.CA
 	oldKey := read(t, filepath.Join(bdir, "tls.key"))
 	oldServer := read(t, filepath.Join(bdir, "server.properties"))
@@ -204,10 +204,10 @@ func TestRotation(t *testing.T) {
 		t.Errorf("DIR/ca.crt holds %d certificates", len(cas))
 	}
 	// An identity issued during the rotation trusts both CAs too.
-	if _, err := entity.Issue(np, idx, pki.CertRequest{Name: "late", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, entity.Options{}); err != nil {
+	if _, err := identity.Issue(np, idx, pki.CertRequest{Name: "late", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := trusted(t, entity.Dir(p.Dir, "late"), "truststore.jks"); len(got) != 2 {
+	if got := trusted(t, identity.Dir(p.Dir, "late"), "truststore.jks"); len(got) != 2 {
 		t.Errorf("identity issued mid-rotation trusts %d CAs", len(got))
 	}
 	if st := GetStatus(np, idx); st.Phase != "started" || len(st.Pending) != 2 {
@@ -235,7 +235,7 @@ func TestRotation(t *testing.T) {
 	if !bytes.Equal(read(t, filepath.Join(bdir, "tls.key")), oldKey) || !bytes.Equal(read(t, filepath.Join(bdir, "server.properties")), oldServer) {
 		t.Error("reissue changed the key or the configs")
 	}
-	st, _ := jks.Read(read(t, filepath.Join(bdir, "keystore.jks")), strings.TrimSpace(string(read(t, filepath.Join(bdir, "password")))))
+	st, _ := stores.Read(read(t, filepath.Join(bdir, "keystore.jks")), strings.TrimSpace(string(read(t, filepath.Join(bdir, "password")))))
 	if chain := st.Entries[0].Chain; len(chain) != 2 || !chain[1].Equal(np.CA) {
 		t.Error("keystore does not chain to the new CA")
 	}

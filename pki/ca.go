@@ -15,6 +15,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Layout of a PKI directory.
@@ -212,7 +213,7 @@ func Init(o InitOptions) (*PKI, error) {
 func (p *PKI) StagedTrust() []*x509.Certificate { return p.stagedTrust }
 
 func (p *PKI) createRoot(o InitOptions) (crypto.Signer, error) {
-	rawSubject, err := ParseDN(o.Subject.DN(o.CN))
+	rawSubject, err := principal.ParseDN(o.Subject.DN(o.CN))
 	if err != nil {
 		return nil, fmt.Errorf("CA subject: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"testing"
+
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 var randReader = rand.Reader
@@ -15,7 +17,7 @@ func bigOne() *big.Int { return big.NewInt(1) }
 
 func mustDN(t *testing.T, s string) []byte {
 	t.Helper()
-	der, err := ParseDN(s)
+	der, err := principal.ParseDN(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Status of an issued certificate in the index.
@@ -73,12 +74,12 @@ func SerialHex(c *x509.Certificate) string { return hex.EncodeToString(c.SerialN
 
 // NewRecord describes an issued certificate for the index.
 func NewRecord(name string, role Role, cert *x509.Certificate, externalKey bool) Record {
-	subject, err := JavaName(cert.RawSubject)
+	subject, err := principal.JavaName(cert.RawSubject)
 	if err != nil {
 		subject = cert.Subject.String()
 	}
 	r := Record{
-		Name: name, Role: role, Serial: SerialHex(cert), Subject: subject, Principal: "User:" + subject,
+		Name: name, Role: role, Serial: SerialHex(cert), Subject: subject, Principal: principal.User(subject),
 		DNS: cert.DNSNames, Emails: cert.EmailAddresses, NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(),
 		SHA256: Fingerprint(cert), Key: KeySpecOf(cert.PublicKey), Status: StatusValid, IssuedAt: time.Now().UTC().Truncate(time.Second),
 		ExternalKey: externalKey,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 func TestKeySpecNormalize(t *testing.T) {
@@ -167,7 +168,7 @@ func TestInitCA(t *testing.T) {
 	if len(ca.SubjectKeyId) == 0 || ca.SerialNumber.BitLen() < 64 {
 		t.Error("CA needs a SubjectKeyId and a random serial")
 	}
-	if name, _ := JavaName(ca.RawSubject); name != "CN=Test CA,O=Acme,C=GB" {
+	if name, _ := principal.JavaName(ca.RawSubject); name != "CN=Test CA,O=Acme,C=GB" {
 		t.Errorf("CA subject = %q", name)
 	}
 	st, err := os.Stat(filepath.Join(p.Dir, CAKeyFile))
@@ -297,7 +298,7 @@ func TestSignProfiles(t *testing.T) {
 	if !broker.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Errorf("IPs %v", broker.IPAddresses)
 	}
-	if name, _ := JavaName(broker.RawSubject); name != "CN=kafka-1,O=Acme,C=GB" {
+	if name, _ := principal.JavaName(broker.RawSubject); name != "CN=kafka-1,O=Acme,C=GB" {
 		t.Errorf("broker subject %q", name)
 	}
 	pool := x509.NewCertPool()
@@ -315,7 +316,7 @@ func TestSignProfiles(t *testing.T) {
 	if _, err := client.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
 		t.Error("client certificate must not verify for serverAuth")
 	}
-	if name, _ := JavaName(client.RawSubject); name != `CN=Tkac\, Adam,OU=ITZ,O=Acme` {
+	if name, _ := principal.JavaName(client.RawSubject); name != `CN=Tkac\, Adam,OU=ITZ,O=Acme` {
 		t.Errorf("client subject %q", name)
 	}
 	// A server without SANs is refused; a leaf never outlives its CA.

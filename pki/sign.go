@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // CertRequest describes a leaf certificate to sign.
@@ -58,7 +60,7 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 	rawSubject := req.RawSubject
 	if rawSubject == nil {
 		var err error
-		if rawSubject, err = ParseDN(p.SubjectDN(req)); err != nil {
+		if rawSubject, err = principal.ParseDN(p.SubjectDN(req)); err != nil {
 			return nil, fmt.Errorf("subject: %w", err)
 		}
 	}
@@ -121,7 +123,7 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 // CreateCSR makes a PKCS#10 request for key with the given subject and
 // SANs, for hosts that keep their own key.
 func CreateCSR(key crypto.Signer, subject string, sans SANs) ([]byte, error) {
-	rawSubject, err := ParseDN(subject)
+	rawSubject, err := principal.ParseDN(subject)
 	if err != nil {
 		return nil, fmt.Errorf("subject: %w", err)
 	}
@@ -137,7 +139,7 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 	if err := csr.CheckSignature(); err != nil {
 		return CertRequest{}, fmt.Errorf("CSR signature does not verify: %w", err)
 	}
-	subject, err := JavaName(csr.RawSubject)
+	subject, err := principal.JavaName(csr.RawSubject)
 	if err != nil {
 		return CertRequest{}, fmt.Errorf("CSR subject: %w", err)
 	}

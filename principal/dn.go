@@ -1,4 +1,4 @@
-package pki
+package principal
 
 import (
 	"crypto/x509"

@@ -1,4 +1,4 @@
-package pki
+package principal
 
 import (
 	"crypto/x509"
@@ -30,14 +30,14 @@ import (
 // Java; \b uses Unicode letters in Java before 19; the final-sigma rule of
 // toLowerCase uses Java's word BreakIterator, approximated here.
 
-// ErrNoPrincipalRule is returned (wrapped) by PrincipalMapper.Map when no
+// ErrNoRule is returned (wrapped) by Mapper.Map when no
 // rule matches the DN. Kafka then fails the client's authentication.
-var ErrNoPrincipalRule = errors.New("no principal mapping rule matches")
+var ErrNoRule = errors.New("no principal mapping rule matches")
 
-// PrincipalMapper implements Kafka's ssl.principal.mapping.rules
+// Mapper implements Kafka's ssl.principal.mapping.rules
 // (org.apache.kafka.common.security.ssl.SslPrincipalMapper). A nil
-// *PrincipalMapper is the default rule set, DEFAULT.
-type PrincipalMapper struct {
+// *Mapper is the default rule set, DEFAULT.
+type Mapper struct {
 	rules []*ruleRule
 }
 
@@ -69,7 +69,7 @@ var (
 	ruleParser = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:` + ruleGrammar + `)`) })
 )
 
-// ParsePrincipalMappingRules parses a ssl.principal.mapping.rules value:
+// ParseRules parses a ssl.principal.mapping.rules value:
 // comma-separated rules, each DEFAULT or RULE:pattern/replacement/ with an
 // optional L or U flag after the mandatory trailing slash ("\/" is a literal
 // slash). Like Kafka, empty rules are skipped and malformed ones rejected
@@ -77,12 +77,12 @@ var (
 // string means DEFAULT. Unlike Kafka, a value holding only empty rules
 // (", ,") is an error instead of a mapper that rejects every client, and a
 // pattern using a Java regex feature RE2 cannot evaluate is an error too.
-func ParsePrincipalMappingRules(rules string) (*PrincipalMapper, error) {
+func ParseRules(rules string) (*Mapper, error) {
 	if strings.TrimSpace(rules) == "" {
-		return &PrincipalMapper{rules: []*ruleRule{{isDefault: true}}}, nil
+		return &Mapper{rules: []*ruleRule{{isDefault: true}}}, nil
 	}
 	trimmed := strings.TrimFunc(rules, func(r rune) bool { return r <= ' ' }) // Java's String.trim
-	m := &PrincipalMapper{}
+	m := &Mapper{}
 	for _, sm := range ruleSplitter().FindAllStringSubmatch(trimmed, -1) {
 		rule := sm[1]
 		loc := ruleParser().FindStringSubmatchIndex(rule)
@@ -138,10 +138,10 @@ func ruleNew(pattern, replacement, flag string) (*ruleRule, error) {
 // JavaName prints it): the first rule whose pattern matches the whole DN
 // gives dn.replaceAll(pattern, replacement), lowered or uppercased for the
 // L and U flags; DEFAULT gives dn unchanged. No matching rule gives an error
-// wrapping ErrNoPrincipalRule. A rule whose replacement Java cannot apply
+// wrapping ErrNoRule. A rule whose replacement Java cannot apply
 // (e.g. "$3" with two groups) gives an error when it matches, where Kafka
 // throws.
-func (m *PrincipalMapper) Map(dn string) (string, error) {
+func (m *Mapper) Map(dn string) (string, error) {
 	if m == nil {
 		return dn, nil
 	}
@@ -163,12 +163,12 @@ func (m *PrincipalMapper) Map(dn string) (string, error) {
 		}
 		return out, nil
 	}
-	return "", fmt.Errorf("%w: no rules apply to %s, rules [%s]", ErrNoPrincipalRule, dn, m.kafkaRules())
+	return "", fmt.Errorf("%w: no rules apply to %s, rules [%s]", ErrNoRule, dn, m.kafkaRules())
 }
 
 // String returns the rules in ssl.principal.mapping.rules syntax; parsing it
 // again gives the same mapper.
-func (m *PrincipalMapper) String() string {
+func (m *Mapper) String() string {
 	if m == nil {
 		return "DEFAULT"
 	}
@@ -191,7 +191,7 @@ func (m *PrincipalMapper) String() string {
 
 // kafkaRules lists the rules as Kafka's SslPrincipalMapper.toString does
 // (without the brackets).
-func (m *PrincipalMapper) kafkaRules() string {
+func (m *Mapper) kafkaRules() string {
 	parts := make([]string, len(m.rules))
 	for i, r := range m.rules {
 		parts[i] = r.kafkaString()
@@ -212,21 +212,30 @@ func (r *ruleRule) kafkaString() string {
 	return s
 }
 
-// Principal returns the Kafka principal of a client certificate before
-// mapping rules: "User:" + the subject as Java's X500Principal.getName()
-// prints it. (ZooKeeper's x509 identity is the same DN.)
-func Principal(cert *x509.Certificate) (string, error) {
-	name, err := JavaName(cert.RawSubject)
-	if err != nil {
-		return "", err
-	}
-	return "User:" + name, nil
+// UserPrefix is the principal type DefaultKafkaPrincipalBuilder gives every
+// authenticated client: ACLs and super.users name "User:" + the name.
+const UserPrefix = "User:"
+
+// User is the Kafka principal of an authenticated name: "User:" + name. It is
+// the one place a principal string is built, so ACLs, super.users, the index
+// and the test broker cannot disagree on its form.
+func User(name string) string { return UserPrefix + name }
+
+// ZooKeeper is ZooKeeper's x509 identity of a subject: "x509:" + the DN as
+// Java prints it (ZooKeeper has no mapping rules).
+func ZooKeeper(dn string) string { return "x509:" + dn }
+
+// OfCert returns the Kafka principal of a client certificate before
+// mapping rules: User(the subject as Java's X500Principal.getName() prints
+// it).
+func OfCert(cert *x509.Certificate) (string, error) {
+	return Mapped(cert, nil)
 }
 
-// KafkaPrincipal returns the principal Kafka's DefaultKafkaPrincipalBuilder
-// gives a client presenting cert: "User:" + the mapped subject DN. A nil
-// mapper is DEFAULT.
-func KafkaPrincipal(cert *x509.Certificate, m *PrincipalMapper) (string, error) {
+// Mapped returns the principal Kafka's DefaultKafkaPrincipalBuilder gives a
+// client presenting cert: User(the mapped subject DN). A nil mapper is
+// DEFAULT.
+func Mapped(cert *x509.Certificate, m *Mapper) (string, error) {
 	name, err := JavaName(cert.RawSubject)
 	if err != nil {
 		return "", err
@@ -235,7 +244,7 @@ func KafkaPrincipal(cert *x509.Certificate, m *PrincipalMapper) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return "User:" + mapped, nil
+	return User(mapped), nil
 }
 
 // ruleKafkaEscapeBackRefs reproduces Kafka's escapeLiteralBackReferences:

@@ -1,4 +1,4 @@
-package pki
+package principal
 
 import (
 	"crypto/ecdsa"
@@ -30,8 +30,8 @@ func TestPrincipalMapperKafkaValidRules(t *testing.T) {
 		"RULE:^CN=([^,ADEFLTU,]+)(,.*|$)/$1/",
 		"RULE:^CN=([^,DEFAULT,]+)(,.*|$)/$1/",
 	} {
-		if _, err := ParsePrincipalMappingRules(rules); err != nil {
-			t.Errorf("ParsePrincipalMappingRules(%q): %v", rules, err)
+		if _, err := ParseRules(rules); err != nil {
+			t.Errorf("ParseRules(%q): %v", rules, err)
 		}
 	}
 }
@@ -63,11 +63,11 @@ func TestPrincipalMapperKafkaInvalidRules(t *testing.T) {
 		{"RULE:^CN=[a/x/", "unclosed character class"},
 		{`RULE:^CN=a\/x/`, "unmatched substring"},
 	} {
-		m, err := ParsePrincipalMappingRules(tc.rules)
+		m, err := ParseRules(tc.rules)
 		if err == nil {
-			t.Errorf("ParsePrincipalMappingRules(%q) = %v, want an error", tc.rules, m)
+			t.Errorf("ParseRules(%q) = %v, want an error", tc.rules, m)
 		} else if !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParsePrincipalMappingRules(%q) error %q, want it to contain %q", tc.rules, err, tc.want)
+			t.Errorf("ParseRules(%q) error %q, want it to contain %q", tc.rules, err, tc.want)
 		}
 	}
 }
@@ -93,13 +93,13 @@ func TestPrincipalMapperUnsupportedJavaRegex(t *testing.T) {
 		{`^CN=\p{InGreek}$`, "property"},
 	} {
 		rules := "RULE:" + tc.pattern + "/x/"
-		_, err := ParsePrincipalMappingRules(rules)
+		_, err := ParseRules(rules)
 		if err == nil {
-			t.Errorf("ParsePrincipalMappingRules(%q) succeeded, want an error", rules)
+			t.Errorf("ParseRules(%q) succeeded, want an error", rules)
 			continue
 		}
 		if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "RE2") {
-			t.Errorf("ParsePrincipalMappingRules(%q) error %q, want it to name %q and RE2", rules, err, tc.want)
+			t.Errorf("ParseRules(%q) error %q, want it to name %q and RE2", rules, err, tc.want)
 		}
 		if !strings.HasPrefix(err.Error(), "Invalid rule: `"+rules+"`") {
 			t.Errorf("error %q does not start with Kafka's \"Invalid rule\" form", err)
@@ -116,7 +116,7 @@ var kafkaTestRules = strings.Join([]string{
 }, ", ")
 
 func TestPrincipalMapperKafkaMapping(t *testing.T) {
-	m, err := ParsePrincipalMappingRules(kafkaTestRules)
+	m, err := ParseRules(kafkaTestRules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestPrincipalMapperKafkaMapping(t *testing.T) {
 }
 
 func TestPrincipalMapperKafkaCommaWithWhitespace(t *testing.T) {
-	m, err := ParsePrincipalMappingRules(`RULE:^CN=((\\, *|\w)+)(,.*|$)/$1/,DEFAULT`)
+	m, err := ParseRules(`RULE:^CN=((\\, *|\w)+)(,.*|$)/$1/,DEFAULT`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,16 +165,16 @@ func TestPrincipalMapperKafkaRulesSplitting(t *testing.T) {
 		{`RULE:,RULE:,/,RULE:,\//U,RULE:,/RULE:,/,RULE:,RULE:,/L,RULE:,/L,RULE:, DEFAULT, /DEFAULT/,DEFAULT`,
 			`[RULE:,RULE:,/,RULE:,\//U, RULE:,/RULE:,, RULE:,RULE:,/L,RULE:,/L, RULE:, DEFAULT, /DEFAULT, DEFAULT]`},
 	} {
-		m, err := ParsePrincipalMappingRules(tc.rules)
+		m, err := ParseRules(tc.rules)
 		if err != nil {
-			t.Errorf("ParsePrincipalMappingRules(%q): %v", tc.rules, err)
+			t.Errorf("ParseRules(%q): %v", tc.rules, err)
 			continue
 		}
 		if got := "[" + m.kafkaRules() + "]"; got != tc.want {
-			t.Errorf("ParsePrincipalMappingRules(%q) = %s, want %s", tc.rules, got, tc.want)
+			t.Errorf("ParseRules(%q) = %s, want %s", tc.rules, got, tc.want)
 		}
 		// String() is a rules value that parses back to the same rules.
-		again, err := ParsePrincipalMappingRules(m.String())
+		again, err := ParseRules(m.String())
 		if err != nil {
 			t.Errorf("reparsing %q: %v", m.String(), err)
 		} else if again.kafkaRules() != m.kafkaRules() {
@@ -185,9 +185,9 @@ func TestPrincipalMapperKafkaRulesSplitting(t *testing.T) {
 
 func TestPrincipalMapperDefaultAndNoMatch(t *testing.T) {
 	for _, rules := range []string{"", "  ", "DEFAULT"} {
-		m, err := ParsePrincipalMappingRules(rules)
+		m, err := ParseRules(rules)
 		if err != nil {
-			t.Fatalf("ParsePrincipalMappingRules(%q): %v", rules, err)
+			t.Fatalf("ParseRules(%q): %v", rules, err)
 		}
 		if got, err := m.Map("CN=x,O=y"); err != nil || got != "CN=x,O=y" {
 			t.Errorf("rules %q: Map = %q, %v; want the DN unchanged", rules, got, err)
@@ -196,25 +196,25 @@ func TestPrincipalMapperDefaultAndNoMatch(t *testing.T) {
 			t.Errorf("rules %q: String() = %q, want DEFAULT", rules, m.String())
 		}
 	}
-	var nilMapper *PrincipalMapper
+	var nilMapper *Mapper
 	if got, err := nilMapper.Map("CN=x"); err != nil || got != "CN=x" {
 		t.Errorf("nil mapper: Map = %q, %v", got, err)
 	}
-	m, err := ParsePrincipalMappingRules("RULE:^CN=(.*),OU=Kafka$/$1/")
+	m, err := ParseRules("RULE:^CN=(.*),OU=Kafka$/$1/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = m.Map("CN=x,OU=Other")
-	if !errors.Is(err, ErrNoPrincipalRule) {
-		t.Fatalf("Map without a matching rule: %v, want ErrNoPrincipalRule", err)
+	if !errors.Is(err, ErrNoRule) {
+		t.Fatalf("Map without a matching rule: %v, want ErrNoRule", err)
 	}
 	if want := "no rules apply to CN=x,OU=Other, rules [RULE:^CN=(.*),OU=Kafka$/$1]"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q, want it to contain %q", err, want)
 	}
 	// A partial match is no match: patterns must match the whole DN.
-	m, _ = ParsePrincipalMappingRules("RULE:CN=([^,]+)/$1/")
-	if _, err := m.Map("CN=x,O=y"); !errors.Is(err, ErrNoPrincipalRule) {
-		t.Errorf("partial match: %v, want ErrNoPrincipalRule", err)
+	m, _ = ParseRules("RULE:CN=([^,]+)/$1/")
+	if _, err := m.Map("CN=x,O=y"); !errors.Is(err, ErrNoRule) {
+		t.Errorf("partial match: %v, want ErrNoRule", err)
 	}
 }
 
@@ -249,7 +249,7 @@ func TestPrincipalMapperReplacement(t *testing.T) {
 		{rules: "RULE:^CN=.*$/$1/", dn: "CN=a", wantErr: "No group 1"},
 		{rules: "RULE:^CN=(.*)$/$99999999999/", dn: "CN=a", wantErr: "NumberFormatException"},
 	} {
-		m, err := ParsePrincipalMappingRules(tc.rules)
+		m, err := ParseRules(tc.rules)
 		if err == nil {
 			var got string
 			got, err = m.Map(tc.dn)
@@ -265,7 +265,7 @@ func TestPrincipalMapperReplacement(t *testing.T) {
 		if tc.wantErr == "" || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("rules %q, DN %q: error %v, want %q / %q", tc.rules, tc.dn, err, tc.want, tc.wantErr)
 		}
-		if errors.Is(err, ErrNoPrincipalRule) {
+		if errors.Is(err, ErrNoRule) {
 			t.Errorf("rules %q: a rule Java cannot apply must not look like a missing rule: %v", tc.rules, err)
 		}
 	}
@@ -308,9 +308,9 @@ func TestPrincipalMapperCase(t *testing.T) {
 		{"RULE:(?i)^cn=([a-z]+),.*$/$1/L, DEFAULT", "CN=Kim,O=x", "kim"},
 		{"RULE:(?i)^cn=k.*$/matched/, DEFAULT", "CN=\u212Aim", "CN=\u212Aim"},
 	} {
-		m, err := ParsePrincipalMappingRules(tc.rules)
+		m, err := ParseRules(tc.rules)
 		if err != nil {
-			t.Fatalf("ParsePrincipalMappingRules(%q): %v", tc.rules, err)
+			t.Fatalf("ParseRules(%q): %v", tc.rules, err)
 		}
 		if got, err := m.Map(tc.dn); err != nil || got != tc.want {
 			t.Errorf("rules %q: Map(%q) = %q, %v; want %q", tc.rules, tc.dn, got, err, tc.want)
@@ -344,22 +344,22 @@ func dnTestCert(t *testing.T, dn string) *x509.Certificate {
 func TestPrincipalOfCertificate(t *testing.T) {
 	cert := dnTestCert(t, "CN=client1.kafka.lydtechconsulting.com, OU=TEST, O=LYDTECH, L=London, S=LN, C=UK")
 	const dn = "CN=client1.kafka.lydtechconsulting.com,OU=TEST,O=LYDTECH,L=London,ST=LN,C=UK"
-	if got, err := Principal(cert); err != nil || got != "User:"+dn {
+	if got, err := OfCert(cert); err != nil || got != "User:"+dn {
 		t.Errorf("Principal = %q, %v; want %q", got, err, "User:"+dn)
 	}
-	if got, err := KafkaPrincipal(cert, nil); err != nil || got != "User:"+dn {
-		t.Errorf("KafkaPrincipal(nil mapper) = %q, %v", got, err)
+	if got, err := Mapped(cert, nil); err != nil || got != "User:"+dn {
+		t.Errorf("Mapped(nil mapper) = %q, %v", got, err)
 	}
-	m, err := ParsePrincipalMappingRules("RULE:^CN=([^.]+)\\..*,OU=TEST,.*$/$1/U,DEFAULT")
+	m, err := ParseRules("RULE:^CN=([^.]+)\\..*,OU=TEST,.*$/$1/U,DEFAULT")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := KafkaPrincipal(cert, m); err != nil || got != "User:CLIENT1" {
+	if got, err := Mapped(cert, m); err != nil || got != "User:CLIENT1" {
 		t.Errorf("KafkaPrincipal = %q, %v; want User:CLIENT1", got, err)
 	}
-	m, _ = ParsePrincipalMappingRules("RULE:^CN=admin$/admin/")
-	if _, err := KafkaPrincipal(cert, m); !errors.Is(err, ErrNoPrincipalRule) {
-		t.Errorf("KafkaPrincipal without a matching rule: %v, want ErrNoPrincipalRule", err)
+	m, _ = ParseRules("RULE:^CN=admin$/admin/")
+	if _, err := Mapped(cert, m); !errors.Is(err, ErrNoRule) {
+		t.Errorf("KafkaPrincipal without a matching rule: %v, want ErrNoRule", err)
 	}
 }
 

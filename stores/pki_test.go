@@ -1,4 +1,4 @@
-package jks
+package stores
 
 import (
 	"crypto"

@@ -1,4 +1,4 @@
-// Package jks writes and reads Java keystores and truststores in the two
+// Package stores writes and reads Java keystores and truststores in the two
 // formats Kafka, ZooKeeper and the JVM accept from files: JKS (the legacy
 // Sun format, magic 0xFEEDFEED) and PKCS#12.
 //
@@ -20,7 +20,7 @@
 // Every store holds its private key under the store password (key password
 // = store password): keytool insists on it for PKCS#12 and ZooKeeper
 // requires it for both formats.
-package jks
+package stores
 
 import (
 	"bytes"

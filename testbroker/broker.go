@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Config configures a Broker.
@@ -109,7 +111,7 @@ func Start(cfg Config) (*Broker, error) {
 		if cfg.ACLs != nil {
 			return nil, errors.New("testbroker: Config.Principal is required with ACLs (principals must be computed the way the ACLs name them)")
 		}
-		cfg.Principal = func(c *x509.Certificate) (string, error) { return "User:" + c.Subject.String(), nil }
+		cfg.Principal = func(c *x509.Certificate) (string, error) { return principal.User(c.Subject.String()), nil }
 	}
 	if err := cfg.ACLs.Validate(); err != nil {
 		return nil, fmt.Errorf("testbroker: %w", err)

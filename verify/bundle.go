@@ -15,8 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
 
@@ -71,11 +72,11 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
 	}
-	mapper, err := pki.ParsePrincipalMappingRules(o.Rules)
+	mapper, err := principal.ParseRules(o.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
 	}
-	ids, loadErr := entity.LoadAll(o.Dir)
+	ids, loadErr := identity.LoadAll(o.Dir)
 	if len(ids) == 0 {
 		return nil, loadErr
 	}
@@ -91,7 +92,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 			add(Check{Identity: "-", Expect: ExpectAccept, Result: "unreadable", Diagnosis: e})
 		}
 	}
-	var servers []*entity.Identity
+	var servers []*identity.Identity
 	for _, id := range ids {
 		if id.Role == pki.RoleBroker || id.Role == pki.RoleController {
 			servers = append(servers, id)
@@ -124,7 +125,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 
 // storeConsistency checks that every format of a server identity holds the
 // same certificate (a JKS and a PKCS12 that disagree break rotations).
-func storeConsistency(id *entity.Identity) []Check {
+func storeConsistency(id *identity.Identity) []Check {
 	var out []Check
 	for _, st := range id.Stores[1:] {
 		if !st.Cert.Leaf.Equal(id.Stores[0].Cert.Leaf) {
@@ -135,7 +136,7 @@ func storeConsistency(id *entity.Identity) []Check {
 	return out
 }
 
-func verifyServer(ctx context.Context, o Options, mapper *pki.PrincipalMapper, srv *entity.Identity, ids []*entity.Identity, pr *probes, add func(Check)) error {
+func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv *identity.Identity, ids []*identity.Identity, pr *probes, add func(Check)) error {
 	st := srv.Stores[0]
 	pool := x509.NewCertPool()
 	for _, c := range st.Trust {
@@ -146,7 +147,7 @@ func verifyServer(ctx context.Context, o Options, mapper *pki.PrincipalMapper, s
 	pool.AddCert(pr.ca)
 	b, err := testbroker.Start(testbroker.Config{
 		Certificate: st.Cert, ClientCAs: pool, Topics: []string{probeTopic},
-		Principal: func(c *x509.Certificate) (string, error) { return pki.KafkaPrincipal(c, mapper) },
+		Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, mapper) },
 	})
 	if err != nil {
 		return fmt.Errorf("test broker with %s's %s keystore: %w", srv.Name, st.Format, err)
@@ -165,7 +166,7 @@ func verifyServer(ctx context.Context, o Options, mapper *pki.PrincipalMapper, s
 		}
 		for _, cs := range id.Stores {
 			c := Check{Server: srv.Name, Identity: id.Name, Role: string(id.Role), Store: cs.Format, Expect: ExpectAccept}
-			want, err := pki.KafkaPrincipal(cs.Cert.Leaf, mapper)
+			want, err := principal.Mapped(cs.Cert.Leaf, mapper)
 			if err != nil {
 				c.Expect = ExpectRefuse // no mapping rule matches: Kafka fails authentication
 			}

@@ -18,9 +18,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
-	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // RemoteOptions control Remote.
@@ -82,11 +82,11 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 	if o.ServerName == "" {
 		o.ServerName = host
 	}
-	mapper, err := pki.ParsePrincipalMappingRules(o.Rules)
+	mapper, err := principal.ParseRules(o.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
 	}
-	id, err := entity.Load(o.ClientDir, "")
+	id, err := identity.Load(o.ClientDir, "")
 	if id == nil {
 		return nil, fmt.Errorf("client %s: %w", o.ClientDir, err)
 	}
@@ -95,7 +95,7 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 	if err != nil {
 		rep.add(Finding{Step: "stores", Warning: true, OK: true, Message: err.Error()})
 	}
-	if p, err := pki.KafkaPrincipal(st.Cert.Leaf, mapper); err == nil {
+	if p, err := principal.Mapped(st.Cert.Leaf, mapper); err == nil {
 		rep.Principal = p
 	} else {
 		rep.add(Finding{Step: "principal", Message: "no ssl.principal.mapping.rules rule matches " + st.Cert.Leaf.Subject.String() + ": the broker will fail authentication",
@@ -117,7 +117,7 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 }
 
 // pickStore prefers PEM (what non-Java clients use), then PKCS12, then JKS.
-func pickStore(id *entity.Identity) entity.Store {
+func pickStore(id *identity.Identity) identity.Store {
 	for _, want := range []string{"PEM", "PKCS12", "JKS"} {
 		for _, s := range id.Stores {
 			if s.Format == want {
@@ -128,7 +128,7 @@ func pickStore(id *entity.Identity) entity.Store {
 	return id.Stores[0]
 }
 
-func localChecks(rep *RemoteReport, id *entity.Identity, st entity.Store) bool {
+func localChecks(rep *RemoteReport, id *identity.Identity, st identity.Store) bool {
 	leaf := st.Cert.Leaf
 	ok := true
 	fail := func(msg, fix string) {
@@ -173,7 +173,7 @@ func localChecks(rep *RemoteReport, id *entity.Identity, st entity.Store) bool {
 	return ok
 }
 
-func issuerName(st entity.Store) string {
+func issuerName(st identity.Store) string {
 	if len(st.Trust) > 0 {
 		return st.Trust[0].Subject.String()
 	}
@@ -194,7 +194,7 @@ func hasEKU(c *x509.Certificate, want x509.ExtKeyUsage) bool {
 
 // tlsProbe does one TLS handshake without trusting anything, so it can
 // report what the broker presented, then judges it.
-func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st entity.Store) bool {
+func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st identity.Store) bool {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", o.Bootstrap)
 	if err != nil {
@@ -286,7 +286,7 @@ func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st entity
 	return true
 }
 
-func acceptsIssuer(acceptable [][]byte, st entity.Store) bool {
+func acceptsIssuer(acceptable [][]byte, st identity.Store) bool {
 	for _, a := range acceptable {
 		if bytes.Equal(a, st.Cert.Leaf.RawIssuer) {
 			return true
@@ -298,14 +298,14 @@ func acceptsIssuer(acceptable [][]byte, st entity.Store) bool {
 func dnList(ders [][]byte) string {
 	var out []string
 	for _, d := range ders {
-		if n, err := pki.JavaName(d); err == nil {
+		if n, err := principal.JavaName(d); err == nil {
 			out = append(out, strconv.Quote(n))
 		}
 	}
 	return strings.Join(out, ", ")
 }
 
-func clientCertFix(st entity.Store, acceptable [][]byte) string {
+func clientCertFix(st identity.Store, acceptable [][]byte) string {
 	if len(acceptable) > 0 && !acceptsIssuer(acceptable, st) {
 		return fmt.Sprintf("the broker trusts client certificates from %s only: add this PKI's ca.crt to its truststore", dnList(acceptable))
 	}
@@ -313,7 +313,7 @@ func clientCertFix(st entity.Store, acceptable [][]byte) string {
 }
 
 // kafkaChecks runs ApiVersions and Metadata over verified TLS.
-func kafkaChecks(ctx context.Context, rep *RemoteReport, o RemoteOptions, st entity.Store) {
+func kafkaChecks(ctx context.Context, rep *RemoteReport, o RemoteOptions, st identity.Store) {
 	s := &session{addr: o.Bootstrap, serverName: o.ServerName, tlsConf: &tls.Config{Certificates: []tls.Certificate{st.Cert}, RootCAs: st.Roots, MinVersion: tls.VersionTLS12}}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(o.Bootstrap), kgo.Dialer(s.dial), kgo.RetryTimeout(o.Timeout/2), kgo.RequestRetries(1))
 	if err != nil {

@@ -18,9 +18,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
 
@@ -92,10 +93,10 @@ func TestBundleWithMappingRules(t *testing.T) {
 // format it was swapped in only.
 func TestBundleCatchesForeignTruststore(t *testing.T) {
 	dir := newBundle(t)
-	cdir := entity.Dir(dir, "client1")
+	cdir := identity.Dir(dir, "client1")
 	pw, _ := os.ReadFile(filepath.Join(cdir, "password"))
 	foreign := selfSigned(t, "Foreign CA", true)
-	ts, err := jks.PKCS12Truststore([]jks.TrustEntry{{Alias: "caroot", Cert: foreign.Leaf}}, strings.TrimSpace(string(pw)), jks.Modern)
+	ts, err := stores.PKCS12Truststore([]stores.TrustEntry{{Alias: "caroot", Cert: foreign.Leaf}}, strings.TrimSpace(string(pw)), stores.Modern)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func selfSigned(t *testing.T, cn string, ca bool) tls.Certificate {
 // startBroker runs the test broker with kafka-1's stores from disk.
 func startBroker(t *testing.T, dir string, acls *testbroker.ACLs, cert *tls.Certificate) *testbroker.Broker {
 	t.Helper()
-	id, err := entity.Load(entity.Dir(dir, "kafka-1"), pki.RoleBroker)
+	id, err := identity.Load(identity.Dir(dir, "kafka-1"), pki.RoleBroker)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func startBroker(t *testing.T, dir string, acls *testbroker.ACLs, cert *tls.Cert
 		st.Cert = *cert
 	}
 	b, err := testbroker.Start(testbroker.Config{Certificate: st.Cert, ClientCAs: st.Roots, ACLs: acls, Topics: []string{"orders"},
-		Principal: func(c *x509.Certificate) (string, error) { return pki.KafkaPrincipal(c, nil) }})
+		Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, nil) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestRemoteDiagnoses(t *testing.T) {
 	b := startBroker(t, dir, acls, nil)
 	_, port, _ := strings.Cut(b.Addr(), ":")
 
-	ok := remote(t, RemoteOptions{Bootstrap: "localhost:" + port, ClientDir: entity.Dir(dir, "client1"), Topic: "orders"})
+	ok := remote(t, RemoteOptions{Bootstrap: "localhost:" + port, ClientDir: identity.Dir(dir, "client1"), Topic: "orders"})
 	if !ok.Passed || ok.TLSVersion == "" || len(ok.ServerChain) == 0 || ok.Principal != "User:CN=client1,O=Acme" {
 		t.Fatalf("good client: %+v", ok)
 	}
@@ -188,11 +189,11 @@ func TestRemoteDiagnoses(t *testing.T) {
 		step     string
 		msg, fix string
 	}{
-		{"not authorized", RemoteOptions{Bootstrap: b.Addr(), ClientDir: entity.Dir(dir, "client2"), Topic: "orders"},
+		{"not authorized", RemoteOptions{Bootstrap: b.Addr(), ClientDir: identity.Dir(dir, "client2"), Topic: "orders"},
 			"topic orders", "not authorized to describe topic", `kafka-acls.sh --bootstrap-server`},
-		{"hostname", RemoteOptions{Bootstrap: b.Addr(), ServerName: "kafka.example.com", ClientDir: entity.Dir(dir, "client1")},
+		{"hostname", RemoteOptions{Bootstrap: b.Addr(), ServerName: "kafka.example.com", ClientDir: identity.Dir(dir, "client1")},
 			"hostname", `not "kafka.example.com"`, "--dns kafka.example.com"},
-		{"nothing listening", RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: entity.Dir(dir, "client1")},
+		{"nothing listening", RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: identity.Dir(dir, "client1")},
 			"connect", "cannot connect", "listeners"},
 	}
 	for _, tt := range tests {
@@ -208,7 +209,7 @@ func TestRemoteForeignBrokerCA(t *testing.T) {
 	dir := newBundle(t)
 	foreign := selfSigned(t, "rogue-broker", false)
 	b := startBroker(t, dir, nil, &foreign)
-	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: entity.Dir(dir, "client1")})
+	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: identity.Dir(dir, "client1")})
 	f := failing(rep)
 	if f == nil || f.Step != "broker certificate" || !strings.Contains(f.Message, `issued by "CN=rogue-broker"`) {
 		t.Fatalf("failing finding %+v", f)
@@ -222,7 +223,7 @@ func TestRemotePlaintextListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	rep := remote(t, RemoteOptions{Bootstrap: c.ListenAddrs()[0], ClientDir: entity.Dir(dir, "client1")})
+	rep := remote(t, RemoteOptions{Bootstrap: c.ListenAddrs()[0], ClientDir: identity.Dir(dir, "client1")})
 	f := failing(rep)
 	if f == nil || f.Step != "TLS handshake" || !strings.Contains(f.Message, "PLAINTEXT") {
 		t.Fatalf("failing finding %+v", f)
@@ -233,7 +234,7 @@ func TestRemoteBrokerRejectsClientCA(t *testing.T) {
 	dir := newBundle(t)
 	other := newBundle(t) // a second PKI: its client is unknown to our broker
 	b := startBroker(t, dir, nil, nil)
-	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: entity.Dir(other, "client1")})
+	rep := remote(t, RemoteOptions{Bootstrap: b.Addr(), ServerName: "localhost", ClientDir: identity.Dir(other, "client1")})
 	f := failing(rep)
 	if f == nil {
 		t.Fatalf("a client from another CA passed: %+v", rep)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/verify"
@@ -50,7 +50,7 @@ func checkIdentityDirs(t *testing.T, dir string, spec *bundle.Spec) {
 	var want []string
 	for _, e := range spec.Entities() {
 		want = append(want, e.Name)
-		files, err := os.ReadDir(entity.Dir(dir, e.Name))
+		files, err := os.ReadDir(identity.Dir(dir, e.Name))
 		if err != nil {
 			t.Errorf("%s: %v", e.Name, err)
 			continue
@@ -355,7 +355,7 @@ func TestWizardCancelDuringGeneration(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "kafka-1" {
 		t.Fatalf("certs/ holds %v, want just the whole kafka-1", entries)
 	}
-	files, _ := os.ReadDir(entity.Dir(dir, "kafka-1"))
+	files, _ := os.ReadDir(identity.Dir(dir, "kafka-1"))
 	if len(files) != len(EntityFiles(pki.RoleBroker, spec.Defaults.Formats, bundle.ModeKRaft)) {
 		t.Errorf("kafka-1 is not whole: %d files", len(files))
 	}
@@ -508,7 +508,7 @@ func TestWizardZooKeeperEnvPasswordsNoColor(t *testing.T) {
 	}
 	checkIdentityDirs(t, dir, spec)
 	for name, pw := range map[string]string{"kafka-1": "broker-secret", "zookeeper-1": "zk-secret", "client1": "client-secret"} {
-		if got := readTrim(t, filepath.Join(entity.Dir(dir, name), entity.PasswordFile)); got != pw {
+		if got := readTrim(t, filepath.Join(identity.Dir(dir, name), identity.PasswordFile)); got != pw {
 			t.Errorf("%s password %q, want the environment's %q", name, got, pw)
 		}
 	}

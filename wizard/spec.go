@@ -17,10 +17,10 @@ import (
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // Client runtimes: they decide which store formats are written.
@@ -77,7 +77,7 @@ type Answers struct {
 	Clients     []*ClientAnswer
 
 	Runtimes  []string
-	P12Compat string // jks.Modern or jks.Legacy
+	P12Compat string // stores.Modern or stores.Legacy
 
 	PasswordMode string // PasswordGenerated or PasswordEnv
 	EnvPrefix    string
@@ -119,7 +119,7 @@ func DefaultAnswers(dir string) *Answers {
 		Brokers:      []*NodeAnswer{NewNode("kafka", 0)},
 		Clients:      []*ClientAnswer{NewClient(0)},
 		Runtimes:     []string{RuntimeJava},
-		P12Compat:    string(jks.Modern),
+		P12Compat:    string(stores.Modern),
 		PasswordMode: PasswordGenerated,
 		EnvPrefix:    DefaultEnvPrefix,
 	}
@@ -243,17 +243,17 @@ func ClientGrant(c ClientAnswer) (g kafkaacl.Grant, ok bool, err error) {
 // written; Java and Spring Boot clients add JKS; librdkafka, KafkaJS and
 // Go read PEM.
 func Formats(runtimes []string) []string {
-	want := map[string]bool{entity.FormatP12: true}
+	want := map[string]bool{identity.FormatP12: true}
 	for _, r := range runtimes {
 		switch r {
 		case RuntimeJava, RuntimeSpring:
-			want[entity.FormatJKS] = true
+			want[identity.FormatJKS] = true
 		case RuntimeLibrdkafka, RuntimeKafkaJS, RuntimeGo:
-			want[entity.FormatPEM] = true
+			want[identity.FormatPEM] = true
 		}
 	}
 	var out []string
-	for _, f := range entity.AllFormats {
+	for _, f := range identity.AllFormats {
 		if want[f] {
 			out = append(out, f)
 		}
@@ -347,7 +347,7 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 	}
 	s.Defaults.Formats = Formats(a.Runtimes)
 	if a.P12Compat != "" {
-		c, err := jks.ParseCompat(a.P12Compat)
+		c, err := stores.ParseCompat(a.P12Compat)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -184,7 +184,7 @@ func TestFormats(t *testing.T) {
 		if got := Formats(tc.runtimes); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("Formats(%v) = %v, want %v", tc.runtimes, got, tc.want)
 		}
-		if _, err := entity.ParseFormats(Formats(tc.runtimes)); err != nil {
+		if _, err := identity.ParseFormats(Formats(tc.runtimes)); err != nil {
 			t.Errorf("Formats(%v) not accepted by entity: %v", tc.runtimes, err)
 		}
 	}

@@ -11,9 +11,10 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
-	"github.com/kafkatls/kafkatls/jks"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/stores"
 )
 
 // stepKind is one screen of the wizard.
@@ -196,8 +197,8 @@ func (m *Model) buildForm(f frame) *huh.Form {
 			opts[i] = huh.NewOption(r.Label, r.ID)
 		}
 		compat := huh.NewSelect[string]().Title("Oldest Java running Kafka or your Java clients?").Value(&a.P12Compat).Options(
-			huh.NewOption("Java 8u301+, 11.0.12+ or 17+ (modern PKCS12, AES)", string(jks.Modern)),
-			huh.NewOption("Older Java 8 or 11 (legacy PKCS12, 3DES)", string(jks.Legacy)))
+			huh.NewOption("Java 8u301+, 11.0.12+ or 17+ (modern PKCS12, AES)", string(stores.Modern)),
+			huh.NewOption("Older Java 8 or 11 (legacy PKCS12, 3DES)", string(stores.Legacy)))
 		m.watch(func() string { return fmt.Sprint(a.Runtimes) }, func() {
 			compat.Description("Stores written: " + strings.Join(Formats(a.Runtimes), ", ") + " (brokers always get PKCS12)")
 		})
@@ -293,7 +294,7 @@ func (m *Model) nodeList(k stepKind) (*[]*NodeAnswer, string) {
 
 func (m *Model) validateName(self any) func(string) error {
 	return func(s string) error {
-		if err := entity.ValidateName(strings.TrimSpace(s)); err != nil {
+		if err := identity.ValidateName(strings.TrimSpace(s)); err != nil {
 			return err
 		}
 		if m.a.DuplicateName(s, self) {
@@ -316,7 +317,7 @@ func dnValue(s string) error {
 	if s == "" {
 		return nil
 	}
-	if _, err := pki.ParseDN("CN=" + pki.EscapeDNValue(strings.TrimSpace(s))); err != nil {
+	if _, err := principal.ParseDN("CN=" + pki.EscapeDNValue(strings.TrimSpace(s))); err != nil {
 		return err
 	}
 	for _, c := range s {
@@ -381,7 +382,7 @@ func dirStatus(dir string) string {
 	p, err := pki.Open(dir, nil)
 	switch {
 	case err == nil:
-		subj, _ := pki.JavaName(p.CA.RawSubject)
+		subj, _ := principal.JavaName(p.CA.RawSubject)
 		return fmt.Sprintf("Holds a CA (%s, expires %s): it can be reused.", subj, p.CA.NotAfter.Format(time.DateOnly))
 	case errors.Is(err, pki.ErrNoCA):
 		if _, err := os.Stat(dir); err == nil {
@@ -397,7 +398,7 @@ func (m *Model) existingText() string {
 	if p == nil {
 		return ""
 	}
-	subj, _ := pki.JavaName(p.CA.RawSubject)
+	subj, _ := principal.JavaName(p.CA.RawSubject)
 	enc := "key unencrypted"
 	if p.Settings.CAKeyEncrypted {
 		enc = "key encrypted"
@@ -450,8 +451,8 @@ func (m *Model) subjectDN(name string) string {
 		subj = m.existing.Settings.Subject
 	}
 	dn := subj.DN(strings.TrimSpace(name))
-	if der, err := pki.ParseDN(dn); err == nil {
-		if j, err := pki.JavaName(der); err == nil {
+	if der, err := principal.ParseDN(dn); err == nil {
+		if j, err := principal.JavaName(der); err == nil {
 			return j
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/entity"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/templates"
@@ -21,15 +21,15 @@ import (
 // produces for the role (rendered here with placeholder values, so the
 // list always matches what bundle writes).
 func EntityFiles(role pki.Role, formats []string, mode string) []string {
-	files := []string{entity.CertPEM, entity.ChainPEM, entity.CAPEM, entity.PrincipalFile, entity.PasswordFile}
+	files := []string{identity.CertPEM, identity.ChainPEM, identity.CAPEM, identity.PrincipalFile, identity.PasswordFile}
 	for _, f := range formats {
 		switch f {
-		case entity.FormatJKS:
-			files = append(files, entity.KeystoreJKS, entity.TruststoreJKS)
-		case entity.FormatP12:
-			files = append(files, entity.KeystoreP12, entity.TruststoreP12)
-		case entity.FormatPEM:
-			files = append(files, entity.KeyPEM, entity.KeystorePEM)
+		case identity.FormatJKS:
+			files = append(files, identity.KeystoreJKS, identity.TruststoreJKS)
+		case identity.FormatP12:
+			files = append(files, identity.KeystoreP12, identity.TruststoreP12)
+		case identity.FormatPEM:
+			files = append(files, identity.KeyPEM, identity.KeystorePEM)
 		}
 	}
 	d := templates.Data{
@@ -215,7 +215,7 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	var acls []string
 	admin := "client.properties"
 	if firstBroker != "" {
-		if abs, err := filepath.Abs(filepath.Join(entity.Dir(dir, firstBroker), "client.properties")); err == nil {
+		if abs, err := filepath.Abs(filepath.Join(identity.Dir(dir, firstBroker), "client.properties")); err == nil {
 			admin = abs
 		}
 	}
@@ -233,7 +233,7 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 		step("No client grants: no acls.sh. Add grants to %s and re-run.", filepath.Join(dir, bundle.SpecFile))
 	}
 	if firstClient != "" {
-		cdir := entity.Dir(dir, firstClient)
+		cdir := identity.Dir(dir, firstClient)
 		if _, err := os.Stat(filepath.Join(cdir, "kcat.conf")); err == nil {
 			step("Try a client with kcat (lists brokers and topics over mTLS):\n     kcat -F %s -L", kafkaacl.ShellQuote(filepath.Join(cdir, "kcat.conf")))
 		} else {
