@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/internal/buildinfo"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -63,7 +65,9 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
   kafkatls issue client1`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Read().String(),
 	}
+	root.SetVersionTemplate("kafkatls {{.Version}}\n")
 	root.SetOut(out)
 	root.SetErr(errOut)
 	defDir := os.Getenv("KAFKATLS_DIR")
