@@ -140,13 +140,21 @@ func (s *Spec) resolvePaths(base string) {
 	}
 }
 
-// Marshal renders the spec as YAML.
+// Marshal renders the spec as YAML. A Spec holds only strings, numbers,
+// booleans, slices and maps of them, which YAML always encodes, so an error
+// here is a programming error (a field of a type YAML cannot encode) and
+// panics rather than writing a truncated spec.
 func (s *Spec) Marshal() []byte {
 	var buf bytes.Buffer
 	buf.WriteString("# kafkatls bundle spec: kafkatls bundle -f kafkatls.yaml (docs/bundle-spec.md)\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	enc.Encode(s)
+	if err := enc.Encode(s); err != nil {
+		panic("bundle: encoding the spec as YAML: " + err.Error())
+	}
+	if err := enc.Close(); err != nil {
+		panic("bundle: encoding the spec as YAML: " + err.Error())
+	}
 	return buf.Bytes()
 }
 

@@ -428,7 +428,9 @@ func writeDirSync(dir string, files []file, p12 *pendingStores, force, durable b
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if old != "" {
-			os.Rename(old, dir)
+			if rerr := os.Rename(old, dir); rerr != nil {
+				return fmt.Errorf("%w; putting the previous %s back also failed (it is kept at %s): %v", err, dir, old, rerr)
+			}
 		}
 		return err
 	}

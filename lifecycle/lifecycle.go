@@ -331,19 +331,27 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 		return nil, nil, err
 	}
 	var moved []string
-	undo := func() {
+	// undo puts the moved CA files back; a file it cannot put back is named
+	// in the error, so nobody has to guess where the CA went.
+	undo := func(cause error) error {
+		errs := []error{cause}
 		for _, f := range moved {
-			os.Rename(filepath.Join(prev, filepath.Base(f)), filepath.Join(p.Dir, f))
+			from := filepath.Join(prev, filepath.Base(f))
+			if err := os.Rename(from, filepath.Join(p.Dir, f)); err != nil {
+				errs = append(errs, fmt.Errorf("restoring %s failed (it is kept at %s): %w", f, from, err))
+			}
 		}
-		os.Remove(prev)
+		if len(errs) == 1 {
+			os.Remove(prev) // empty again; a failure leaves an empty directory only
+		}
+		return errors.Join(errs...)
 	}
 	for _, f := range []string{pki.CACertFile, pki.CAKeyFile, pki.CAChainFile} {
 		if !fsx.Exists(filepath.Join(p.Dir, f)) {
 			continue
 		}
 		if err := os.Rename(filepath.Join(p.Dir, f), filepath.Join(prev, filepath.Base(f))); err != nil {
-			undo()
-			return nil, nil, err
+			return nil, nil, undo(err)
 		}
 		moved = append(moved, f)
 	}
@@ -352,8 +360,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true,
 	})
 	if err != nil {
-		undo()
-		return nil, nil, fmt.Errorf("new CA: %w", err)
+		return nil, nil, undo(fmt.Errorf("new CA: %w", err))
 	}
 	trust := dedup([]*x509.Certificate{np.TrustAnchor(), oldAnchor})
 	if err := fsx.WriteFile(filepath.Join(p.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile); err != nil {

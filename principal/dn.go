@@ -235,7 +235,9 @@ func dnParseAVA(text string) (dnAVA, error) {
 		// principal would not parse back.
 		if kind == dnKindCountry || kind == dnKindIA5 {
 			var content asn1.RawValue
-			asn1.Unmarshal(v.FullBytes, &content)
+			if _, err := asn1.Unmarshal(v.FullBytes, &content); err != nil {
+				return dnAVA{}, fmt.Errorf("%s: the hex value is not one DER value: %w", key, err)
+			}
 			if _, err := dnEncodeValue(strings.ToUpper(key), kind, string(content.Bytes)); err != nil {
 				return dnAVA{}, err
 			}
