@@ -20,7 +20,11 @@ func newCACmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ca",
 		Short: "Manage the CA: staged rotation",
-		Args:  exactArgs(0, "a subcommand"),
+		Example: `  kafkatls ca rotate status
+  kafkatls ca rotate start
+  kafkatls ca rotate reissue
+  kafkatls ca rotate finish`,
+		Args: exactArgs(0, "a subcommand"),
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	r := &cobra.Command{
@@ -46,6 +50,12 @@ even to the same path, reloads the changed file). KRaft controllers, Java
 clients and ZooKeeper load stores at startup: restart them one at a time.
 The CA key stays encrypted with the same passphrase (--ca-passphrase-file or
 KAFKATLS_CA_PASSPHRASE).`,
+		Example: `  kafkatls ca rotate start --bootstrap kafka-1:9093 --command-config admin.properties
+  # roll out and reload the truststores (both CAs), then:
+  kafkatls ca rotate reissue
+  # roll out and reload the keystores (new CA), then:
+  kafkatls ca rotate finish
+  kafkatls ca rotate status --json`,
 		Args: exactArgs(0, "a subcommand: start, reissue, finish or status"),
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
@@ -160,6 +170,8 @@ func newRotateReissueCmd(g *globals) *cobra.Command {
 new one: same subject, SANs, key (unless --rekey), password, paths and
 configs; truststores keep trusting both CAs. It can be run again after an
 interruption: identities already on the new CA are skipped.`,
+		Example: `  kafkatls ca rotate reissue
+  kafkatls ca rotate reissue --rekey --bootstrap kafka-1:9093 --command-config admin.properties`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Days < 0 {
@@ -223,6 +235,8 @@ func newRotateFinishCmd(g *globals) *cobra.Command {
 trust only the new CA, and moves the previous CA to ca/retired-<time>/. It
 refuses while an identity is still signed by the previous CA (--force drops
 them anyway).`,
+		Example: `  kafkatls ca rotate finish
+  kafkatls ca rotate finish --bootstrap kafka-1:9093 --command-config admin.properties`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ro, err := rf.options(false)
@@ -262,6 +276,8 @@ func newRotateStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show where a CA rotation stands",
+		Example: `  kafkatls ca rotate status
+  kafkatls ca rotate status --json`,
 		Args:  exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, idx, err := openIndex(g)

@@ -83,6 +83,7 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 	for _, extra := range extraCommands {
 		root.AddCommand(extra(g))
 	}
+	withCompletionExamples(root)
 	root.RunE = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageErr("unknown command %q (see `kafkatls --help`)", args[0])
