@@ -25,7 +25,7 @@ func newCACmd(g *globals) *cobra.Command {
   kafkatls ca rotate reissue
   kafkatls ca rotate finish`,
 		Args: exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	r := &cobra.Command{
 		Use:   "rotate",
@@ -278,7 +278,7 @@ func newRotateStatusCmd(g *globals) *cobra.Command {
 		Short: "Show where a CA rotation stands",
 		Example: `  kafkatls ca rotate status
   kafkatls ca rotate status --json`,
-		Args:  exactArgs(0, "none"),
+		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, idx, err := openIndex(g)
 			if err != nil {
