@@ -2,7 +2,8 @@ package inspect
 
 import (
 	"crypto"
-	"crypto/dsa" //nolint:staticcheck // DSA keys still appear in old keystores
+	//lint:ignore SA1019 DSA keys still appear in old keystores, and inspect must describe them
+	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"

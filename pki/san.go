@@ -44,10 +44,7 @@ func SplitList(values []string) []string {
 // underscores in labels of at most 63 characters, no leading or trailing
 // hyphen, at most 253 characters, and an optional leading "*." wildcard.
 func ValidateDNSName(name string) error {
-	n := name
-	if strings.HasPrefix(n, "*.") {
-		n = n[2:]
-	}
+	n := strings.TrimPrefix(name, "*.")
 	if n == "" || len(name) > 253 {
 		return fmt.Errorf("invalid DNS name %q: must be 1 to 253 characters", name)
 	}

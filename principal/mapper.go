@@ -87,9 +87,11 @@ func ParseRules(rules string) (*Mapper, error) {
 		rule := sm[1]
 		loc := ruleParser().FindStringSubmatchIndex(rule)
 		if loc == nil {
+			//lint:ignore ST1005 the wording is Kafka's own (SslPrincipalMapper), so users can search for it
 			return nil, fmt.Errorf("Invalid rule: %s", rule)
 		}
 		if loc[1] != len(rule) {
+			//lint:ignore ST1005 the wording is Kafka's own (SslPrincipalMapper), so users can search for it
 			return nil, fmt.Errorf("Invalid rule: `%s`, unmatched substring: `%s`", rule, rule[loc[1]:])
 		}
 		group := func(n int) (string, bool) {
@@ -110,11 +112,13 @@ func ParseRules(rules string) (*Mapper, error) {
 		flag, _ := group(6)
 		r, err := ruleNew(pattern, replacement, flag)
 		if err != nil {
+			//lint:ignore ST1005 the wording is Kafka's own (SslPrincipalMapper), so users can search for it
 			return nil, fmt.Errorf("Invalid rule: `%s`: %w", rule, err)
 		}
 		m.rules = append(m.rules, r)
 	}
 	if len(m.rules) == 0 {
+		//lint:ignore ST1005 the wording is Kafka's own (SslPrincipalMapper), so users can search for it
 		return nil, fmt.Errorf("Invalid rules: `%s` holds no rule (Kafka would reject every client certificate)", rules)
 	}
 	return m, nil
