@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 func init() { extraCommands = append(extraCommands, newBundleCmd) }
@@ -145,6 +147,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			if err := g.emit(res, func(w io.Writer) {
 				printPlan(w, res.Plan)
 				if o.DryRun {
+					printPreview(w, res.Plan.Preview, flagForm)
 					if res.Plan.Changes() {
 						fmt.Fprintln(w, "Dry run: nothing written.")
 					} else {
@@ -211,6 +214,34 @@ func printPlan(w io.Writer, p *bundle.Plan) {
 	if len(p.Outputs) > 0 {
 		fmt.Fprintf(w, "  outputs: %s\n", strings.Join(p.Outputs, ", "))
 	}
+}
+
+// printPreview prints what the directory will hold: the bundle's
+// addresses and principals, then the files of each identity and the
+// bundle-level ones (the flag form also saves the spec).
+func printPreview(w io.Writer, pv *bundle.Preview, savesSpec bool) {
+	if pv == nil {
+		return
+	}
+	fmt.Fprintln(w, "The bundle once applied:")
+	if pv.Bootstrap != "" {
+		fmt.Fprintf(w, "  bootstrap.servers=%s\n", pv.Bootstrap)
+	}
+	if len(pv.SuperUsers) > 0 {
+		fmt.Fprintf(w, "  %s\n", templates.SuperUsersLine(pv.SuperUsers))
+	}
+	for _, e := range pv.Identities {
+		line := fmt.Sprintf("  %s/ %s %s", e.Dir, e.Role, e.Principal)
+		if e.Advertised != "" {
+			line += " at " + e.Advertised
+		}
+		fmt.Fprintf(w, "%s\n    %s\n", line, strings.Join(e.Files, " "))
+	}
+	files := pv.Files
+	if savesSpec {
+		files = append(slices.Clone(files), pv.SpecFile)
+	}
+	fmt.Fprintf(w, "  bundle files: %s\n", strings.Join(files, " "))
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
