@@ -94,3 +94,53 @@ func TestPreviewIsWhatRunWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestAdvertise: a node's advertise decides its advertised address and
+// port, the bootstrap list and zookeeper.connect, and joins its SANs;
+// changing it renews the certificate (the SANs changed).
+func TestAdvertise(t *testing.T) {
+	spec := &Spec{
+		CA:      CASpec{CN: "Test CA", KeyType: "ecdsa"},
+		Brokers: []Node{{Name: "kafka-1", Hosts: []string{"kafka-1.internal"}, Advertise: "broker1.example.com:9095"}, {Name: "kafka-2", Advertise: "10.0.0.2"}, {Name: "kafka-3", Hosts: []string{"kafka-3.internal"}}},
+		Clients: []Client{{Name: "app"}},
+	}
+	dir := t.TempDir()
+	res := run(t, dir, spec, nil)
+	pv := res.Plan.Preview
+	if want := "broker1.example.com:9095,10.0.0.2:9093,kafka-3.internal:9093"; pv.Bootstrap != want {
+		t.Errorf("bootstrap %q, want %q", pv.Bootstrap, want)
+	}
+	for i, want := range []struct{ advertised, sans string }{
+		{"broker1.example.com:9095", "DNS:kafka-1, DNS:localhost, DNS:kafka-1.internal, DNS:broker1.example.com, IP:127.0.0.1"},
+		{"10.0.0.2:9093", "DNS:kafka-2, DNS:localhost, IP:127.0.0.1, IP:10.0.0.2"},
+		{"kafka-3.internal:9093", "DNS:kafka-3, DNS:localhost, DNS:kafka-3.internal, IP:127.0.0.1"},
+	} {
+		if e := pv.Identities[i]; e.Advertised != want.advertised || e.SANs != want.sans {
+			t.Errorf("%s: advertised %q SANs %q, want %q %q", e.Name, e.Advertised, e.SANs, want.advertised, want.sans)
+		}
+	}
+	props, err := os.ReadFile(filepath.Join(dir, "certs/kafka-1/server.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nlisteners=SSL://0.0.0.0:9095\n", "\nadvertised.listeners=SSL://broker1.example.com:9095\n"} {
+		if !strings.Contains(string(props), want) {
+			t.Errorf("kafka-1 server.properties lacks %q", want)
+		}
+	}
+	client, err := os.ReadFile(filepath.Join(dir, "certs/app/client.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(client), "\nbootstrap.servers=broker1.example.com:9095,10.0.0.2:9093,kafka-3.internal:9093\n") {
+		t.Errorf("app client.properties:\n%s", client)
+	}
+	spec.Brokers[2].Advertise = "kafka-3.example.com"
+	res = run(t, dir, spec, func(o *Options) { o.DryRun = true })
+	if s := res.Plan.Steps[2]; s.Action != ActionRenew || !strings.Contains(s.Reason, "+DNS:kafka-3.example.com") {
+		t.Errorf("new advertise on kafka-3: %s %s", s.Action, s.Reason)
+	}
+	if s := res.Plan.Steps[3]; s.Action != ActionConfig {
+		t.Errorf("app after a bootstrap change: %s %s", s.Action, s.Reason)
+	}
+}

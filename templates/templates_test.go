@@ -89,6 +89,14 @@ func goldenCases() []renderCase {
 			Name: "zookeeper", Role: "zookeeper", Files: filesIn("/conf/secrets/zookeeper"),
 			Password: goldenPassword, Formats: []string{"pem"}, Hosts: []string{"zookeeper"},
 		}},
+		// What `kafkatls issue kafka-1 --role broker --advertise
+		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
+		// checks the binary writes exactly these files).
+		{"broker/advertise", templates.Data{
+			Name: "kafka-1", Role: "broker", Files: filesIn("/etc/kafka/secrets/kafka-1"),
+			Password: goldenPassword, Formats: allFormats, Principal: brokerPrincipal,
+			SuperUsers: []string{brokerPrincipal}, Hosts: []string{"broker1.example.com"}, ListenerPort: 9095, Mode: "kraft",
+		}},
 	}
 }
 
@@ -156,6 +164,7 @@ func TestFileSets(t *testing.T) {
 	want := map[string][]string{
 		"broker/kraft":             {"client.properties", "server.properties"},
 		"broker/zookeeper":         {"client.properties", "server.properties", "zookeeper-client.properties"},
+		"broker/advertise":         {"client.properties", "server.properties"},
 		"controller/kraft":         {"server.properties"},
 		"client/all-formats":       {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
 		"client/pem-only":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
