@@ -198,6 +198,8 @@ func TestBadSpecs(t *testing.T) {
 		{"empty", "mode: kraft", "lists no brokers"},
 		{"rsa 1024", "ca: {keyType: rsa, keySize: 1024}\nclients: [{name: c}]", "under 2048"},
 		{"window", "defaults: {renewBefore: soon}\nclients: [{name: c}]", "renewBefore"},
+		{"bad advertise", "brokers: [{name: b, advertise: \"b:70000\"}]", `broker "b": advertise: advertised address "b:70000"`},
+		{"advertise port", "brokers: [{name: b, port: 9093, advertise: \"b.example.com:9095\"}]", "port 9093 and advertise port 9095 differ"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

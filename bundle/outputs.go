@@ -52,7 +52,7 @@ func (plan *Plan) textOutputs(o Options) []outFile {
 	if script := plan.aclScript(ctx); script != nil {
 		out = append(out, outFile{ACLScript, script, 0o755})
 	}
-	out = append(out, outFile{SummaryFile, plan.summary(ctx), fsx.PublicFile})
+	out = append(out, outFile{SummaryFile, plan.summary(), fsx.PublicFile})
 	if slices.Contains(o.Export, "k8s") {
 		out = append(out, plan.k8sSecrets()...)
 	}
@@ -92,29 +92,44 @@ func (plan *Plan) aclScript(ctx clusterCtx) []byte {
 	return []byte(b.String())
 }
 
-func (plan *Plan) summary(ctx clusterCtx) []byte {
+// summary renders SUMMARY.md from the plan's Preview (and the index, for
+// expiry dates).
+func (plan *Plan) summary() []byte {
+	pv := plan.Preview
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Kafka TLS bundle\n\nMode: %s. Trust anchor: `ca.crt` (every truststore holds it).\n", plan.Mode)
+	fmt.Fprintf(&b, "# Kafka TLS bundle\n\nMode: %s. Trust anchor: `%s` (every truststore holds it).\n", plan.Mode, pki.TrustFile)
 	if plan.pki != nil {
 		fmt.Fprintf(&b, "CA: `%s`, expires %s, SHA-256 %s.\n", subjectOf(plan.pki.CA), plan.pki.CA.NotAfter.UTC().Format(time.DateOnly), pki.Fingerprint(plan.pki.CA))
 	}
-	if ctx.Bootstrap != "" {
-		fmt.Fprintf(&b, "Bootstrap: `%s`.\n", ctx.Bootstrap)
+	if pv.Bootstrap != "" {
+		fmt.Fprintf(&b, "Bootstrap: `%s`.\n", pv.Bootstrap)
 	}
-	b.WriteString("\n| name | role | principal | SANs | expires | files |\n|---|---|---|---|---|---|\n")
-	for _, e := range plan.spec.Entities() {
+	b.WriteString("\n| name | role | principal | SANs | advertised | expires | files |\n|---|---|---|---|---|---|---|\n")
+	for _, e := range pv.Identities {
 		rec, ok := plan.idx.Current(e.Name)
-		expires, sans := "(not issued)", e.SANs.String()
+		expires := "(not issued)"
 		if ok {
 			expires = rec.NotAfter.Format(time.DateOnly)
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | `certs/%s/` |\n", e.Name, e.Role, strings.ReplaceAll(ctx.principals[e.Name], "|", `\|`), sans, expires, e.Name)
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s | %s | `%s/` |\n", e.Name, e.Role, strings.ReplaceAll(e.Principal, "|", `\|`), e.SANs, e.Advertised, expires, e.Dir)
 	}
-	if len(ctx.SuperUsers) > 0 {
-		fmt.Fprintf(&b, "\nBrokers and controllers: add this line to server.properties (also in `%s`):\n\n    %s\n", SuperUsersFile, templates.SuperUsersLine(ctx.SuperUsers))
+	if len(pv.SuperUsers) > 0 {
+		fmt.Fprintf(&b, "\nBrokers and controllers: add this line to server.properties (also in `%s`):\n\n    %s\n", SuperUsersFile, templates.SuperUsersLine(pv.SuperUsers))
 	}
-	b.WriteString("\nClient ACLs: run `./acls.sh` (if present) against a running cluster.\n")
+	if slices.Contains(pv.Files, ACLScript) {
+		fmt.Fprintf(&b, "\nClient ACLs: run `./%s` against a running cluster.\n", ACLScript)
+	}
+	b.WriteString("\n## Files\n\n")
+	for _, e := range pv.Identities {
+		fmt.Fprintf(&b, "- `%s/`: %s\n", e.Dir, codeList(e.Files))
+	}
+	fmt.Fprintf(&b, "- bundle: %s\n", codeList(pv.Files))
 	return []byte(b.String())
+}
+
+// codeList renders names as Markdown code spans separated by spaces.
+func codeList(names []string) string {
+	return "`" + strings.Join(names, "` `") + "`"
 }
 
 func subjectOf(c *x509.Certificate) string {
@@ -161,7 +176,7 @@ func (plan *Plan) k8sSecrets() []outFile {
 		for _, k := range names {
 			fmt.Fprintf(&b, "  %s: %s\n", k, data[k])
 		}
-		out = append(out, outFile{filepath.Join(K8sDir, e.Name+".yaml"), []byte(b.String()), fsx.PrivateFile})
+		out = append(out, outFile{k8sFile(e.Name), []byte(b.String()), fsx.PrivateFile})
 	}
 	return out
 }

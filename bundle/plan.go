@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +56,9 @@ type Plan struct {
 	Steps    []Step `json:"steps"`
 	// Outputs are the bundle-level files that would be written or changed.
 	Outputs []string `json:"outputs,omitempty"`
+	// Preview is what the directory holds for the spec once the plan is
+	// applied.
+	Preview *Preview `json:"preview"`
 
 	spec   *Spec
 	pki    *pki.PKI // nil when the CA does not exist yet
@@ -165,6 +170,10 @@ func makePlan(spec *Spec, o Options, now time.Time) (*Plan, error) {
 			opts: identity.Options{Formats: formats, Compat: compat, Password: pw, MountPath: spec.Defaults.MountPath, Force: true, Config: cfg.Config}}
 		step.Action, step.Reason = plan.judge(e, step, renewBefore, now)
 		plan.Steps = append(plan.Steps, step)
+	}
+
+	if plan.Preview, err = plan.preview(o, ctx, plan.Steps); err != nil {
+		return nil, err
 	}
 
 	// Orphans: identities issued here that the spec no longer lists.
@@ -338,17 +347,21 @@ func (plan *Plan) clusterContext(entities []Entity) (clusterCtx, error) {
 		switch e.Role {
 		case pki.RoleBroker:
 			c.SuperUsers = append(c.SuperUsers, c.principals[e.Name])
-			bootstrap = append(bootstrap, fmt.Sprintf("%s:%d", host, e.Port))
+			bootstrap = append(bootstrap, hostPort(host, e.Port))
 		case pki.RoleController:
 			c.SuperUsers = append(c.SuperUsers, c.principals[e.Name])
 		case pki.RoleZooKeeper:
-			zk = append(zk, fmt.Sprintf("%s:%d", host, e.Port))
+			zk = append(zk, hostPort(host, e.Port))
 		}
 	}
 	c.Bootstrap = strings.Join(bootstrap, ",")
 	c.ZooKeeperConnect = strings.Join(zk, ",")
 	return c, nil
 }
+
+// hostPort joins a host and a port as Kafka reads them (an IPv6 address
+// in brackets).
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
 // fileDiffers reports whether path is missing or holds other bytes.
 func fileDiffers(path string, data []byte) bool {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,10 +73,15 @@ type Defaults struct {
 
 // Node is a broker, controller or ZooKeeper server.
 type Node struct {
-	Name          string   `yaml:"name"`
-	Hosts         []string `yaml:"hosts,omitempty"` // advertised hostnames: all become DNS SANs
-	IPs           []string `yaml:"ips,omitempty"`
-	Port          int      `yaml:"port,omitempty"`
+	Name  string   `yaml:"name"`
+	Hosts []string `yaml:"hosts,omitempty"` // advertised hostnames: all become DNS SANs
+	IPs   []string `yaml:"ips,omitempty"`
+	Port  int      `yaml:"port,omitempty"`
+	// Advertise is the HOST[:PORT] others dial (advertised.listeners,
+	// bootstrap.servers, zookeeper.connect); its host joins the SANs and
+	// its port, if given, is the listener port. Default: the first host,
+	// else the name.
+	Advertise     string   `yaml:"advertise,omitempty"`
 	Subject       string   `yaml:"subject,omitempty"`
 	NoDefaultSANs bool     `yaml:"noDefaultSans,omitempty"`
 	Password      Password `yaml:"password,omitempty"`
@@ -181,14 +187,16 @@ func (s *Spec) Entities() []Entity {
 		if hosts := pki.SplitList(n.Hosts); len(hosts) > 0 {
 			e.Advertised = hosts[0]
 		}
+		if adv, err := n.advertise(); err == nil && adv.Host != "" { // else Validate reports it
+			e.Advertised = adv.Host
+			if adv.Port != 0 {
+				e.Port = adv.Port
+			}
+		}
 		if e.Port == 0 {
 			e.Port = port
 		}
-		var base pki.SANs
-		if !n.NoDefaultSANs {
-			base = pki.DefaultServerSANs(n.Name)
-		}
-		e.SANs, _ = pki.BuildSANs(base, n.Hosts, n.IPs, nil) // validated in Validate
+		e.SANs, _ = n.sans() // validated in Validate
 		out = append(out, e)
 	}
 	for _, n := range s.Brokers {
@@ -204,6 +212,32 @@ func (s *Spec) Entities() []Entity {
 		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants})
 	}
 	return out
+}
+
+// advertise parses the node's advertise field (zero when unset).
+func (n Node) advertise() (identity.Advertise, error) {
+	if n.Advertise == "" {
+		return identity.Advertise{}, nil
+	}
+	return identity.ParseAdvertise(n.Advertise)
+}
+
+// sans are the node's SANs: the defaults (unless noDefaultSans), hosts,
+// IPs and the advertised host.
+func (n Node) sans() (pki.SANs, error) {
+	var base pki.SANs
+	if !n.NoDefaultSANs {
+		base = pki.DefaultServerSANs(n.Name)
+	}
+	dns, ips := n.Hosts, n.IPs
+	if adv, err := n.advertise(); err == nil && adv.Host != "" {
+		if adv.IsIP() {
+			ips = append(slices.Clone(ips), adv.Host)
+		} else {
+			dns = append(slices.Clone(dns), adv.Host)
+		}
+	}
+	return pki.BuildSANs(base, dns, ips, nil)
 }
 
 // EffectiveMode is the cluster mode: explicit, else zookeeper when ZooKeeper
@@ -292,11 +326,13 @@ func (s *Spec) Validate() error {
 	}{{"broker", s.Brokers}, {"controller", s.Controllers}, {"zookeeper", s.ZooKeepers}} {
 		for _, n := range l.nodes {
 			checkName(l.kind, n.Name)
-			var base pki.SANs
-			if !n.NoDefaultSANs {
-				base = pki.DefaultServerSANs(n.Name)
+			adv, err := n.advertise()
+			if err != nil {
+				bad("%s %q: advertise: %v", l.kind, n.Name, err)
+			} else if adv.Port != 0 && n.Port != 0 && adv.Port != n.Port {
+				bad("%s %q: port %d and advertise port %d differ: the listener binds the port it advertises", l.kind, n.Name, n.Port, adv.Port)
 			}
-			sans, err := pki.BuildSANs(base, n.Hosts, n.IPs, nil)
+			sans, err := n.sans()
 			if err != nil {
 				bad("%s %q: %v", l.kind, n.Name, err)
 			} else if len(sans.DNS)+len(sans.IPs) == 0 {

@@ -3,16 +3,20 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 func init() { extraCommands = append(extraCommands, newBundleCmd) }
@@ -23,7 +27,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		brokers, controllers, zookeepers, clients []string
 		d                                         bundle.Defaults
 		dryRun, check, prune                      bool
-		export                                    []string
+		export, advertise                         []string
 		pass                                      caPassphrase
 	)
 	c := &cobra.Command{
@@ -35,10 +39,15 @@ truststore.p12, acls.sh (kafka-acls commands for every grant),
 super-users.properties and SUMMARY.md. It prints a plan (create, renew,
 config, keep, orphan) and applies it. Re-running the same spec changes no file.
 The flag form writes the equivalent spec to DIR/kafkatls.yaml for reuse.
+A broker advertises its first host (else its name) unless advertise: or
+--advertise NAME=HOST[:PORT] says otherwise; a broker host that does not
+resolve on this machine gets one warning line on stderr
+(KAFKATLS_NO_RESOLVE=1 skips the lookup).
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 		Example: `  kafkatls bundle --brokers kafka-1,kafka-2,kafka-3 --zookeepers zookeeper --clients client1,client2
   kafkatls bundle --brokers kafka-1 --controllers controller-1 --clients app --formats pem,p12
+  kafkatls bundle --brokers kafka-1,kafka-2 --advertise kafka-1=b1.example.com --advertise kafka-2=b2.example.com:9093 --clients app
   kafkatls bundle -f kafkatls.yaml --dry-run
   kafkatls bundle -f kafkatls.yaml --check || echo "secrets need regenerating"
   kafkatls bundle -f kafkatls.yaml --export k8s`,
@@ -103,6 +112,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			if fl.Changed("renew-before") {
 				spec.Defaults.RenewBefore = d.RenewBefore
 			}
+			if err := applyAdvertise(spec, advertise); err != nil {
+				return err
+			}
 			if err := spec.Validate(); err != nil {
 				return &exitError{ExitUsage, fmt.Errorf("invalid spec:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))}
 			}
@@ -136,6 +148,13 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				}
 				return err
 			}
+			var brokerHosts []string
+			for _, e := range res.Plan.Preview.Identities {
+				if host, _, err := net.SplitHostPort(e.Advertised); err == nil && e.Role == pki.RoleBroker {
+					brokerHosts = append(brokerHosts, host)
+				}
+			}
+			g.warnUnresolved(cmd.Context(), brokerHosts, "advertised.listeners and the clients' bootstrap.servers use them; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial")
 			if flagForm && !o.DryRun {
 				path := filepath.Join(g.dir, bundle.SpecFile)
 				if err := fsx.WriteFile(path, spec.Marshal(), fsx.PublicFile); err != nil {
@@ -145,6 +164,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			if err := g.emit(res, func(w io.Writer) {
 				printPlan(w, res.Plan)
 				if o.DryRun {
+					if dryRun {
+						printPreview(w, res.Plan.Preview, flagForm)
+					}
 					if res.Plan.Changes() {
 						fmt.Fprintln(w, "Dry run: nothing written.")
 					} else {
@@ -185,9 +207,36 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 	f.BoolVar(&dryRun, "dry-run", false, "print the plan and stop")
 	f.BoolVar(&check, "check", false, "print the plan and exit 3 if anything would change")
 	f.BoolVar(&prune, "prune", false, "delete identities no longer in the spec")
+	f.StringArrayVar(&advertise, "advertise", nil, "NAME=HOST[:PORT]: the address broker (or controller) NAME advertises, as the spec's advertise: (repeatable)")
 	f.StringSliceVar(&export, "export", nil, "extra outputs: k8s (one Secret manifest per identity in DIR/k8s/)")
 	pass.register(c)
 	return c
+}
+
+// applyAdvertise sets the advertise field of the nodes --advertise
+// NAME=HOST[:PORT] names, over the spec's.
+func applyAdvertise(spec *bundle.Spec, flags []string) error {
+	for _, f := range flags {
+		name, addr, ok := strings.Cut(f, "=")
+		if !ok || name == "" || addr == "" {
+			return usageErr("--advertise %q: want NAME=HOST[:PORT]", f)
+		}
+		if _, err := identity.ParseAdvertise(addr); err != nil {
+			return usageErr("--advertise %s: %v", name, err)
+		}
+		found := false
+		for _, list := range [][]bundle.Node{spec.Brokers, spec.Controllers, spec.ZooKeepers} {
+			for i := range list {
+				if strings.EqualFold(list[i].Name, name) {
+					list[i].Advertise, found = addr, true
+				}
+			}
+		}
+		if !found {
+			return usageErr("--advertise %s: no broker, controller or zookeeper of that name in the bundle", name)
+		}
+	}
+	return nil
 }
 
 func printPlan(w io.Writer, p *bundle.Plan) {
@@ -211,6 +260,34 @@ func printPlan(w io.Writer, p *bundle.Plan) {
 	if len(p.Outputs) > 0 {
 		fmt.Fprintf(w, "  outputs: %s\n", strings.Join(p.Outputs, ", "))
 	}
+}
+
+// printPreview prints what the directory will hold: the bundle's
+// addresses and principals, then the files of each identity and the
+// bundle-level ones (the flag form also saves the spec).
+func printPreview(w io.Writer, pv *bundle.Preview, savesSpec bool) {
+	if pv == nil {
+		return
+	}
+	fmt.Fprintln(w, "The bundle once applied:")
+	if pv.Bootstrap != "" {
+		fmt.Fprintf(w, "  bootstrap.servers=%s\n", pv.Bootstrap)
+	}
+	if len(pv.SuperUsers) > 0 {
+		fmt.Fprintf(w, "  %s\n", templates.SuperUsersLine(pv.SuperUsers))
+	}
+	for _, e := range pv.Identities {
+		line := fmt.Sprintf("  %s/ %s %s", e.Dir, e.Role, e.Principal)
+		if e.Advertised != "" {
+			line += " at " + e.Advertised
+		}
+		fmt.Fprintf(w, "%s\n    %s\n", line, strings.Join(e.Files, " "))
+	}
+	files := pv.Files
+	if savesSpec {
+		files = append(slices.Clone(files), pv.SpecFile)
+	}
+	fmt.Fprintf(w, "  bundle files: %s\n", strings.Join(files, " "))
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

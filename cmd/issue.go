@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -91,10 +93,11 @@ func (o *outputFlags) options(password string) (identity.Options, error) {
 
 func newIssueCmd(g *globals) *cobra.Command {
 	var (
-		cf   certFlags
-		of   outputFlags
-		pw   storePassword
-		pass caPassphrase
+		cf        certFlags
+		of        outputFlags
+		pw        storePassword
+		pass      caPassphrase
+		advertise string
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
@@ -105,9 +108,15 @@ and writes DIR/certs/NAME/: keystore.jks, truststore.jks, keystore.p12,
 truststore.p12, tls.key, tls.crt, chain.pem, ca.crt, keystore.pem, password,
 principal.txt, and the role's configs (client.properties and kcat.conf;
 server.properties; zoo.cfg and zookeeper-client.properties).
-Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
+Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.
+A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
+its client.properties) unless --advertise HOST[:PORT] says otherwise; the
+host is added to the SANs. If the advertised host does not resolve on this
+machine, issue says so in one line on stderr (it may resolve where the broker
+runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 		Example: `  kafkatls issue client1
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
+  kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
   kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
 		Args: exactArgs(1, "NAME"),
@@ -115,6 +124,21 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			name := args[0]
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
+			}
+			var adv identity.Advertise
+			var err error
+			if advertise != "" {
+				if cf.role != string(pki.RoleBroker) && cf.role != string(pki.RoleController) {
+					return usageErr("--advertise: only a broker or a controller advertises an address, not a %s", cf.role)
+				}
+				if adv, err = identity.ParseAdvertise(advertise); err != nil {
+					return usageErr("--advertise: %v", err)
+				}
+				if adv.IsIP() {
+					cf.ips = append(cf.ips, adv.Host)
+				} else {
+					cf.dns = append(cf.dns, adv.Host)
+				}
 			}
 			req, err := cf.request(name)
 			if err != nil {
@@ -128,6 +152,9 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			if err != nil {
 				return err
 			}
+			if adv.Host != "" {
+				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
+			}
 			var res *identity.Result
 			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
 				res, err = identity.Issue(p, idx, req, p.Settings.Key, opts)
@@ -135,6 +162,13 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			})
 			if err != nil {
 				return err
+			}
+			if res.Role == pki.RoleBroker {
+				host := adv.Host
+				if host == "" && len(res.SANs) > 0 { // the configs advertise the first SAN
+					host = strings.TrimPrefix(strings.TrimPrefix(res.SANs[0], "DNS:"), "IP:")
+				}
+				g.warnUnresolved(cmd.Context(), []string{host}, "advertised.listeners and the bootstrap.servers of client.properties use it; --advertise HOST[:PORT] names the host clients dial")
 			}
 			if strings.Contains(res.Subject, emailOID) {
 				g.warn("the subject holds an email address: Java prints it as %s#hex in the principal; put it in the SAN with --email instead", emailOID)
@@ -144,9 +178,32 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 	}
 	cf.register(c, true)
 	of.register(c)
+	c.Flags().StringVar(&advertise, "advertise", "", "broker: the HOST[:PORT] clients dial (advertised.listeners, bootstrap.servers; added to the SANs); default NAME:9093")
 	pw.register(c)
 	pass.register(c)
 	return c
+}
+
+// resolveTimeout bounds the lookups of advertised hosts.
+const resolveTimeout = 2 * time.Second
+
+// warnUnresolved says, in one line on stderr, which of hosts do not
+// resolve on this machine and why that matters (why). Not an error: they
+// may resolve where the servers and clients run. KAFKATLS_NO_RESOLVE=1
+// skips the lookups (tests, offline machines).
+func (g *globals) warnUnresolved(ctx context.Context, hosts []string, why string) {
+	if os.Getenv("KAFKATLS_NO_RESOLVE") == "1" || len(hosts) == 0 {
+		return
+	}
+	bad := identity.Unresolved(ctx, hosts, resolveTimeout)
+	switch len(bad) {
+	case 0:
+		return
+	case 1:
+		g.warn("%s does not resolve on this machine: %s", bad[0], why)
+	default:
+		g.warn("%s do not resolve on this machine: %s", strings.Join(bad, ", "), why)
+	}
 }
 
 // emailOID is how Java prints an emailAddress attribute in a DN.

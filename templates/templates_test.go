@@ -89,6 +89,14 @@ func goldenCases() []renderCase {
 			Name: "zookeeper", Role: "zookeeper", Files: filesIn("/conf/secrets/zookeeper"),
 			Password: goldenPassword, Formats: []string{"pem"}, Hosts: []string{"zookeeper"},
 		}},
+		// What `kafkatls issue kafka-1 --role broker --advertise
+		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
+		// checks the binary writes exactly these files).
+		{"broker/advertise", templates.Data{
+			Name: "kafka-1", Role: "broker", Files: filesIn("/etc/kafka/secrets/kafka-1"),
+			Password: goldenPassword, Formats: allFormats, Principal: brokerPrincipal,
+			SuperUsers: []string{brokerPrincipal}, Hosts: []string{"broker1.example.com"}, ListenerPort: 9095, Mode: "kraft",
+		}},
 	}
 }
 
@@ -156,6 +164,7 @@ func TestFileSets(t *testing.T) {
 	want := map[string][]string{
 		"broker/kraft":             {"client.properties", "server.properties"},
 		"broker/zookeeper":         {"client.properties", "server.properties", "zookeeper-client.properties"},
+		"broker/advertise":         {"client.properties", "server.properties"},
 		"controller/kraft":         {"server.properties"},
 		"client/all-formats":       {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
 		"client/pem-only":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
@@ -960,4 +969,74 @@ func kcatWant(d templates.Data) map[string]string {
 		want["ssl.keystore.password"] = d.Password
 	}
 	return want
+}
+
+// TestCombinedNodeComment checks that the KRaft broker's comment lists every
+// node-specific line interop/run.sh appends to run a single combined
+// (broker+controller) node on real Kafka 4.3.1, and that the file with those
+// lines appended is a combined node's config: CONTROLLER in listeners and in
+// the protocol map, controller.listener.names, log.dirs.
+func TestCombinedNodeComment(t *testing.T) {
+	out := string(render(t, goldenCases()[0].d)["server.properties"])
+	_, block, ok := strings.Cut(out, "# A single combined node")
+	if !ok {
+		t.Fatalf("no combined-node comment:\n%s", out)
+	}
+	block, _, _ = strings.Cut(block, "\n\n")
+	var added strings.Builder
+	for _, l := range strings.Split(block, "\n") {
+		if v, ok := strings.CutPrefix(l, "#   "); ok {
+			v, _, _ = strings.Cut(v, "  (") // the version notes
+			added.WriteString(v + "\n")
+		}
+	}
+	// The quorum: bootstrap servers (3.9+) or voters, not both.
+	merged := mustProps(t, "server.properties", []byte(out))
+	for k, v := range mustProps(t, "comment", []byte(strings.Replace(added.String(), "controller.quorum.voters=", "#", 1))) {
+		merged[k] = v // appended: later lines win
+	}
+
+	script, err := os.ReadFile("../interop/run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(script), `echo "# ---- interop/run.sh: node-specific settings"`)
+	if !ok {
+		t.Fatal("interop/run.sh: no node-specific settings block")
+	}
+	section, _, _ = strings.Cut(section, `} >"$KR_PROPS"`)
+	optional := map[string]string{
+		"authorizer.class.name":            "commented in the Authorization section: enforcing ACLs is a choice",
+		"group.initial.rebalance.delay.ms": "a test-speed setting",
+	}
+	var keys []string
+	for _, l := range strings.Split(section, "\n") {
+		l = strings.TrimSpace(l)
+		if v, ok := strings.CutPrefix(l, `echo "`); ok {
+			if k, _, ok := strings.Cut(v, "="); ok {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) < 5 {
+		t.Fatalf("interop/run.sh: found only %v in the node-specific block", keys)
+	}
+	for _, k := range keys {
+		if _, ok := merged[k]; !ok && optional[k] == "" {
+			t.Errorf("interop/run.sh sets %s for a combined node; the comment does not list it", k)
+		}
+	}
+	for k, want := range map[string]string{
+		"process.roles":                       "broker,controller",
+		"listeners":                           "SSL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094",
+		"advertised.listeners":                "SSL://kafka-1:9093,CONTROLLER://kafka-1:9094",
+		"controller.listener.names":           "CONTROLLER",
+		"listener.security.protocol.map":      "SSL:SSL,CONTROLLER:SSL",
+		"controller.quorum.bootstrap.servers": "kafka-1:9094",
+		"log.dirs":                            "<data directory>",
+	} {
+		if merged[k] != want {
+			t.Errorf("combined node: %s=%q, want %q", k, merged[k], want)
+		}
+	}
 }

@@ -254,8 +254,9 @@ func (d *driver) finish() Outcome {
 }
 
 // walkDefaults accepts every default from the directory step to the
-// summary: a new CA, KRaft, kafka-1, client1 without grants, Java.
-func (d *driver) walkDefaults() {
+// summary: a new CA, KRaft, kafka-1, client1 without grants, Java. It
+// returns the summary.
+func (d *driver) walkDefaults() snapshot {
 	d.t.Helper()
 	d.enter()
 	d.waitStep(stepCA, 0)
@@ -276,7 +277,7 @@ func (d *driver) walkDefaults() {
 	d.enter()
 	d.waitStep(stepMount, 0)
 	d.enter()
-	d.waitStep(stepSummary, 0)
+	return d.waitStep(stepSummary, 0)
 }
 
 // keyPress builds a named key.

@@ -8,7 +8,6 @@ import (
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
-	"github.com/kafkatls/kafkatls/pki"
 )
 
 func nodes(names ...string) []*NodeAnswer {
@@ -257,21 +256,6 @@ func TestDuplicateName(t *testing.T) {
 	a.DedicatedControllers = true
 	if !a.DuplicateName("c-1", a.Clients[0]) {
 		t.Error("c-1 is a dedicated controller")
-	}
-}
-
-func TestEntityFilesMatchRoles(t *testing.T) {
-	got := EntityFiles(pki.RoleClient, []string{"p12", "pem"}, bundle.ModeKRaft)
-	for _, want := range []string{"keystore.p12", "truststore.p12", "tls.key", "keystore.pem", "kcat.conf", "kafkajs-ssl.js", "client.properties", "spring-boot.properties", "password", "principal.txt"} {
-		if !contains(got, want) {
-			t.Errorf("client files %v lack %s", got, want)
-		}
-	}
-	if contains(got, "keystore.jks") {
-		t.Errorf("client files %v list JKS without the jks format", got)
-	}
-	if zk := EntityFiles(pki.RoleBroker, []string{"p12"}, bundle.ModeZooKeeper); !contains(zk, "zookeeper-client.properties") || !contains(zk, "server.properties") {
-		t.Errorf("ZooKeeper-mode broker files %v", zk)
 	}
 }
 

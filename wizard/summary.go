@@ -5,80 +5,36 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/templates"
 )
 
-// EntityFiles lists the files kafkatls writes into the directory of one
-// identity of role with these formats, in mode: the certificates, the
-// stores, password, principal and the configs that templates.Render
-// produces for the role (rendered here with placeholder values, so the
-// list always matches what bundle writes).
-func EntityFiles(role pki.Role, formats []string, mode string) []string {
-	files := []string{identity.CertPEM, identity.ChainPEM, identity.CAPEM, identity.PrincipalFile, identity.PasswordFile}
-	for _, f := range formats {
-		switch f {
-		case identity.FormatJKS:
-			files = append(files, identity.KeystoreJKS, identity.TruststoreJKS)
-		case identity.FormatP12:
-			files = append(files, identity.KeystoreP12, identity.TruststoreP12)
-		case identity.FormatPEM:
-			files = append(files, identity.KeyPEM, identity.KeystorePEM)
+// identityFileGroups groups the preview's identities that hold the same
+// files (every identity of a role, as a rule), in preview order: the
+// names of each group and their files.
+func identityFileGroups(pv *bundle.Preview) (names [][]string, files [][]string) {
+	at := map[string]int{}
+	for _, e := range pv.Identities {
+		key := strings.Join(e.Files, " ")
+		i, ok := at[key]
+		if !ok {
+			i = len(names)
+			at[key] = i
+			names, files = append(names, nil), append(files, e.Files)
 		}
+		names[i] = append(names[i], e.Name)
 	}
-	d := templates.Data{
-		Name: "x", Role: string(role), Password: "placeholder", Formats: formats, Principal: "User:CN=x",
-		SuperUsers: []string{"User:CN=x"}, Hosts: []string{"x"}, Mode: mode, ZooKeeperConnect: "zk:2182", Bootstrap: "x:9093",
-		Files: templates.Files{KeystoreJKS: "/k.jks", TruststoreJKS: "/t.jks", KeystoreP12: "/k.p12", TruststoreP12: "/t.p12",
-			KeyPEM: "/tls.key", CertPEM: "/tls.crt", ChainPEM: "/chain.pem", CAPEM: "/ca.crt", KeystorePEM: "/ks.pem", PasswordFile: "/pw"},
-	}
-	if rendered, err := templates.Render(d); err == nil {
-		for name := range rendered {
-			files = append(files, name)
-		}
-	}
-	sort.Strings(files)
-	return slices.Compact(files)
+	return names, files
 }
 
-// BundleFiles are the bundle-level files a run writes into the PKI
-// directory (besides certs/NAME/), for the summary.
-func BundleFiles(spec *bundle.Spec, createCA bool) []string {
-	var out []string
-	if createCA {
-		// kafkatls.json (settings) and index.json are pki's own files.
-		out = append(out, pki.CACertFile, pki.CAKeyFile, pki.TrustFile, "kafkatls.json", "index.json")
-	}
-	out = append(out, bundle.TruststoreJKS, bundle.TruststoreP12, bundle.TruststorePassword)
-	if len(spec.Brokers)+len(spec.Controllers) > 0 {
-		out = append(out, bundle.SuperUsersFile)
-	}
-	for _, c := range spec.Clients {
-		if len(c.Grants) > 0 {
-			out = append(out, bundle.ACLScript)
-			break
-		}
-	}
-	return append(out, bundle.SummaryFile, bundle.SpecFile)
-}
-
-// Bootstrap is the bootstrap.servers list of the spec's brokers (the
-// first advertised host, else the name; port 9093 unless set), as bundle
-// writes it into client configs.
-func Bootstrap(spec *bundle.Spec) string {
-	var out []string
-	for _, e := range spec.Entities() {
-		if e.Role == pki.RoleBroker {
-			out = append(out, fmt.Sprintf("%s:%d", e.Advertised, e.Port))
-		}
-	}
-	return strings.Join(out, ",")
+// bundleFiles are the bundle-level files the wizard's run leaves in the
+// PKI directory: the preview's, and the spec the wizard saves.
+func bundleFiles(pv *bundle.Preview) []string {
+	return append(slices.Clone(pv.Files), pv.SpecFile)
 }
 
 // GrantText describes a grant in a few words.
@@ -133,7 +89,7 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 	if plan.Mode == bundle.ModeZooKeeper {
 		mode = "ZooKeeper"
 	}
-	row("Cluster", mode+", bootstrap "+Bootstrap(spec))
+	row("Cluster", mode+", bootstrap "+plan.Preview.Bootstrap)
 	compat := spec.Defaults.P12Compat
 	if compat == "" {
 		compat = "modern"
@@ -155,12 +111,8 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		grants[c.Name] = c.Grants
 	}
 	sym := map[bundle.Action]string{bundle.ActionCreate: "+", bundle.ActionRenew: "~", bundle.ActionConfig: "~", bundle.ActionKeep: "=", bundle.ActionOrphan: "?", bundle.ActionPrune: "-"}
-	roles := map[pki.Role]bool{}
 	for _, s := range plan.Steps {
 		fmt.Fprintf(&b, "%s %-12s %-10s %s\n", sym[s.Action], s.Name, s.Role, s.Principal)
-		if s.Action != bundle.ActionOrphan {
-			roles[s.Role] = true
-		}
 		switch {
 		case s.Action == bundle.ActionOrphan:
 			b.WriteString("    not in this bundle any more: kept\n")
@@ -176,12 +128,11 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", st.heading.Render("Files in each identity directory"))
-	for _, r := range []pki.Role{pki.RoleBroker, pki.RoleController, pki.RoleZooKeeper, pki.RoleClient} {
-		if roles[r] {
-			fmt.Fprintf(&b, "%-10s %s\n", string(r)+":", strings.Join(EntityFiles(r, spec.Defaults.Formats, plan.Mode), " "))
-		}
+	names, files := identityFileGroups(plan.Preview)
+	for i := range names {
+		fmt.Fprintf(&b, "%s: %s\n", strings.Join(names[i], ", "), strings.Join(files[i], " "))
 	}
-	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Bundle files in "+a.Dir), strings.Join(BundleFiles(spec, plan.CreateCA), " "))
+	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Bundle files in "+a.Dir), strings.Join(bundleFiles(plan.Preview), " "))
 	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Equivalent command (CI)"), EquivalentCommand(a.Dir))
 	if passphrase {
 		b.WriteString("(with the CA passphrase in KAFKATLS_CA_PASSPHRASE or --ca-passphrase-file)\n")
@@ -221,7 +172,7 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	}
 	for _, c := range spec.Clients {
 		for _, g := range c.Grants {
-			acls = append(acls, kafkaacl.Commands(principals[c.Name], g, kafkaacl.Target{Bootstrap: Bootstrap(spec), CommandConfig: kafkaacl.ShellQuote(admin)})...)
+			acls = append(acls, kafkaacl.Commands(principals[c.Name], g, kafkaacl.Target{Bootstrap: plan.Preview.Bootstrap, CommandConfig: kafkaacl.ShellQuote(admin)})...)
 		}
 	}
 	if len(acls) > 0 {

@@ -1,0 +1,118 @@
+package bundle
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// Preview is what the PKI directory holds for the spec once a run has
+// applied it: every identity with its principal, SANs and files, the
+// bootstrap servers and super users the configs carry, and the
+// bundle-level files. It is computed from the spec while planning, before
+// anything is written, and is the one list `bundle --dry-run`, SUMMARY.md
+// and the wizard show: none of them keeps a file list of its own.
+type Preview struct {
+	// Bootstrap is the bootstrap.servers of every client config.
+	Bootstrap  string   `json:"bootstrap,omitempty"`
+	SuperUsers []string `json:"superUsers,omitempty"`
+	// Identities are the spec's identities, in spec order (orphans are
+	// the plan's business, not the bundle's).
+	Identities []IdentityPreview `json:"identities"`
+	// Files are the bundle-level files, relative to the PKI directory:
+	// the CA's, the index, the bundle truststores, acls.sh,
+	// super-users.properties, SUMMARY.md and any k8s Secrets.
+	Files []string `json:"files"`
+	// SpecFile is the name, in the PKI directory, under which the flag
+	// form of bundle and the wizard save the spec (a run from -f does not
+	// copy its spec there).
+	SpecFile string `json:"specFile"`
+}
+
+// IdentityPreview is one identity of a Preview.
+type IdentityPreview struct {
+	Name      string   `json:"name"`
+	Role      pki.Role `json:"role"`
+	Principal string   `json:"principal"`
+	SANs      string   `json:"sans,omitempty"`
+	// Advertised is the host:port clients and peers dial (servers only).
+	Advertised string `json:"advertised,omitempty"`
+	// Dir is the identity's directory relative to the PKI directory, and
+	// Files the names in it.
+	Dir   string   `json:"dir"`
+	Files []string `json:"files"`
+}
+
+// preview computes the Preview of the plan's spec; steps are the spec's
+// identities as planned (their configs' options included).
+func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, error) {
+	pv := &Preview{Bootstrap: ctx.Bootstrap, SuperUsers: ctx.SuperUsers, SpecFile: SpecFile, Identities: []IdentityPreview{}}
+	for _, s := range steps {
+		e := s.entity
+		files, err := identity.Files(e.Name, e.Role, s.Principal, s.opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w", e.Role, e.Name, err)
+		}
+		ip := IdentityPreview{Name: e.Name, Role: e.Role, Principal: s.Principal, SANs: s.SANs,
+			Dir: filepath.ToSlash(filepath.Join(pki.CertsDir, e.Name)), Files: files}
+		if e.Role.IsServer() {
+			ip.Advertised = hostPort(e.Advertised, e.Port)
+		}
+		pv.Identities = append(pv.Identities, ip)
+	}
+	pv.Files = []string{pki.CACertFile, pki.CAKeyFile, pki.TrustFile, pki.SettingsFile, pki.IndexFile,
+		TruststoreJKS, TruststoreP12, TruststorePassword, SummaryFile}
+	if plan.caChain() {
+		pv.Files = append(pv.Files, pki.CAChainFile)
+	}
+	if len(ctx.SuperUsers) > 0 {
+		pv.Files = append(pv.Files, SuperUsersFile)
+	}
+	if plan.hasGrants() {
+		pv.Files = append(pv.Files, ACLScript)
+	}
+	if slices.Contains(o.Export, "k8s") {
+		for _, e := range plan.spec.Entities() {
+			pv.Files = append(pv.Files, filepath.ToSlash(k8sFile(e.Name)))
+		}
+	}
+	slices.Sort(pv.Files)
+	return pv, nil
+}
+
+// caChain reports whether the CA directory holds the issuers above an
+// imported intermediate CA.
+func (plan *Plan) caChain() bool {
+	if plan.pki != nil {
+		return len(plan.pki.Parents) > 0
+	}
+	if plan.spec.CA.ImportCert == "" {
+		return false
+	}
+	b, err := os.ReadFile(plan.spec.CA.ImportCert)
+	if err != nil {
+		return false // the run fails on it
+	}
+	certs, err := pem.DecodeCerts(b)
+	return err == nil && len(certs) > 1
+}
+
+// hasGrants reports whether any client of the spec has a grant: then the
+// bundle has an acls.sh.
+func (plan *Plan) hasGrants() bool {
+	for _, e := range plan.spec.Entities() {
+		if len(e.Grants) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// k8sFile is the Secret manifest of identity name, relative to the PKI
+// directory.
+func k8sFile(name string) string { return filepath.Join(K8sDir, name+".yaml") }
