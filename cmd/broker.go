@@ -23,7 +23,7 @@ func newBrokerCmd(g *globals) *cobra.Command {
 	var (
 		listen, rules, format string
 		specPath              string
-		acls                  bool
+		acls, noAutoCreate    bool
 		topics                []string
 	)
 	c := &cobra.Command{
@@ -40,7 +40,13 @@ With --acls, the grants of the bundle spec (--spec, default DIR/kafkatls.yaml) a
 principal (Read, Write, Create, Describe on topics and groups), plus All for
 every broker and controller; a client lacking Read on a topic gets
 TOPIC_AUTHORIZATION_FAILED as on a real broker. Without it, everything is
-allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
+allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.
+
+As on a default Kafka broker (auto.create.topics.enable=true,
+num.partitions=1), producing to a topic that does not exist creates it with
+one partition (the producer's Metadata request does); with --acls that needs
+the Create grant on the topic or the cluster, as on Kafka.
+--no-auto-create-topics turns this off: only the --topic topics exist.`,
 		Example: `  kafkatls broker kafka-1
   kcat -F kafka-pki/certs/client1/kcat.conf -b localhost:9093 -L
   kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
@@ -64,7 +70,7 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 				return usageErr("--principal-mapping-rules: %v", err)
 			}
 			cfg := testbroker.Config{
-				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics,
+				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics, NoAutoCreateTopics: noAutoCreate,
 				Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, mapper) },
 				Log: func(e testbroker.Event) {
 					ts := e.Time.Format(time.TimeOnly)
@@ -91,8 +97,12 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 				return err
 			}
 			defer b.Close()
-			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s. Ctrl-C stops it.\n",
-				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + specPath, false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "))
+			auto := "; other topics are created on first use"
+			if noAutoCreate {
+				auto = "; no other topic is created (--no-auto-create-topics)"
+			}
+			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s%s. Ctrl-C stops it.\n",
+				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + specPath, false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "), auto)
 			<-cmd.Context().Done()
 			return nil
 		},
@@ -103,7 +113,8 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 	f.StringVar(&format, "store", "", "keystore to serve from: PKCS12, JKS or PEM (default: the first present)")
 	f.BoolVar(&acls, "acls", false, "enforce the spec's grants by certificate principal")
 	f.StringVar(&specPath, "spec", "", "bundle spec holding the grants for --acls (default DIR/kafkatls.yaml)")
-	f.StringSliceVar(&topics, "topic", nil, "topics to create (default kafkatls-probe)")
+	f.StringSliceVar(&topics, "topic", nil, "topics to create at start (default kafkatls-probe)")
+	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create missing topics on first use (auto.create.topics.enable=false)")
 	return c
 }
 

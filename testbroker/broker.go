@@ -34,8 +34,19 @@ type Config struct {
 	ACLs *ACLs
 	// Topics are created at start; default "kafkatls-probe".
 	Topics []string
-	// Partitions is the partition count of each seeded topic; default 1.
+	// Partitions is the partition count of each seeded topic, and of
+	// each topic created without a count (auto-created, or CreateTopics
+	// with NumPartitions -1), as Kafka's num.partitions; default 1.
 	Partitions int
+	// NoAutoCreateTopics turns off topic auto-creation, as
+	// auto.create.topics.enable=false does on Kafka. By default, as on a
+	// default Kafka broker, a Metadata request (v4+) naming a missing topic
+	// with AllowAutoTopicCreation set creates it with Partitions
+	// partitions: this is what producers send before their first write to
+	// a topic. With ACLs, auto-creation also needs Create on the cluster or
+	// on the topic, as on Kafka. Without auto-creation a missing topic is
+	// UNKNOWN_TOPIC_OR_PARTITION.
+	NoAutoCreateTopics bool
 	// Log, if non-nil, is called once for every connection attempt, after
 	// its TLS handshake and principal mapping succeed or fail. Calls are
 	// serialized. It must not call Close.
@@ -133,9 +144,10 @@ func Start(cfg Config) (*Broker, error) {
 	b.addr = dialable(raw.Addr()).String()
 
 	used := false
-	cluster, err := kfake.NewCluster(
+	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(int32(cfg.Partitions), cfg.Topics...),
+		kfake.DefaultNumPartitions(cfg.Partitions),
 		kfake.ListenFn(func(string, string) (net.Listener, error) {
 			if used {
 				return nil, errors.New("testbroker: kfake asked for a second listener")
@@ -143,7 +155,11 @@ func Start(cfg Config) (*Broker, error) {
 			used = true
 			return b.ln, nil
 		}),
-	)
+	}
+	if !cfg.NoAutoCreateTopics {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
+	}
+	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {
 		b.cancel()
 		raw.Close()
@@ -243,6 +259,20 @@ func (b *Broker) topicName(id [16]byte) (string, bool) {
 		return ti.Topic, true
 	case <-b.done:
 		return "", false
+	}
+}
+
+// topicExists reports whether kfake has the topic. ok is false when the
+// broker is closing.
+func (b *Broker) topicExists(name string) (exists, ok bool) {
+	// TopicInfo blocks on kfake's run loop, which is gone after Close.
+	ch := make(chan bool, 1)
+	go func() { ch <- b.cluster.TopicInfo(name) != nil }()
+	select {
+	case exists := <-ch:
+		return exists, true
+	case <-b.done:
+		return false, false
 	}
 }
 
