@@ -198,3 +198,92 @@ clients:
 		t.Fatalf("outsider consume: err=%v\n%s", err, out)
 	}
 }
+
+// TestKcatProducesToNewTopic: like a default Kafka broker, `kafkatls
+// broker` creates a topic on first produce, so kcat with the client's
+// generated kcat.conf produces to and consumes from a topic nobody created.
+func TestKcatProducesToNewTopic(t *testing.T) {
+	realpeer.Need(t, "kcat")
+	dir := newPKI(t)
+	ok(t, dir, "bundle", "--brokers", "kafka-1", "--clients", "client1")
+	port, logs := startBroker(t, dir, "kafka-1")
+	if !strings.Contains(logs(), "created on first use") {
+		t.Errorf("startup line does not say topics are auto-created:\n%s", logs())
+	}
+	conf := filepath.Join(dir, "kafka-pki/certs/client1/kcat.conf")
+	bootstrap := fmt.Sprintf("localhost:%d", port)
+
+	if out, err := kcat(t, "order-1\n", "-F", conf, "-b", bootstrap, "-P", "-t", "orders"); err != nil {
+		t.Fatalf("kcat -P -t orders: %v\n%s\nbroker log:\n%s", err, out, logs())
+	}
+	out, err := kcat(t, "", "-F", conf, "-b", bootstrap, "-C", "-t", "orders", "-e")
+	if err != nil || !strings.Contains(out, "order-1") {
+		t.Fatalf("kcat -C -t orders -e: %v\n%s\nbroker log:\n%s", err, out, logs())
+	}
+	out, err = kcat(t, "", "-F", conf, "-b", bootstrap, "-L", "-t", "orders")
+	if err != nil || !strings.Contains(out, `topic "orders" with 1 partitions`) {
+		t.Fatalf("kcat -L -t orders: want one partition (num.partitions=1): %v\n%s", err, out)
+	}
+}
+
+// TestBrokerNoAutoCreateTopics: with --no-auto-create-topics a produce to
+// a missing topic fails and creates nothing; the --topic topics still work.
+func TestBrokerNoAutoCreateTopics(t *testing.T) {
+	realpeer.Need(t, "kcat")
+	dir := newPKI(t)
+	ok(t, dir, "bundle", "--brokers", "kafka-1", "--clients", "client1")
+	port, logs := startBroker(t, dir, "kafka-1", "--no-auto-create-topics", "--topic", "seeded")
+	if !strings.Contains(logs(), "no other topic is created") {
+		t.Errorf("startup line does not say auto-creation is off:\n%s", logs())
+	}
+	conf := filepath.Join(dir, "kafka-pki/certs/client1/kcat.conf")
+	bootstrap := fmt.Sprintf("localhost:%d", port)
+
+	out, err := kcat(t, "lost\n", "-F", conf, "-b", bootstrap, "-X", "message.timeout.ms=3000", "-P", "-t", "orders")
+	// librdkafka keeps the message queued while the topic is unknown, then
+	// times it out.
+	if err == nil || !strings.Contains(out, "Delivery failed") {
+		t.Fatalf("kcat -P to a missing topic: err=%v, want a delivery failure\n%s", err, out)
+	}
+	out, err = kcat(t, "", "-F", conf, "-b", bootstrap, "-L")
+	if err != nil || strings.Contains(out, `topic "orders"`) || !strings.Contains(out, `topic "seeded"`) {
+		t.Fatalf("kcat -L after the refused produce: %v\n%s", err, out)
+	}
+	if out, err := kcat(t, "kept\n", "-F", conf, "-b", bootstrap, "-P", "-t", "seeded"); err != nil {
+		t.Fatalf("kcat -P -t seeded: %v\n%s", err, out)
+	}
+}
+
+// TestBrokerACLsAutoCreateNeedsCreate: with --acls, a producer grant (Write,
+// Describe, Create, as kafka-acls --producer) lets kcat create its topic on
+// first produce; a client with only a consumer grant on it (no Create) gets
+// an authorization failure and the topic is not created.
+func TestBrokerACLsAutoCreateNeedsCreate(t *testing.T) {
+	realpeer.Need(t, "kcat")
+	dir := t.TempDir()
+	spec := `ca: {keyType: ecdsa}
+brokers: [{name: kafka-1}]
+clients:
+  - name: writer
+    grants: [{topic: "new.", prefixed: true, producer: true}]
+  - name: reader
+    grants: [{topic: "new.", prefixed: true, group: g1, consumer: true}]
+`
+	os.WriteFile(filepath.Join(dir, "kafkatls.yaml"), []byte(spec), 0o644)
+	ok(t, dir, "bundle", "-f", "kafkatls.yaml")
+	port, logs := startBroker(t, dir, "kafka-1", "--acls", "--spec", "kafkatls.yaml")
+	bootstrap := fmt.Sprintf("localhost:%d", port)
+	conf := func(n string) string { return filepath.Join(dir, "kafka-pki/certs", n, "kcat.conf") }
+
+	out, err := kcat(t, "nope\n", "-F", conf("reader"), "-b", bootstrap, "-X", "message.timeout.ms=5000", "-P", "-t", "new.by-reader")
+	if err == nil || !strings.Contains(strings.ToLower(out), "authorization failed") {
+		t.Fatalf("reader (no Create) produce to a new topic: err=%v, want an authorization failure\n%s\n%s", err, out, logs())
+	}
+	if out, err := kcat(t, "made\n", "-F", conf("writer"), "-b", bootstrap, "-P", "-t", "new.orders"); err != nil {
+		t.Fatalf("writer (Create by prefix) produce to a new topic: %v\n%s\n%s", err, out, logs())
+	}
+	out, err = kcat(t, "", "-F", conf("reader"), "-b", bootstrap, "-L")
+	if err != nil || !strings.Contains(out, `topic "new.orders"`) || strings.Contains(out, "new.by-reader") {
+		t.Fatalf("reader's topic list: %v\n%s", err, out)
+	}
+}
