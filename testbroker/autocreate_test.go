@@ -142,7 +142,8 @@ func TestACLAutoCreateNeedsCreate(t *testing.T) {
 // TestACLAutoCreateMixedRequest: one Metadata request naming an existing
 // topic, a creatable one and one the principal may not create gets each
 // answered on its own; a request whose every topic is refused lists no other
-// topic (the emptied request must not turn into "all topics").
+// topic (the emptied request must not turn into "all topics") and answers a
+// topic named twice once.
 func TestACLAutoCreateMixedRequest(t *testing.T) {
 	const p = "User:CN=app"
 	e := start(t, func(c *Config) {
@@ -162,7 +163,7 @@ func TestACLAutoCreateMixedRequest(t *testing.T) {
 	if !mapsEqual(codes, want) {
 		t.Fatalf("Metadata codes %v, want %v", codes, want)
 	}
-	codes = metadataCodes(ctx, t, cl, true, "nocreate", "hidden")
+	codes = metadataCodes(ctx, t, cl, true, "nocreate", "hidden", "nocreate")
 	want = map[string]int16{"nocreate": codeTopic, "hidden": codeTopic}
 	if !mapsEqual(codes, want) {
 		t.Fatalf("all-refused Metadata codes %v, want %v", codes, want)

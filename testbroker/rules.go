@@ -324,12 +324,17 @@ func (c *authzConn) metadata(req *kmsg.MetadataRequest) outcome {
 	if req.AllowAutoTopicCreation && !c.b.cfg.NoAutoCreateTopics && !allTopics {
 		clusterCreate := c.can(Cluster, ClusterName, Create)
 		keep := make([]kmsg.MetadataRequestTopic, 0, len(req.Topics))
+		seen := map[string]bool{}
 		for _, t := range req.Topics {
 			if t.Topic == nil || t.TopicID != ([16]byte{}) {
 				keep = append(keep, t) // by ID: the topic exists or kfake says it does not
 				continue
 			}
 			name := *t.Topic
+			if seen[name] {
+				continue // answered once, as Kafka does
+			}
+			seen[name] = true
 			deny := !c.check("Metadata", Topic, name, Describe, codeTopic)
 			if !deny && !clusterCreate && !c.can(Topic, name, Create) {
 				exists, ok := c.b.topicExists(name)
