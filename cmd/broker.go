@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +26,7 @@ func newBrokerCmd(g *globals) *cobra.Command {
 	var (
 		listen, rules, format string
 		specPath              string
-		acls                  bool
+		acls, noAutoCreate    bool
 		topics                []string
 	)
 	c := &cobra.Command{
@@ -40,7 +43,21 @@ With --acls, the grants of the bundle spec (--spec, default DIR/kafkatls.yaml) a
 principal (Read, Write, Create, Describe on topics and groups), plus All for
 every broker and controller; a client lacking Read on a topic gets
 TOPIC_AUTHORIZATION_FAILED as on a real broker. Without it, everything is
-allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
+allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.
+
+As on a default Kafka broker (auto.create.topics.enable=true,
+num.partitions=1), producing to a topic that does not exist creates it with
+one partition (the producer's Metadata request does); with --acls that needs
+the Create grant on the topic or the cluster, as on Kafka.
+--no-auto-create-topics turns this off: only the --topic topics exist.
+
+It listens on loopback only (127.0.0.1:9093) unless --listen says otherwise,
+and prints the addresses it actually bound (every one, with the real port
+for port 0); listening beyond loopback (0.0.0.0, [::], a LAN address) prints
+a warning, since other machines can then connect. Metadata advertises the
+first bound address, loopback for 0.0.0.0 and [::]. With --json, stdout has
+one JSON object per line: first the addresses ("event":"listening"), then
+each connection ("accept" or "refuse").`,
 		Example: `  kafkatls broker kafka-1
   kcat -F kafka-pki/certs/client1/kcat.conf -b localhost:9093 -L
   kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
@@ -59,14 +76,21 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 					st = s
 				}
 			}
+			if err := checkListen(listen); err != nil {
+				return err
+			}
 			mapper, err := principal.ParseRules(rules)
 			if err != nil {
 				return usageErr("--principal-mapping-rules: %v", err)
 			}
 			cfg := testbroker.Config{
-				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics,
+				Listen: listen, Certificate: st.Cert, ClientCAs: x509.NewCertPool(), Topics: topics, NoAutoCreateTopics: noAutoCreate,
 				Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, mapper) },
 				Log: func(e testbroker.Event) {
+					if g.json {
+						json.NewEncoder(g.stdout).Encode(newBrokerConnJSON(e))
+						return
+					}
 					ts := e.Time.Format(time.TimeOnly)
 					if e.OK {
 						fmt.Fprintf(g.stdout, "%s accept %s %s %s principal=%s\n", ts, e.Remote, e.TLSVersion, e.Cipher, e.Principal)
@@ -91,20 +115,105 @@ allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.`,
 				return err
 			}
 			defer b.Close()
-			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s. Ctrl-C stops it.\n",
-				id.Name, b.Addr(), st.Format, map[bool]string{true: "ACLs from " + specPath, false: "allow all"}[acls], strings.Join(orDefault(topics, "kafkatls-probe"), ", "))
+			bound := b.ListenAddrs()
+			where := strings.Join(bound, ", ")
+			if len(bound) != 1 || bound[0] != b.Addr() {
+				where += ", advertised as " + b.Addr()
+			}
+			auto := "; other topics are created on first use"
+			if noAutoCreate {
+				auto = "; no other topic is created (--no-auto-create-topics)"
+			}
+			policy := "allow all"
+			if acls {
+				policy = "ACLs from " + specPath
+			}
+			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s%s. Ctrl-C stops it.\n",
+				id.Name, where, st.Format, policy, strings.Join(orDefault(topics, "kafkatls-probe"), ", "), auto)
+			if open := nonLoopback(bound); len(open) > 0 {
+				g.warn("%s is reachable from other machines: any client with a certificate this CA signed can connect%s (--listen 127.0.0.1:PORT keeps it local)",
+					strings.Join(open, ", "), map[bool]string{true: "", false: " and, without --acls, do anything"}[acls])
+			}
+			if g.json {
+				json.NewEncoder(g.stdout).Encode(brokerStartJSON{
+					Event: "listening", Broker: id.Name, Listen: bound, Advertised: b.Addr(), Store: st.Format,
+					ACLs: map[bool]string{true: specPath}[acls], Topics: orDefault(topics, "kafkatls-probe"), AutoCreateTopics: !noAutoCreate,
+				})
+			}
 			<-cmd.Context().Done()
 			return nil
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:9093", "address to listen on (loopback)")
+	f.StringVar(&listen, "listen", "127.0.0.1:9093", "HOST:PORT to listen on; 0.0.0.0, [::] or an empty host listen on every interface (with a warning), a host name on each of its addresses, port 0 on a free port")
 	f.StringVar(&rules, "principal-mapping-rules", "", "ssl.principal.mapping.rules (Kafka syntax)")
 	f.StringVar(&format, "store", "", "keystore to serve from: PKCS12, JKS or PEM (default: the first present)")
 	f.BoolVar(&acls, "acls", false, "enforce the spec's grants by certificate principal")
 	f.StringVar(&specPath, "spec", "", "bundle spec holding the grants for --acls (default DIR/kafkatls.yaml)")
-	f.StringSliceVar(&topics, "topic", nil, "topics to create (default kafkatls-probe)")
+	f.StringSliceVar(&topics, "topic", nil, "topics to create at start (default kafkatls-probe)")
+	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create missing topics on first use (auto.create.topics.enable=false)")
 	return c
+}
+
+// checkListen rejects a --listen value that is not HOST:PORT with a port
+// number, before anything starts.
+func checkListen(listen string) error {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usageErr("--listen %q: want HOST:PORT, e.g. 127.0.0.1:9093 (%v)", listen, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return usageErr("--listen %q: the port must be a number from 0 to 65535", listen)
+	}
+	return nil
+}
+
+// nonLoopback returns the bound addresses other machines can reach: all but
+// loopback ones (the unspecified 0.0.0.0 and [::] mean every interface).
+func nonLoopback(bound []string) []string {
+	var out []string
+	for _, a := range bound {
+		host, _, _ := net.SplitHostPort(a)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// brokerStartJSON is the first line of `broker --json`: what is listening
+// where. Listen holds the addresses actually bound; Advertised is the one
+// Metadata responses give clients.
+type brokerStartJSON struct {
+	Event            string   `json:"event"` // "listening"
+	Broker           string   `json:"broker"`
+	Listen           []string `json:"listen"`
+	Advertised       string   `json:"advertised"`
+	Store            string   `json:"store"`
+	ACLs             string   `json:"acls,omitempty"` // the spec the grants come from
+	Topics           []string `json:"topics"`
+	AutoCreateTopics bool     `json:"autoCreateTopics"`
+}
+
+// brokerConnJSON is one connection attempt, a line of `broker --json`.
+type brokerConnJSON struct {
+	Event         string    `json:"event"` // "accept" or "refuse"
+	Time          time.Time `json:"time"`
+	Remote        string    `json:"remote"`
+	TLSVersion    string    `json:"tlsVersion,omitempty"`
+	Cipher        string    `json:"cipher,omitempty"`
+	ClientSubject string    `json:"clientSubject,omitempty"`
+	Principal     string    `json:"principal,omitempty"`
+	Diagnosis     string    `json:"diagnosis,omitempty"`
+}
+
+func newBrokerConnJSON(e testbroker.Event) brokerConnJSON {
+	ev := "refuse"
+	if e.OK {
+		ev = "accept"
+	}
+	return brokerConnJSON{Event: ev, Time: e.Time, Remote: e.Remote, TLSVersion: e.TLSVersion, Cipher: e.Cipher,
+		ClientSubject: e.ClientSubject, Principal: e.Principal, Diagnosis: e.Diagnosis}
 }
 
 func orDefault(v []string, d string) []string {

@@ -17,7 +17,11 @@ import (
 
 // Config configures a Broker.
 type Config struct {
-	// Listen is the TCP address to listen on; default "127.0.0.1:0".
+	// Listen is the TCP address to listen on; default "127.0.0.1:0". An
+	// IP binds that address only (0.0.0.0: every IPv4 interface; [::]:
+	// every IPv6 one), an empty host every interface, a host name every
+	// address it resolves to, all on one port. Broker.ListenAddrs tells
+	// what was bound.
 	Listen string
 	// Certificate is the broker's key and certificate chain.
 	Certificate tls.Certificate
@@ -34,8 +38,19 @@ type Config struct {
 	ACLs *ACLs
 	// Topics are created at start; default "kafkatls-probe".
 	Topics []string
-	// Partitions is the partition count of each seeded topic; default 1.
+	// Partitions is the partition count of each seeded topic, and of
+	// each topic created without a count (auto-created, or CreateTopics
+	// with NumPartitions -1), as Kafka's num.partitions; default 1.
 	Partitions int
+	// NoAutoCreateTopics turns off topic auto-creation, as
+	// auto.create.topics.enable=false does on Kafka. By default, as on a
+	// default Kafka broker, a Metadata request (v4+) naming a missing topic
+	// with AllowAutoTopicCreation set creates it with Partitions
+	// partitions: this is what producers send before their first write to
+	// a topic. With ACLs, auto-creation also needs Create on the cluster or
+	// on the topic, as on Kafka. Without auto-creation a missing topic is
+	// UNKNOWN_TOPIC_OR_PARTITION.
+	NoAutoCreateTopics bool
 	// Log, if non-nil, is called once for every connection attempt, after
 	// its TLS handshake and principal mapping succeed or fail. Calls are
 	// serialized. It must not call Close.
@@ -69,7 +84,8 @@ type Broker struct {
 	cfg     Config
 	cluster *kfake.Cluster
 	ln      *tlsListener
-	addr    string
+	addr    *net.TCPAddr // advertised
+	bound   []string
 	timeout time.Duration
 
 	done      chan struct{} // closed by Close
@@ -117,7 +133,7 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("testbroker: %w", err)
 	}
 
-	raw, err := net.Listen("tcp", cfg.Listen)
+	raws, err := listen(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("testbroker: %w", err)
 	}
@@ -129,13 +145,18 @@ func Start(cfg Config) (*Broker, error) {
 		topics:  make(map[[16]byte]string),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.ln = &tlsListener{b: b, raw: raw, ch: make(chan net.Conn)}
-	b.addr = dialable(raw.Addr()).String()
+	b.ln = &tlsListener{b: b, raws: raws, ch: make(chan net.Conn)}
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	b.addr = advertised(raws[0], host == "")
+	for _, l := range raws {
+		b.bound = append(b.bound, l.Addr().String())
+	}
 
 	used := false
-	cluster, err := kfake.NewCluster(
+	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(int32(cfg.Partitions), cfg.Topics...),
+		kfake.DefaultNumPartitions(cfg.Partitions),
 		kfake.ListenFn(func(string, string) (net.Listener, error) {
 			if used {
 				return nil, errors.New("testbroker: kfake asked for a second listener")
@@ -143,21 +164,34 @@ func Start(cfg Config) (*Broker, error) {
 			used = true
 			return b.ln, nil
 		}),
-	)
+	}
+	if !cfg.NoAutoCreateTopics {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
+	}
+	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {
 		b.cancel()
-		raw.Close()
+		b.ln.Close()
 		return nil, fmt.Errorf("testbroker: starting kfake: %w", err)
 	}
 	b.cluster = cluster
-	b.wg.Add(1)
-	go b.ln.acceptLoop()
+	for _, raw := range raws {
+		b.wg.Add(1)
+		go b.ln.acceptLoop(raw)
+	}
 	return b, nil
 }
 
-// Addr returns the host:port clients dial. It is also the address the
-// broker advertises in Metadata responses.
-func (b *Broker) Addr() string { return b.addr }
+// Addr returns the host:port clients dial from this machine. It is also
+// the address the broker advertises in Metadata responses: the first bound
+// address, with an unspecified IP (0.0.0.0, ::) replaced by loopback.
+func (b *Broker) Addr() string { return b.addr.String() }
+
+// ListenAddrs returns the addresses actually bound, as host:port: one per
+// resolved address of a host name, the unspecified address (0.0.0.0:9093,
+// [::]:9093) when listening on every interface, the real port when Listen
+// asked for port 0.
+func (b *Broker) ListenAddrs() []string { return append([]string(nil), b.bound...) }
 
 // Close stops the broker and closes all connections. No Log call happens
 // after Close returns.
@@ -246,18 +280,18 @@ func (b *Broker) topicName(id [16]byte) (string, bool) {
 	}
 }
 
-// dialable turns an unspecified listen address (0.0.0.0, ::) into loopback,
-// so that Addr and the advertised metadata address can be dialed.
-func dialable(a net.Addr) net.Addr {
-	ta, ok := a.(*net.TCPAddr)
-	if !ok || !ta.IP.IsUnspecified() {
-		return a
+// topicExists reports whether kfake has the topic. ok is false when the
+// broker is closing.
+func (b *Broker) topicExists(name string) (exists, ok bool) {
+	// TopicInfo blocks on kfake's run loop, which is gone after Close.
+	ch := make(chan bool, 1)
+	go func() { ch <- b.cluster.TopicInfo(name) != nil }()
+	select {
+	case exists := <-ch:
+		return exists, true
+	case <-b.done:
+		return false, false
 	}
-	ip := net.IPv4(127, 0, 0, 1)
-	if ta.IP.To4() == nil {
-		ip = net.IPv6loopback
-	}
-	return &net.TCPAddr{IP: ip, Port: ta.Port, Zone: ta.Zone}
 }
 
 // tlsListener is the listener kfake accepts from. A background loop
@@ -266,7 +300,7 @@ func dialable(a net.Addr) net.Addr {
 // connections reach kfake.
 type tlsListener struct {
 	b    *Broker
-	raw  net.Listener
+	raws []net.Listener
 	ch   chan net.Conn
 	once sync.Once
 }
@@ -282,16 +316,21 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 
 func (l *tlsListener) Close() error {
 	var err error
-	l.once.Do(func() { err = l.raw.Close() })
+	l.once.Do(func() {
+		for _, raw := range l.raws {
+			err = errors.Join(err, raw.Close())
+		}
+	})
 	return err
 }
 
-func (l *tlsListener) Addr() net.Addr { return dialable(l.raw.Addr()) }
+// Addr is what kfake advertises in Metadata.
+func (l *tlsListener) Addr() net.Addr { return l.b.addr }
 
-func (l *tlsListener) acceptLoop() {
+func (l *tlsListener) acceptLoop(raw net.Listener) {
 	defer l.b.wg.Done()
 	for {
-		c, err := l.raw.Accept()
+		c, err := raw.Accept()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {

@@ -22,6 +22,17 @@
 // rejected the broker certificate (with its alert), version or cipher
 // mismatch, timeout, principal mapping failure).
 //
+// # Topics
+//
+// Config.Topics are created at start. As on a default Kafka broker
+// (auto.create.topics.enable=true, num.partitions=1), a Metadata request
+// (v4+) that names a missing topic and allows auto-creation creates it
+// with Config.Partitions partitions; producers send one before their first
+// write to a topic, so producing to a new topic just works. A Produce
+// request for a missing topic does not create it (UNKNOWN_TOPIC_OR_PARTITION,
+// as on Kafka), and neither does a Metadata v0-v3 request (Kafka would;
+// kfake does not). Config.NoAutoCreateTopics turns auto-creation off.
+//
 // # Attribution
 //
 // kfake authorizes only SASL users: its control functions receive the bare
@@ -55,7 +66,10 @@
 //   - Metadata: Describe on each topic. Listing all topics silently omits
 //     undescribable ones; a topic asked for by name gets 29 (by ID: 29 with
 //     the name withheld). Authorized-operation bitfields, when requested,
-//     are computed from the ACLs.
+//     are computed from the ACLs. When the request allows auto-creation
+//     (and Config.NoAutoCreateTopics is false), a missing topic is created
+//     only with Create on the cluster or on the topic, else it gets 29 and
+//     is not created; a topic without Describe is never created.
 //   - CreateTopics: Create on the cluster, or Create on each topic, else 29.
 //     DeleteTopics: Delete on each topic, else 29.
 //   - InitProducerId: with a transactional ID, Write on it, else 53; an
@@ -95,7 +109,7 @@
 //   - Fetch from a follower (replica ID >= 0) and OffsetForLeaderEpoch from
 //     a replica are treated like consumer requests (no ClusterAction check).
 //   - CreateTopics does not hide configs from principals lacking
-//     DescribeConfigs; auto topic creation is off, so Metadata never creates.
+//     DescribeConfigs.
 //   - kfake's own ACL engine is not used (kfake's CreateAcls/DescribeAcls
 //     are among the refused requests), and ACLs cannot change after Start.
 package testbroker

@@ -313,7 +313,47 @@ func (c *authzConn) metadata(req *kmsg.MetadataRequest) outcome {
 			byID[t.TopicID] = true
 		}
 	}
-	return outcome{fix: func(resp kmsg.Response) {
+	// With auto-creation, kfake creates every missing topic the request
+	// names, so the topics that must not be created are taken out of the
+	// request before kfake sees it and answered here, as Kafka's
+	// handleTopicMetadataRequest does: a topic the principal may not
+	// Describe gets TOPIC_AUTHORIZATION_FAILED, and so does a missing
+	// one it may not Create (on the cluster or the topic).
+	var refused []kmsg.MetadataResponseTopic
+	modified := false
+	if req.AllowAutoTopicCreation && !c.b.cfg.NoAutoCreateTopics && !allTopics {
+		clusterCreate := c.can(Cluster, ClusterName, Create)
+		keep := make([]kmsg.MetadataRequestTopic, 0, len(req.Topics))
+		seen := map[string]bool{}
+		for _, t := range req.Topics {
+			if t.Topic == nil || t.TopicID != ([16]byte{}) {
+				keep = append(keep, t) // by ID: the topic exists or kfake says it does not
+				continue
+			}
+			name := *t.Topic
+			if seen[name] {
+				continue // answered once, as Kafka does
+			}
+			seen[name] = true
+			deny := !c.check("Metadata", Topic, name, Describe, codeTopic)
+			if !deny && !clusterCreate && !c.can(Topic, name, Create) {
+				exists, ok := c.b.topicExists(name)
+				deny = ok && !exists && !c.check("Metadata", Topic, name, Create, codeTopic)
+			}
+			if !deny {
+				keep = append(keep, t)
+				continue
+			}
+			nt := kmsg.NewMetadataResponseTopic()
+			nt.Topic, nt.ErrorCode = t.Topic, codeTopic
+			refused = append(refused, nt)
+		}
+		if len(refused) > 0 {
+			// Never nil: a null topic list would ask for all topics.
+			req.Topics, modified = keep, true
+		}
+	}
+	return outcome{modified: modified, fix: func(resp kmsg.Response) {
 		r := resp.(*kmsg.MetadataResponse)
 		if req.IncludeClusterAuthorizedOperations && req.Version >= 8 && req.Version <= 10 {
 			r.AuthorizedOperations = c.authorizedOps(Cluster, ClusterName, clusterOps)
@@ -346,7 +386,7 @@ func (c *authzConn) metadata(req *kmsg.MetadataRequest) outcome {
 			}
 			kept = append(kept, t)
 		}
-		r.Topics = kept
+		r.Topics = append(kept, refused...)
 	}}
 }
 
