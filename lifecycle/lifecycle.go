@@ -349,7 +349,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 	}
 	np, err := pki.Init(pki.InitOptions{
 		Dir: p.Dir, CN: cn, Subject: p.Settings.Subject, Key: key, Days: o.Days, Passphrase: o.Passphrase,
-		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true,
+		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true, Successor: true,
 	})
 	if err != nil {
 		undo()

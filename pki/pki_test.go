@@ -190,7 +190,7 @@ func TestInitCA(t *testing.T) {
 	if p2.CA.Equal(ca) {
 		t.Fatal("Force did not create a new CA")
 	}
-	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", "ca.key"))
+	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", CAKeyFile))
 	if len(old) != 1 {
 		t.Fatalf("old CA key not kept aside: %v", old)
 	}
