@@ -182,7 +182,7 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	}
 	req := pki.CertRequest{
 		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
-		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses}, Days: o.Days,
+		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses, URIs: old.URIs}, Days: o.Days,
 	}
 	cert, err := p.Sign(req, pub, idx)
 	if err != nil {
