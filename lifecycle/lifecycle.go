@@ -154,9 +154,15 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 		return nil, fmt.Errorf("no current certificate named %q in %s (see kafkatls list)", name, p.Dir)
 	}
 	dir := identity.Dir(p.Dir, name)
-	old, err := readCert(filepath.Join(dir, identity.CertPEM))
+	old, err := identity.LoadCert(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (restore the directory, or issue it again with kafkatls issue %s --force)", name, err, name)
+	}
+	// Before the CA signs anything: the directory is safe to rewrite and
+	// the password file agrees with the stores and configs (a refusal
+	// after signing would leave a certificate out of the index).
+	if err := identity.CheckReissue(dir, !rec.ExternalKey); err != nil {
+		return nil, fmt.Errorf("renew %s: %w", name, err)
 	}
 	var m identity.Material
 	pub := old.PublicKey
