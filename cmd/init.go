@@ -47,6 +47,9 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 				return err
 			}
 			o.Passphrase = p
+			if mode, loose := pass.looseMode(); loose {
+				g.warn("the CA passphrase file %s is readable by group or others (mode %04o): chmod 600 %s", pass.file, mode, pass.file)
+			}
 			if (importCA == "") != (importKey == "") {
 				return usageErr("--import-ca and --import-key go together: give both")
 			}

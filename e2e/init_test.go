@@ -70,3 +70,47 @@ func TestInitNeverDestroysTheCAKey(t *testing.T) {
 		t.Errorf("list still shows the orphaned c1 as the new CA's:\n%s", out)
 	}
 }
+
+// TestInitWarnsOfReadablePassphraseFile: init says, in one stderr line,
+// when the passphrase protecting the CA key can be read by others.
+func TestInitWarnsOfReadablePassphraseFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode os.FileMode
+		warn bool
+	}{
+		{"world-readable", 0o644, true},
+		{"group-readable", 0o640, true},
+		{"owner only", 0o600, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pf := filepath.Join(dir, "ca-pass")
+			if err := os.WriteFile(pf, []byte("correct horse battery\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(pf, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			r := kt(t, dir, "init", "--key-type", "ecdsa", "--ca-passphrase-file", pf)
+			if r.code != 0 {
+				t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
+			}
+			var lines []string
+			for _, l := range strings.Split(r.stderr, "\n") {
+				if strings.Contains(l, "passphrase file") {
+					lines = append(lines, l)
+				}
+			}
+			switch {
+			case tc.warn && (len(lines) != 1 || !strings.Contains(lines[0], "readable by group or others") || !strings.Contains(lines[0], "chmod 600 "+pf)):
+				t.Errorf("want one warning line for mode %04o, stderr:\n%s", tc.mode, r.stderr)
+			case !tc.warn && len(lines) != 0:
+				t.Errorf("warned for mode %04o:\n%s", tc.mode, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "correct horse") {
+				t.Error("the passphrase was printed")
+			}
+		})
+	}
+}
