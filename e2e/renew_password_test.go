@@ -62,7 +62,7 @@ func TestRenewTakesThePasswordTheStoresHave(t *testing.T) {
 		want  []string
 	}{
 		{name: "edited password file", plant: func() { os.WriteFile(pwFile, []byte("SomeOtherPassw0rd\n"), 0o600) },
-			want: []string{"kafka-pki/certs/c1/password does not open keystore.jks", "client.properties (ssl.keystore.password) does", "nothing was written"}},
+			want: []string{"kafka-pki/certs/c1/password does not open keystore.jks", "client.properties (ssl.key.password) does", "nothing was written"}},
 		{name: "password file replaced by a link", plant: func() {
 			target := filepath.Join(t.TempDir(), "pw")
 			os.WriteFile(target, []byte("SomeOtherPassw0rd\n"), 0o600)

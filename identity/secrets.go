@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -170,70 +170,39 @@ func configPasswords(dir string) ([]configPassword, error) {
 		if err != nil {
 			return nil, err
 		}
-		for line := range strings.Lines(string(b)) {
-			line = strings.TrimLeft(strings.TrimRight(line, "\r\n"), " \t\f")
-			if line == "" || line[0] == '#' || line[0] == '!' {
-				continue
-			}
-			i := strings.IndexAny(line, "=:")
-			if i < 0 {
-				continue
-			}
-			key := strings.TrimSpace(line[:i])
+		var props map[string]string
+		if ext == ".conf" {
+			props = parseLibrdkafkaConf(b)
+		} else {
+			props = ParseProperties(b)
+		}
+		for _, key := range slices.Sorted(maps.Keys(props)) {
 			lk := strings.ToLower(key)
 			if !strings.Contains(lk, "ssl") || !strings.HasSuffix(strings.ReplaceAll(lk, "-", ""), "password") {
 				continue
 			}
-			value := strings.TrimLeft(line[i+1:], " \t\f")
-			if ext != ".conf" {
-				value = unescapeProperties(value)
+			if v := props[key]; !strings.Contains(v, "${") { // ${...}: a config provider, not the value
+				out = append(out, configPassword{file: name, key: key, value: v})
 			}
-			if strings.Contains(value, "${") {
-				continue // a config provider: not the value itself
-			}
-			out = append(out, configPassword{file: name, key: key, value: value})
 		}
 	}
 	return out, nil
 }
 
-// unescapeProperties undoes java.util.Properties value escapes (the ones
-// templates.PropertiesValue writes, and \uXXXX).
-func unescapeProperties(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b.WriteByte(c)
+// parseLibrdkafkaConf reads a librdkafka config file (kcat -F): key=value
+// lines taken as they are, # comments.
+func parseLibrdkafkaConf(b []byte) map[string]string {
+	out := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		i++
-		switch s[i] {
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 'f':
-			b.WriteByte('\f')
-		case 'u':
-			if i+5 <= len(s) {
-				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 16); err == nil {
-					b.WriteRune(rune(r))
-					i += 4
-					continue
-				}
-			}
-			b.WriteByte('u')
-		default:
-			b.WriteByte(s[i])
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[strings.TrimSpace(k)] = v
 		}
 	}
-	return b.String()
+	return out
 }
 
 // CheckReissue is what Reissue checks before anything is signed: the

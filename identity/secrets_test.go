@@ -44,7 +44,7 @@ func TestReadPassword(t *testing.T) {
 	}{
 		{name: "as issued"},
 		{name: "password file edited", change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, PasswordFile), "Edited-Pw22\n") },
-			wantErr: []string{"password does not open keystore.jks", "client.properties (ssl.keystore.password) does", "put that password back in"}},
+			wantErr: []string{"password does not open keystore.jks", "client.properties (ssl.key.password) does", "put that password back in"}},
 		{name: "password file removed", change: func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, PasswordFile)) },
 			wantErr: []string{"password is missing", "client.properties"}},
 		{name: "password file a link to the right password", change: func(t *testing.T, dir string) {
