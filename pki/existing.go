@@ -242,6 +242,14 @@ func (e *earlierCA) differences(o InitOptions) []string {
 		d = append(d, "the CA key is encrypted at rest and no passphrase was given")
 	case !s.CAKeyEncrypted && asked:
 		d = append(d, "the CA key is not encrypted and a passphrase was given")
+	case asked:
+		// Same settings must mean the same passphrase too: init does not
+		// change it, and "already initialised" must not suggest it did.
+		if b, err := os.ReadFile(filepath.Join(o.Dir, CAKeyFile)); err == nil {
+			if _, err := pem.DecodeKey(b, func() ([]byte, error) { return o.Passphrase, nil }); err != nil {
+				d = append(d, "the CA key does not decrypt with the passphrase given (init never changes a passphrase)")
+			}
+		}
 	}
 	return d
 }

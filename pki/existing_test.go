@@ -29,9 +29,12 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 }
 
 // issuedPKI is a PKI with one valid identity, c1, in its index.
-func issuedPKI(t *testing.T) (*PKI, InitOptions) {
+func issuedPKI(t *testing.T, encrypted ...bool) (*PKI, InitOptions) {
 	t.Helper()
 	o := InitOptions{Dir: filepath.Join(t.TempDir(), "pki"), CN: "Test CA", Subject: SubjectDefaults{Organization: "Acme"}, Key: KeySpec{Type: ECDSA}}
+	if len(encrypted) > 0 && encrypted[0] {
+		o.Passphrase = []byte("correct horse")
+	}
 	p, err := Init(o)
 	if err != nil {
 		t.Fatal(err)
@@ -53,17 +56,23 @@ func issuedPKI(t *testing.T) (*PKI, InitOptions) {
 // of a CA is left, and says what is there.
 func TestInitRefusesEarlierCA(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		remove  []string
-		change  func(o *InitOptions)
-		same    bool
-		wantErr []string
+		name      string
+		encrypted bool
+		remove    []string
+		change    func(o *InitOptions)
+		same      bool
+		wantErr   []string
 	}{
 		{name: "same settings", same: true, wantErr: []string{"already initialised"}},
 		{name: "other settings", change: func(o *InitOptions) { o.Key = KeySpec{Type: RSA}; o.LeafDays = 30 },
 			wantErr: []string{"the key is ECDSA P-256, not RSA-2048", "the leaf validity is 365 days, not 30 days", "kafkatls ca rotate", "--force"}},
 		{name: "passphrase where none was", change: func(o *InitOptions) { o.Passphrase = []byte("secret") },
 			wantErr: []string{"the CA key is not encrypted and a passphrase was given"}},
+		{name: "encrypted, same passphrase", encrypted: true, same: true, wantErr: []string{"already initialised"}},
+		{name: "encrypted, other passphrase", encrypted: true, change: func(o *InitOptions) { o.Passphrase = []byte("other horse") },
+			wantErr: []string{"does not decrypt with the passphrase given"}},
+		{name: "encrypted, no passphrase", encrypted: true, change: func(o *InitOptions) { o.Passphrase = nil },
+			wantErr: []string{"encrypted at rest and no passphrase was given"}},
 		{name: "key without certificate", remove: []string{CACertFile},
 			wantErr: []string{"holds a CA key (ca/ca.key) but no CA certificate (ca/ca.crt)", "Restore ca/ca.crt", "cp ", "its 1 identity would have to be issued again"}},
 		{name: "certificate without key", remove: []string{CAKeyFile},
@@ -72,7 +81,7 @@ func TestInitRefusesEarlierCA(t *testing.T) {
 			wantErr: []string{"holds no CA", "ca.crt, index.json", "--force"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, o := issuedPKI(t)
+			p, o := issuedPKI(t, tc.encrypted)
 			for _, f := range tc.remove {
 				if err := os.Remove(filepath.Join(p.Dir, f)); err != nil {
 					t.Fatal(err)
