@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
@@ -115,5 +116,33 @@ func TestSecretsAreNotReadThroughLinks(t *testing.T) {
 	}
 	if _, err := Load(dir, pki.RoleClient); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("Load through a link: %v", err)
+	}
+}
+
+// Rewriting truststores (ca rotate) refuses a link rather than replacing it.
+func TestRewriteTruststoresRefusesLinks(t *testing.T) {
+	dir := issued(t, "Original-Pw1")
+	ts := filepath.Join(dir, TruststoreJKS)
+	outside := filepath.Join(t.TempDir(), "ts.jks")
+	b, _ := os.ReadFile(ts)
+	write(t, outside, string(b))
+	os.Remove(ts)
+	if err := os.Symlink(outside, ts); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := LoadCert(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caBefore, _ := os.ReadFile(filepath.Join(dir, CAPEM))
+	var link *fsx.SymlinkError
+	if _, err := RewriteTruststores(dir, []*x509.Certificate{cert}); !errors.As(err, &link) || link.Path != ts {
+		t.Errorf("RewriteTruststores over a link: %v", err)
+	}
+	if st, err := os.Lstat(ts); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced (%v)", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, CAPEM)); string(after) != string(caBefore) {
+		t.Error("ca.crt was rewritten before the refusal")
 	}
 }

@@ -175,6 +175,12 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	if len(trust) == 0 {
 		return nil, errors.New("no trust anchor to write")
 	}
+	// Links are refused before anything is written.
+	for _, path := range []string{dir, filepath.Join(dir, CAPEM), filepath.Join(dir, TruststoreJKS), filepath.Join(dir, TruststoreP12)} {
+		if err := fsx.CheckNotSymlink(path); err != nil {
+			return nil, err
+		}
+	}
 	var changed []string
 	caPEM := pem.EncodeCerts(trust...)
 	old, err := readFile(dir, CAPEM)
@@ -204,7 +210,11 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	entries := TrustEntries(trust)
 	for _, name := range storeNames {
 		path := filepath.Join(dir, name)
-		if old, err := readFile(dir, name); err == nil {
+		old, err := readFile(dir, name)
+		if errors.As(err, &link) {
+			return changed, err // a link is refused, not replaced
+		}
+		if err == nil {
 			if st, err := stores.Read(old, password); err == nil && SameTrust(st, trust) {
 				continue
 			}
