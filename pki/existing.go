@@ -233,9 +233,7 @@ func (e *earlierCA) differences(o InitOptions) []string {
 		days := int(math.Round(e.cert.NotAfter.Sub(e.cert.NotBefore.Add(5*time.Minute)).Hours() / 24))
 		differ("the CA validity", fmt.Sprintf("%d days", days), fmt.Sprintf("%d days", o.Days))
 	}
-	if o.ImportCert == nil || s.Subject != o.Subject {
-		differ("the subject default for issued certificates", s.Subject.DN("NAME"), o.Subject.DN("NAME"))
-	}
+	differ("the subject default for issued certificates", s.Subject.DN("NAME"), o.Subject.DN("NAME"))
 	differ("the leaf validity", fmt.Sprintf("%d days", s.LeafDays), fmt.Sprintf("%d days", o.LeafDays))
 	switch asked := len(o.Passphrase) > 0; {
 	case s.CAKeyEncrypted && !asked:

@@ -386,6 +386,16 @@ func TestImportIntermediateCA(t *testing.T) {
 	if err != nil || len(reopened.Parents) != 1 {
 		t.Fatalf("reopen: %v parents=%d", err, len(reopened.Parents))
 	}
+	// Adopting the same CA again is "already initialised"; another CA is a
+	// difference naming both.
+	var exists *ExistingCAError
+	if _, err := Init(InitOptions{Dir: p.Dir, ImportCert: certPEM, ImportKey: keyPEM}); !errors.As(err, &exists) || !exists.Same() {
+		t.Errorf("same import again: %v", err)
+	}
+	if _, err := Init(InitOptions{Dir: p.Dir, ImportCert: encodeCert(root.CA), ImportKey: encodeKey(t, rk)}); !errors.As(err, &exists) || exists.Same() ||
+		!strings.Contains(err.Error(), "the CA is CN=Intermediate,O=Acme") {
+		t.Errorf("another import: %v", err)
+	}
 	// Mismatched key is refused.
 	other, _ := GenerateKey(KeySpec{Type: ECDSA})
 	if _, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "j"), ImportCert: certPEM, ImportKey: encodeKey(t, other)}); err == nil || !strings.Contains(err.Error(), "does not match") {
