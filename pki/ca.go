@@ -176,11 +176,13 @@ func Init(o InitOptions) (*PKI, error) {
 	}
 	// One batch, renamed in this order: the key first and the certificate,
 	// which marks a directory as holding a CA, last. A run killed part-way
-	// leaves no CA (init can simply run again), never a certificate without
-	// its key. (Across a power loss the order holds on file systems that
-	// journal metadata in order, as ext4 and XFS do; elsewhere the worst
-	// case is a certificate whose key is missing, which kafkatls reports
-	// and init --force replaces.)
+	// leaves no CA, never a certificate without its key; killed between
+	// the renames it leaves a key without its certificate, which init
+	// reports and does not overwrite (it cannot tell a lost certificate
+	// from a killed run): init --force moves it aside. (Across a power loss
+	// the order holds on file systems that journal metadata in order, as
+	// ext4 and XFS do; elsewhere the worst case is a certificate whose key
+	// is missing, which kafkatls reports and init --force moves aside.)
 	var chain []byte // only for an adopted intermediate
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
