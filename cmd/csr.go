@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -98,6 +97,10 @@ subject and key defaults apply.`,
 	return c
 }
 
+// maxCSRSize bounds what sign reads: a CSR with an RSA-4096 key and a
+// hundred SANs is under 16 KiB.
+const maxCSRSize = 1 << 20
+
 func newSignCmd(g *globals) *cobra.Command {
 	var (
 		cf    certFlags
@@ -110,8 +113,10 @@ func newSignCmd(g *globals) *cobra.Command {
 		Use:   "sign CSR",
 		Short: "Sign an external CSR (e.g. from keytool -certreq), keeping its SANs",
 		Long: `sign verifies a PKCS#10 CSR (PEM or DER, including keytool -certreq output),
-signs it with the role's key usages and KEEPS the CSR's SANs (openssl x509 -req
-silently drops them), adding any --dns/--ip. It writes DIR/certs/NAME/tls.crt,
+signs it with the role's key usages and KEEPS the CSR's SANs — DNS, IP, email
+and URI — (openssl x509 -req silently drops them), adding any --dns/--ip. The
+CSR's key must pass the same policy as issue's keys: RSA of 2048 bits or more,
+or ECDSA P-256/P-384/P-521. It writes DIR/certs/NAME/tls.crt,
 chain.pem (leaf + CA, importable with keytool -importcert) and ca.crt; NAME
 is the CSR's CN unless --name is given.`,
 		Example: `  keytool -certreq -alias kafka-1 -keystore kafka-1.jks -ext SAN=dns:kafka-1 -file kafka-1.csr
@@ -124,7 +129,7 @@ is the CSR's CN unless --name is given.`,
 			if err != nil {
 				return usageErr("--role: %v", err)
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := fsx.ReadLimited(args[0], maxCSRSize)
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,12 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +29,11 @@ func newInitCmd(g *globals) *cobra.Command {
 CA:TRUE pathlen:0, keyCertSign|cRLSign) and saves subject and key defaults for
 the certificates issued from it. The CA key is encrypted at rest when a
 passphrase is given (--ca-passphrase-file or KAFKATLS_CA_PASSPHRASE).
-An existing CA is never replaced without --force (and then kept under ca/replaced-*).`,
+CA material (ca/ca.key, ca/ca.crt, the trust file ca.crt, index.json) is never
+replaced without --force, even when only part of a CA is left; run again with
+the same settings, init says the directory is already initialised. --force
+moves the old CA to ca/replaced-<time>/ (nothing is deleted) and names the
+identities it orphans; to replace a CA that has identities, use kafkatls ca rotate.`,
 		Example: `  kafkatls init
   kafkatls init --cn "Acme Kafka CA" --org Acme --ou Kafka --country GB --key-type ecdsa
   KAFKATLS_CA_PASSPHRASE=... kafkatls init --dir /srv/kafka-pki
@@ -41,6 +47,9 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 				return err
 			}
 			o.Passphrase = p
+			if mode, loose := pass.looseMode(); loose {
+				g.warn("the CA passphrase file %s is readable by group or others (mode %04o): chmod 600 %s", pass.file, mode, pass.file)
+			}
 			if (importCA == "") != (importKey == "") {
 				return usageErr("--import-ca and --import-key go together: give both")
 			}
@@ -58,8 +67,19 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 			}
 			o.Key = k
 			ca, err := pki.Init(o)
+			if exists := (*pki.ExistingCAError)(nil); errors.As(err, &exists) && exists.Same() {
+				// The README's first command, run again: nothing to do.
+				subject, _ := principal.JavaName(exists.CA.RawSubject)
+				res := map[string]any{"dir": g.dir, "subject": subject, "sha256": pki.Fingerprint(exists.CA), "alreadyInitialised": true}
+				return g.emit(res, func(w io.Writer) {
+					fmt.Fprintf(w, "%s is already initialised with these settings; nothing changed\n  subject   %s\n  sha256    %s\n", g.dir, subject, pki.Fingerprint(exists.CA))
+				})
+			}
 			if err != nil {
 				return err
+			}
+			if r := ca.Replaced; r != nil {
+				warnReplaced(g, r)
 			}
 			if len(p) == 0 {
 				g.warn("the CA key %s is not encrypted (mode 0600); give --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE to encrypt it", filepath.Join(g.dir, pki.CAKeyFile))
@@ -99,4 +119,19 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 	f.BoolVar(&o.Force, "force", false, "replace an existing CA (the old one is moved to ca/replaced-*)")
 	pass.register(c)
 	return c
+}
+
+// warnReplaced says on stderr where init --force put the old CA and which
+// identities it orphaned.
+func warnReplaced(g *globals, r *pki.Replaced) {
+	old := "the old CA material"
+	if r.CA != nil {
+		subject, _ := principal.JavaName(r.CA.RawSubject)
+		old = fmt.Sprintf("the old CA (%s, sha256 %s)", subject, pki.Fingerprint(r.CA))
+	}
+	g.warn("moved %s to %s (%s); nothing was deleted", old, r.Dir, strings.Join(r.Files, ", "))
+	if n := len(r.Orphaned); n > 0 {
+		g.warn("%d identities signed by the old CA are orphaned (%s): truststores that trust only the new CA refuse them; "+
+			"issue each again with `kafkatls issue NAME --force`. To replace a CA that has identities, `kafkatls ca rotate` keeps them working", n, strings.Join(r.Orphaned, ", "))
+	}
 }

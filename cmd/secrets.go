@@ -39,6 +39,19 @@ func (c *caPassphrase) get() ([]byte, error) {
 	return nil, nil
 }
 
+// looseMode reports the mode of --ca-passphrase-file when group or others
+// may read it: the passphrase is the CA key's only protection at rest.
+func (c *caPassphrase) looseMode() (os.FileMode, bool) {
+	if c.file == "" {
+		return 0, false
+	}
+	st, err := os.Stat(c.file)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return 0, false
+	}
+	return st.Mode().Perm(), true
+}
+
 // prompt is the callback pki.Open uses when the CA key is encrypted.
 func (c *caPassphrase) prompt() ([]byte, error) {
 	p, err := c.get()

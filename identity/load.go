@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/stores"
@@ -40,12 +42,15 @@ type Identity struct {
 // format present, with the password from its password file.
 func Load(dir string, role pki.Role) (*Identity, error) {
 	id := &Identity{Name: filepath.Base(dir), Role: role, Dir: dir}
-	if b, err := os.ReadFile(filepath.Join(dir, PrincipalFile)); err == nil {
+	if b, err := readFile(dir, PrincipalFile); err == nil {
 		id.Principal = strings.TrimSpace(string(b))
 	}
-	pw := ""
-	if b, err := os.ReadFile(filepath.Join(dir, PasswordFile)); err == nil {
-		pw = strings.TrimRight(string(b), "\r\n")
+	// The stores are tested as they are, with the password file as it is
+	// (not through a link).
+	pw, err := readPasswordFile(dir)
+	var link *fsx.SymlinkError
+	if errors.As(err, &link) {
+		return nil, err
 	}
 	if id.Role == "" {
 		id.Role = guessRole(dir)
@@ -55,11 +60,15 @@ func Load(dir string, role pki.Role) (*Identity, error) {
 		{"JKS", KeystoreJKS, TruststoreJKS},
 		{"PKCS12", KeystoreP12, TruststoreP12},
 	} {
-		ksData, err := os.ReadFile(filepath.Join(dir, f.ks))
-		if err != nil {
+		ksData, err := readFile(dir, f.ks)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		st, err := loadJavaStores(ksData, filepath.Join(dir, f.ts), pw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st, err := loadJavaStores(ksData, dir, f.ts, pw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f.ks, err))
 			continue
@@ -101,7 +110,7 @@ func guessRole(dir string) pki.Role {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
+func loadJavaStores(ksData []byte, dir, tsName, pw string) (Store, error) {
 	var st Store
 	ks, err := stores.Read(ksData, pw)
 	if err != nil {
@@ -113,13 +122,13 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 	if st.Cert.Leaf == nil {
 		st.Cert.Leaf, _ = x509.ParseCertificate(st.Cert.Certificate[0])
 	}
-	tsData, err := os.ReadFile(tsPath)
+	tsData, err := readFile(dir, tsName)
 	if err != nil {
 		return st, fmt.Errorf("truststore: %w", err)
 	}
 	ts, err := stores.Read(tsData, pw)
 	if err != nil {
-		return st, fmt.Errorf("%s: %w", filepath.Base(tsPath), err)
+		return st, fmt.Errorf("%s: %w", tsName, err)
 	}
 	st.Roots = x509.NewCertPool()
 	for _, e := range ts.Entries {
@@ -129,7 +138,7 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 		}
 	}
 	if len(st.Trust) == 0 {
-		return st, fmt.Errorf("%s has no trusted certificate: Java would fail with \"trustAnchors parameter must be non-empty\"", filepath.Base(tsPath))
+		return st, fmt.Errorf("%s has no trusted certificate: Java would fail with \"trustAnchors parameter must be non-empty\"", tsName)
 	}
 	return st, nil
 }
@@ -137,11 +146,18 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 func loadPEM(dir string) (Store, error) {
 	st := Store{Format: "PEM"}
 	var err error
-	st.Cert, err = tls.LoadX509KeyPair(filepath.Join(dir, ChainPEM), filepath.Join(dir, KeyPEM))
+	chain, err := readFile(dir, ChainPEM)
 	if err != nil {
 		return st, err
 	}
-	caData, err := os.ReadFile(filepath.Join(dir, CAPEM))
+	key, err := readFile(dir, KeyPEM)
+	if err != nil {
+		return st, err
+	}
+	if st.Cert, err = tls.X509KeyPair(chain, key); err != nil {
+		return st, err
+	}
+	caData, err := readFile(dir, CAPEM)
 	if err != nil {
 		return st, err
 	}

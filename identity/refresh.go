@@ -2,13 +2,10 @@ package identity
 
 import (
 	"bytes"
-	"fmt"
-	"os"
+	"errors"
 	"path/filepath"
-	"strings"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -18,20 +15,17 @@ import (
 // list) and rewrites only the files whose content differs; with dryRun it
 // only reports them. Keys, certificates and stores are untouched.
 func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed []string, err error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CertPEM))
+	cert, err := LoadCert(dir)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := pem.DecodeCerts(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CertPEM), err)
-	}
-	pw, err := os.ReadFile(filepath.Join(dir, PasswordFile))
+	// The configs are rendered with the stores' password, never with a
+	// password file that disagrees with them.
+	password, err := ReadPassword(dir)
 	if err != nil {
 		return nil, err
 	}
-	password := strings.TrimRight(string(pw), "\r\n")
-	subject, err := principal.JavaName(certs[0].RawSubject)
+	subject, err := principal.JavaName(cert.RawSubject)
 	if err != nil {
 		return nil, err
 	}
@@ -39,14 +33,19 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 	if len(formats) == 0 {
 		formats = AllFormats
 	}
-	m := Material{Name: name, Role: role, Cert: certs[0]}
+	m := Material{Name: name, Role: role, Cert: cert}
 	files, err := m.configs(dir, formats, password, principal.User(subject), o)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
 		path := filepath.Join(dir, f.name)
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.data) {
+		old, err := readFile(dir, f.name)
+		var link *fsx.SymlinkError
+		if errors.As(err, &link) {
+			return changed, err
+		}
+		if err == nil && bytes.Equal(old, f.data) {
 			continue
 		}
 		changed = append(changed, f.name)

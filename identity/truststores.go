@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -79,19 +78,6 @@ func TrustEntries(trust []*x509.Certificate) []stores.TrustEntry {
 	return out
 }
 
-// ReadPassword returns the store password kafkatls wrote into an entity
-// directory.
-func ReadPassword(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PasswordFile))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s has no %s file: it was not written by kafkatls issue (or was signed from a CSR)", dir, PasswordFile)
-		}
-		return "", err
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
-}
-
 // DirFormats reports the store formats present in an entity directory.
 func DirFormats(dir string) []string {
 	var out []string
@@ -118,7 +104,7 @@ var (
 // were written with (Modern when there are none or it cannot tell).
 func DirCompat(dir string) stores.Compat {
 	for _, name := range []string{KeystoreP12, TruststoreP12} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := readFile(dir, name)
 		if err != nil {
 			continue
 		}
@@ -136,7 +122,11 @@ func DirCompat(dir string) stores.Compat {
 // key entry of keystore.p12 or keystore.jks, opened with the entity's
 // password.
 func LoadKey(dir string) (crypto.Signer, error) {
-	if b, err := os.ReadFile(filepath.Join(dir, KeyPEM)); err == nil {
+	b, err := readFile(dir, KeyPEM)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err == nil {
 		k, err := pem.DecodeKey(b, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, KeyPEM), err)
@@ -144,9 +134,12 @@ func LoadKey(dir string) (crypto.Signer, error) {
 		return k, nil
 	}
 	for _, name := range []string{KeystoreP12, KeystoreJKS} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
+		b, err := readFile(dir, name)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		pw, err := ReadPassword(dir)
 		if err != nil {
@@ -182,9 +175,20 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	if len(trust) == 0 {
 		return nil, errors.New("no trust anchor to write")
 	}
+	// Links are refused before anything is written.
+	for _, path := range []string{dir, filepath.Join(dir, CAPEM), filepath.Join(dir, TruststoreJKS), filepath.Join(dir, TruststoreP12)} {
+		if err := fsx.CheckNotSymlink(path); err != nil {
+			return nil, err
+		}
+	}
 	var changed []string
 	caPEM := pem.EncodeCerts(trust...)
-	if old, err := os.ReadFile(filepath.Join(dir, CAPEM)); err != nil || !bytes.Equal(old, caPEM) {
+	old, err := readFile(dir, CAPEM)
+	var link *fsx.SymlinkError
+	if errors.As(err, &link) {
+		return nil, err
+	}
+	if err != nil || !bytes.Equal(old, caPEM) {
 		if err := fsx.WriteFile(filepath.Join(dir, CAPEM), caPEM, fsx.PublicFile); err != nil {
 			return changed, err
 		}
@@ -206,7 +210,11 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	entries := TrustEntries(trust)
 	for _, name := range storeNames {
 		path := filepath.Join(dir, name)
-		if old, err := os.ReadFile(path); err == nil {
+		old, err := readFile(dir, name)
+		if errors.As(err, &link) {
+			return changed, err // a link is refused, not replaced
+		}
+		if err == nil {
 			if st, err := stores.Read(old, password); err == nil && SameTrust(st, trust) {
 				continue
 			}
@@ -263,6 +271,9 @@ func Reissue(dir string, m Material) (*Result, error) {
 	if !fsx.Exists(dir) {
 		return nil, fmt.Errorf("%s does not exist: issue the certificate first (kafkatls issue %s)", dir, m.Name)
 	}
+	if err := CheckReissue(dir, false); err != nil {
+		return nil, err
+	}
 	formats := DirFormats(dir)
 	var password string
 	if m.Key != nil {
@@ -294,14 +305,14 @@ func Reissue(dir string, m Material) (*Result, error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if storeFiles[e.Name()] || !e.Type().IsRegular() {
+		if storeFiles[e.Name()] {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := readFile(dir, e.Name()) // a link or a non-file is refused, never skipped
 		if err != nil {
 			return nil, err
 		}

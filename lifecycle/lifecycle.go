@@ -154,9 +154,15 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 		return nil, fmt.Errorf("no current certificate named %q in %s (see kafkatls list)", name, p.Dir)
 	}
 	dir := identity.Dir(p.Dir, name)
-	old, err := readCert(filepath.Join(dir, identity.CertPEM))
+	old, err := identity.LoadCert(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (restore the directory, or issue it again with kafkatls issue %s --force)", name, err, name)
+	}
+	// Before the CA signs anything: the directory is safe to rewrite and
+	// the password file agrees with the stores and configs (a refusal
+	// after signing would leave a certificate out of the index).
+	if err := identity.CheckReissue(dir, !rec.ExternalKey); err != nil {
+		return nil, fmt.Errorf("renew %s: %w", name, err)
 	}
 	var m identity.Material
 	pub := old.PublicKey
@@ -182,7 +188,7 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	}
 	req := pki.CertRequest{
 		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
-		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses}, Days: o.Days,
+		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses, URIs: old.URIs}, Days: o.Days,
 	}
 	cert, err := p.Sign(req, pub, idx)
 	if err != nil {
@@ -357,7 +363,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 	}
 	np, err := pki.Init(pki.InitOptions{
 		Dir: p.Dir, CN: cn, Subject: p.Settings.Subject, Key: key, Days: o.Days, Passphrase: o.Passphrase,
-		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true,
+		ImportCert: o.ImportCert, ImportKey: o.ImportKey, LeafDays: p.Settings.LeafDays, Locked: true, Successor: true,
 	})
 	if err != nil {
 		return nil, nil, undo(fmt.Errorf("new CA: %w", err))

@@ -1,15 +1,13 @@
 package lifecycle
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -178,77 +176,12 @@ func sslListeners(props map[string]string) []string {
 	return out
 }
 
-// readProperties reads a java.util.Properties file well enough for the
-// keys kafkatls writes: key=value or key:value lines, # and ! comments,
-// backslash escapes and continuation lines.
+// readProperties reads an identity's properties file (never through a
+// link); a missing or unreadable file reads as empty.
 func readProperties(path string) map[string]string {
-	out := map[string]string{}
-	b, err := os.ReadFile(path)
+	props, err := identity.ReadProperties(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
-		return out
+		return map[string]string{}
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	var logical string
-	for sc.Scan() {
-		line := strings.TrimLeft(sc.Text(), " \t\f")
-		if logical == "" && (line == "" || line[0] == '#' || line[0] == '!') {
-			continue
-		}
-		// An odd number of trailing backslashes continues the line.
-		n := len(line) - len(strings.TrimRight(line, `\`))
-		if n%2 == 1 {
-			logical += line[:len(line)-1]
-			continue
-		}
-		logical += line
-		k, v := splitProperty(logical)
-		out[k] = v
-		logical = ""
-	}
-	return out
-}
-
-func splitProperty(line string) (string, string) {
-	var key strings.Builder
-	i := 0
-	for ; i < len(line); i++ {
-		c := line[i]
-		if c == '\\' && i+1 < len(line) {
-			i++
-			key.WriteByte(unescape(line[i]))
-			continue
-		}
-		if c == '=' || c == ':' || c == ' ' || c == '\t' {
-			break
-		}
-		key.WriteByte(c)
-	}
-	rest := strings.TrimLeft(line[i:], " \t")
-	if strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, ":") {
-		rest = strings.TrimLeft(rest[1:], " \t")
-	}
-	var val strings.Builder
-	for j := 0; j < len(rest); j++ {
-		if rest[j] == '\\' && j+1 < len(rest) {
-			j++
-			val.WriteByte(unescape(rest[j]))
-			continue
-		}
-		val.WriteByte(rest[j])
-	}
-	return key.String(), val.String()
-}
-
-func unescape(c byte) byte {
-	switch c {
-	case 't':
-		return '\t'
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 'f':
-		return '\f'
-	}
-	return c
+	return props
 }

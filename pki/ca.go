@@ -46,6 +46,9 @@ type PKI struct {
 
 	passphrase func() ([]byte, error)
 	key        crypto.Signer
+	// Replaced is set by an Init with Force that moved an earlier CA aside.
+	Replaced *Replaced
+
 	// stagedTrust is what an Init with InitOptions.Batch staged for
 	// TrustFile, which is not in place until the caller commits.
 	stagedTrust []*x509.Certificate
@@ -63,8 +66,14 @@ type InitOptions struct {
 	// ImportCert and ImportKey (PEM contents) adopt an existing CA instead
 	// of creating one. ImportCert may hold the CA followed by its issuers.
 	ImportCert, ImportKey []byte
-	// Force replaces an existing CA (the old one is moved aside, not deleted).
+	// Force replaces an existing CA, or what is left of one: every file of
+	// it is moved to ca/replaced-<time>/, never deleted (PKI.Replaced says
+	// what moved and which identities it orphaned).
 	Force bool
+	// Successor says the caller (ca rotate) moved the current CA aside
+	// itself and keeps the trust file and the index, which belong to the
+	// rotation: Init does not look for an earlier CA.
+	Successor bool
 	// LeafDays is the default validity of issued certificates.
 	LeafDays int
 	// Locked says the caller already holds the directory lock (flock is
@@ -80,8 +89,9 @@ type InitOptions struct {
 }
 
 // Init creates (or adopts) the CA of a PKI directory. It refuses to replace
-// an existing CA unless Force is set; a replaced CA is kept under
-// ca/replaced-<time>/ so no CA is ever lost.
+// any CA material (key, certificate, trust file, index), complete or not,
+// unless Force is set, with an *ExistingCAError; a replaced CA is kept
+// under ca/replaced-<time>/ so no CA is ever lost.
 func Init(o InitOptions) (*PKI, error) {
 	if o.Dir == "" {
 		return nil, errors.New("PKI directory: empty path")
@@ -122,20 +132,14 @@ func Init(o InitOptions) (*PKI, error) {
 		}
 	}
 
-	if fsx.Exists(filepath.Join(o.Dir, CACertFile)) {
-		if !o.Force {
-			return nil, fmt.Errorf("%s already holds a CA (%s): refusing to replace it; use --force to move it aside and create a new one", o.Dir, filepath.Join(o.Dir, CACertFile))
-		}
-		aside := filepath.Join(o.Dir, CADir, "replaced-"+time.Now().UTC().Format("20060102T150405Z"))
-		if err := fsx.MkdirPrivate(aside); err != nil {
+	var earlier *earlierCA
+	if !o.Successor {
+		var err error
+		if earlier, err = findEarlierCA(o.Dir); err != nil {
 			return nil, err
 		}
-		for _, f := range []string{CACertFile, CAKeyFile, CAChainFile} {
-			if fsx.Exists(filepath.Join(o.Dir, f)) {
-				if err := os.Rename(filepath.Join(o.Dir, f), filepath.Join(aside, filepath.Base(f))); err != nil {
-					return nil, err
-				}
-			}
+		if earlier != nil && !o.Force {
+			return nil, earlier.refusal(o)
 		}
 	}
 
@@ -163,13 +167,22 @@ func Init(o InitOptions) (*PKI, error) {
 	if err := fsx.MkdirPrivate(filepath.Join(o.Dir, CADir)); err != nil {
 		return nil, err
 	}
+	// The new CA exists (in memory) before anything of the old one moves:
+	// a failed creation or import leaves the directory as it was.
+	if earlier != nil {
+		if p.Replaced, err = earlier.moveAside(o.Dir); err != nil {
+			return nil, err
+		}
+	}
 	// One batch, renamed in this order: the key first and the certificate,
 	// which marks a directory as holding a CA, last. A run killed part-way
-	// leaves no CA (init can simply run again), never a certificate without
-	// its key. (Across a power loss the order holds on file systems that
-	// journal metadata in order, as ext4 and XFS do; elsewhere the worst
-	// case is a certificate whose key is missing, which kafkatls reports
-	// and init --force replaces.)
+	// leaves no CA, never a certificate without its key; killed between
+	// the renames it leaves a key without its certificate, which init
+	// reports and does not overwrite (it cannot tell a lost certificate
+	// from a killed run): init --force moves it aside. (Across a power loss
+	// the order holds on file systems that journal metadata in order, as
+	// ext4 and XFS do; elsewhere the worst case is a certificate whose key
+	// is missing, which kafkatls reports and init --force moves aside.)
 	var chain []byte // only for an adopted intermediate
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
@@ -290,6 +303,9 @@ func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
 func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
 	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
 	if errors.Is(err, fs.ErrNotExist) {
+		if fsx.Exists(filepath.Join(dir, CAKeyFile)) {
+			return nil, incompleteCA(dir)
+		}
 		return nil, fmt.Errorf("%w %s: run `kafkatls init --dir %s` first", ErrNoCA, dir, dir)
 	}
 	if err != nil {
@@ -318,6 +334,9 @@ func (p *PKI) Signer() (crypto.Signer, error) {
 		return p.key, nil
 	}
 	keyPEM, err := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missingKey(p.Dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("CA key: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -30,6 +31,34 @@ type KeySpec struct {
 // OpenSSL builds and FIPS providers.
 var DefaultKeySpec = KeySpec{Type: RSA, Size: 2048}
 
+// MinRSABits is the smallest RSA modulus kafkatls generates or signs for.
+const MinRSABits = 2048
+
+// ErrWeakKey is wrapped by CheckPublicKey's refusals.
+var ErrWeakKey = errors.New("key refused")
+
+// CheckPublicKey is the key policy for every certificate the CA signs,
+// whether kafkatls made the key (issue, renew) or a requester did (sign):
+// RSA of at least MinRSABits, or ECDSA on P-256, P-384 or P-521. Other
+// types (Ed25519, DSA) are refused: Java 11-era brokers and several
+// librdkafka builds do not negotiate them.
+func CheckPublicKey(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < MinRSABits {
+			return fmt.Errorf("%w: RSA-%d is under %d bits (use RSA-2048 or larger, or ECDSA P-256)", ErrWeakKey, n, MinRSABits)
+		}
+		return nil
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			return nil
+		}
+		return fmt.Errorf("%w: ECDSA curve %s is not one of P-256, P-384, P-521", ErrWeakKey, k.Curve.Params().Name)
+	}
+	return fmt.Errorf("%w: %T keys are not supported (use RSA-2048 or larger, or ECDSA P-256)", ErrWeakKey, pub)
+}
+
 // Normalize fills a zero size with the default for the type and checks the
 // combination, naming the offending value on error.
 func (s KeySpec) Normalize() (KeySpec, error) {
@@ -45,8 +74,8 @@ func (s KeySpec) Normalize() (KeySpec, error) {
 		switch s.Size {
 		case 2048, 3072, 4096:
 		default:
-			if s.Size < 2048 {
-				return s, fmt.Errorf("key size %d: RSA keys under 2048 bits are refused (use 2048, 3072 or 4096)", s.Size)
+			if s.Size < MinRSABits {
+				return s, fmt.Errorf("key size %d: RSA keys under %d bits are refused (use 2048, 3072 or 4096)", s.Size, MinRSABits)
 			}
 			return s, fmt.Errorf("key size %d: RSA key size must be 2048, 3072 or 4096", s.Size)
 		}

@@ -190,7 +190,7 @@ func TestInitCA(t *testing.T) {
 	if p2.CA.Equal(ca) {
 		t.Fatal("Force did not create a new CA")
 	}
-	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", "ca.key"))
+	old, _ := filepath.Glob(filepath.Join(p.Dir, CADir, "replaced-*", CAKeyFile))
 	if len(old) != 1 {
 		t.Fatalf("old CA key not kept aside: %v", old)
 	}
@@ -385,6 +385,16 @@ func TestImportIntermediateCA(t *testing.T) {
 	reopened, err := Open(p.Dir, nil)
 	if err != nil || len(reopened.Parents) != 1 {
 		t.Fatalf("reopen: %v parents=%d", err, len(reopened.Parents))
+	}
+	// Adopting the same CA again is "already initialised"; another CA is a
+	// difference naming both.
+	var exists *ExistingCAError
+	if _, err := Init(InitOptions{Dir: p.Dir, ImportCert: certPEM, ImportKey: keyPEM}); !errors.As(err, &exists) || !exists.Same() {
+		t.Errorf("same import again: %v", err)
+	}
+	if _, err := Init(InitOptions{Dir: p.Dir, ImportCert: encodeCert(root.CA), ImportKey: encodeKey(t, rk)}); !errors.As(err, &exists) || exists.Same() ||
+		!strings.Contains(err.Error(), "the CA is CN=Intermediate,O=Acme") {
+		t.Errorf("another import: %v", err)
 	}
 	// Mismatched key is refused.
 	other, _ := GenerateKey(KeySpec{Type: ECDSA})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 )
 
@@ -14,6 +15,9 @@ type SANs struct {
 	DNS    []string `json:"dns,omitempty"`
 	IPs    []net.IP `json:"ips,omitempty"`
 	Emails []string `json:"emails,omitempty"`
+	// URIs come only from a CSR (a SPIFFE ID, say): sign keeps them as
+	// the requester asked; renew carries them over.
+	URIs []*url.URL `json:"uris,omitempty"`
 }
 
 // DefaultServerSANs are the SANs a server role gets unless asked not to:
@@ -109,6 +113,15 @@ func BuildSANs(base SANs, dns, ips, emails []string) (SANs, error) {
 			out.Emails = append(out.Emails, e)
 		}
 	}
+	for _, u := range base.URIs {
+		if u == nil || u.Scheme == "" {
+			return out, fmt.Errorf("invalid URI SAN %q: it has no scheme", u)
+		}
+		if !seen["uri:"+u.String()] {
+			seen["uri:"+u.String()] = true
+			out.URIs = append(out.URIs, u)
+		}
+	}
 	return out, nil
 }
 
@@ -132,6 +145,9 @@ func (s SANs) String() string {
 	}
 	for _, e := range s.Emails {
 		parts = append(parts, "email:"+e)
+	}
+	for _, u := range s.URIs {
+		parts = append(parts, "URI:"+u.String())
 	}
 	return strings.Join(parts, ", ")
 }

@@ -83,6 +83,9 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 	if req.Role.IsServer() && len(req.SANs.DNS) == 0 && len(req.SANs.IPs) == 0 {
 		return nil, fmt.Errorf("%s %q has no DNS or IP SAN: clients verify the server's hostname, so give --dns and/or --ip", req.Role, req.Name)
 	}
+	if err := CheckPublicKey(pub); err != nil {
+		return nil, err
+	}
 	signer, err := p.Signer()
 	if err != nil {
 		return nil, err
@@ -104,6 +107,7 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 		DNSNames:              req.SANs.DNS,
 		IPAddresses:           req.SANs.IPs,
 		EmailAddresses:        req.SANs.Emails,
+		URIs:                  req.SANs.URIs,
 	}
 	for {
 		if tmpl.SerialNumber, err = randomSerial(); err != nil {
@@ -128,13 +132,14 @@ func CreateCSR(key crypto.Signer, subject string, sans SANs) ([]byte, error) {
 		return nil, fmt.Errorf("subject: %w", err)
 	}
 	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		RawSubject: rawSubject, DNSNames: sans.DNS, IPAddresses: sans.IPs, EmailAddresses: sans.Emails,
+		RawSubject: rawSubject, DNSNames: sans.DNS, IPAddresses: sans.IPs, EmailAddresses: sans.Emails, URIs: sans.URIs,
 	}, key)
 }
 
 // CSRRequest turns a verified CSR into a CertRequest that KEEPS the CSR's
-// subject and SANs (openssl x509 -req silently drops the SANs), merged with
-// any extra DNS names and IPs.
+// subject and SANs — DNS, IP, email and URI — (openssl x509 -req silently
+// drops the SANs), merged with any extra DNS names and IPs. A key issue
+// would refuse (CheckPublicKey) is refused here, before the CA is asked.
 func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, extraIPs []string, days int) (CertRequest, error) {
 	if err := csr.CheckSignature(); err != nil {
 		return CertRequest{}, fmt.Errorf("CSR signature does not verify: %w", err)
@@ -149,7 +154,10 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 	if name == "" {
 		return CertRequest{}, errors.New("the CSR subject has no CN: give the entity a name with --name")
 	}
-	sans, err := BuildSANs(SANs{DNS: csr.DNSNames, IPs: csr.IPAddresses, Emails: csr.EmailAddresses}, extraDNS, extraIPs, nil)
+	if err := CheckPublicKey(csr.PublicKey); err != nil {
+		return CertRequest{}, fmt.Errorf("CSR public key: %w", err)
+	}
+	sans, err := BuildSANs(SANs{DNS: csr.DNSNames, IPs: csr.IPAddresses, Emails: csr.EmailAddresses, URIs: csr.URIs}, extraDNS, extraIPs, nil)
 	if err != nil {
 		return CertRequest{}, err
 	}

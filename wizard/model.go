@@ -77,6 +77,8 @@ type Model struct {
 
 	existing  *pki.PKI // the CA found in a.Dir
 	passInput string   // CA passphrase typed in the wizard
+	// passConfirm is the new CA passphrase typed a second time.
+	passConfirm string
 
 	ctx  context.Context
 	stop context.CancelFunc
@@ -295,7 +297,7 @@ func (m *Model) advance() tea.Cmd {
 	switch f.kind {
 	case stepDir:
 		a.Dir = strings.TrimSpace(a.Dir)
-		m.passInput = ""
+		m.passInput, m.passConfirm = "", ""
 		if p, err := pki.Open(a.Dir, nil); err == nil {
 			m.existing, a.ReuseCA = p, true
 			return m.push(frame{kind: stepExistingCA})
@@ -308,6 +310,13 @@ func (m *Model) advance() tea.Cmd {
 		}
 		return m.push(frame{kind: stepMode})
 	case stepCA:
+		if m.passInput != "" && m.passConfirm != m.passInput {
+			// The form validates the confirmation when it is entered; a
+			// passphrase changed after that is caught here.
+			m.passConfirm = ""
+			return m.enter() // the same step again, from its first field
+
+		}
 		return m.push(frame{kind: stepMode})
 	case stepMode:
 		if len(a.Brokers) == 0 {

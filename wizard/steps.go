@@ -146,11 +146,17 @@ func (m *Model) buildForm(f frame) *huh.Form {
 			).Title("CA subject and key"),
 		)
 		if len(m.opts.CAPassphrase) == 0 {
+			// A new passphrase is typed twice: the key is encrypted under
+			// it, and a typo nobody can repeat would lock the CA for good.
 			groups = append(groups, huh.NewGroup(
 				huh.NewInput().Title("CA key passphrase (optional)").
 					Description("Encrypts the CA key at rest. Empty: stored unencrypted (mode 0600).\nCI then needs it in KAFKATLS_CA_PASSPHRASE.").
 					EchoMode(huh.EchoModePassword).Value(&m.passInput).Validate(validatePassphrase),
-			).Title("CA key"))
+			).Title("CA key"), huh.NewGroup(
+				huh.NewInput().Title("Confirm the CA key passphrase").
+					Description("Type it again: nothing can decrypt the CA key without it.").
+					EchoMode(huh.EchoModePassword).Value(&m.passConfirm).Validate(m.confirmPassphrase),
+			).Title("CA key").WithHideFunc(func() bool { return m.passInput == "" }))
 		}
 	case stepMode:
 		groups = append(groups,
@@ -351,6 +357,17 @@ func isLetters(s string) bool {
 func validatePassphrase(s string) error {
 	if s != "" && len(s) < 8 {
 		return errors.New("use at least 8 characters (or leave it empty)")
+	}
+	return nil
+}
+
+// errPassphraseMismatch is the confirmation field's refusal.
+var errPassphraseMismatch = errors.New("the two passphrases differ: type the passphrase again (shift+tab goes back to change the first)")
+
+// confirmPassphrase checks the confirmation of a new CA passphrase.
+func (m *Model) confirmPassphrase(s string) error {
+	if s != m.passInput {
+		return errPassphraseMismatch
 	}
 	return nil
 }

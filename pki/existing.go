@@ -1,0 +1,303 @@
+package pki
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pem"
+	"github.com/kafkatls/kafkatls/principal"
+)
+
+// previousDir holds the outgoing CA during a rotation (lifecycle.PreviousDir):
+// CA material like the rest.
+const previousDir = "ca/previous"
+
+// caMaterial are the files and directories that belong to a CA, in the
+// order an earlier CA's are listed: what Init never replaces without Force.
+var caMaterial = []string{CAKeyFile, CACertFile, CAChainFile, TrustFile, indexFile, CRLFile, previousDir}
+
+// ErrIncompleteCA means the directory holds part of a CA: its key without
+// its certificate. It is not ErrNoCA: nothing may create a CA over it.
+var ErrIncompleteCA = errors.New("incomplete CA")
+
+// ExistingCAError is Init's refusal to touch an earlier CA without Force.
+// For a complete CA initialised with the same settings, Differences is
+// empty and Same reports true: the caller may treat that as success.
+type ExistingCAError struct {
+	Dir string
+	// CA is the earlier CA certificate, nil when ca/ca.crt is missing or
+	// unreadable.
+	CA *x509.Certificate
+	// Present lists the CA files found, relative to Dir.
+	Present []string
+	// HasCert and HasKey say whether ca/ca.crt and ca/ca.key exist.
+	HasCert, HasKey bool
+	// Differences says how the requested settings differ from the CA's,
+	// for a complete CA.
+	Differences []string
+	// Identities are the names of the valid certificates in the index.
+	Identities []string
+}
+
+// Same reports whether the directory holds a complete CA made with the
+// settings Init was given.
+func (e *ExistingCAError) Same() bool { return e.HasCert && e.HasKey && len(e.Differences) == 0 }
+
+func (e *ExistingCAError) Error() string {
+	const force = "`kafkatls init --force` moves every file of the old CA to ca/replaced-<time>/ (nothing is deleted) and creates a new one"
+	orphans := "every identity it signed must then be issued again"
+	if n := len(e.Identities); n > 0 {
+		orphans = fmt.Sprintf("%s would have to be issued again", identities(n))
+	}
+	switch {
+	case e.Same():
+		return fmt.Sprintf("%s is already initialised: CA %s, sha256 %s", e.Dir, caName(e.CA), Fingerprint(e.CA))
+	case e.HasCert && e.HasKey:
+		rotate := ""
+		if len(e.Identities) > 0 {
+			rotate = fmt.Sprintf("; to move its %s to a new CA without breaking them, run `kafkatls ca rotate`", identities(len(e.Identities)))
+		}
+		return fmt.Sprintf("%s already holds a CA (%s, sha256 %s) with other settings: %s. Nothing was changed. "+
+			"To keep using it, run init with its settings or not at all%s; %s (%s)",
+			e.Dir, caName(e.CA), fingerprintOrNone(e.CA), strings.Join(e.Differences, "; "), rotate, force, orphans)
+	case e.HasKey:
+		return fmt.Sprintf("%s holds a CA key (%s) but no CA certificate (%s). Nothing was changed. "+
+			"Restore %s from a backup (kafkatls checks it against the key before it signs anything)%s; "+
+			"or, to give up this CA, %s (%s)",
+			e.Dir, CAKeyFile, CACertFile, CACertFile, restoreHint(e.Dir), force, orphans)
+	case e.HasCert:
+		return fmt.Sprintf("%s holds a CA certificate (%s, %s) but not its key (%s). Nothing was changed. "+
+			"Restore %s from a backup; or, to give up this CA, %s (%s)",
+			e.Dir, CACertFile, caName(e.CA), CAKeyFile, CAKeyFile, force, orphans)
+	default:
+		return fmt.Sprintf("%s holds no CA (%s and %s are missing) but still holds an earlier CA's %s. Nothing was changed. "+
+			"Restore %s and %s from a backup; or, to start over, %s (%s)",
+			e.Dir, CACertFile, CAKeyFile, strings.Join(e.Present, ", "), CACertFile, CAKeyFile, force, orphans)
+	}
+}
+
+func identities(n int) string {
+	if n == 1 {
+		return "its 1 identity"
+	}
+	return fmt.Sprintf("its %d identities", n)
+}
+
+// restoreHint offers the trust file as the missing CA certificate when it
+// provably is: one certificate whose public key is the (unencrypted) CA
+// key's. An encrypted key cannot be checked, so nothing is offered then.
+func restoreHint(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, TrustFile))
+	if err != nil {
+		return ""
+	}
+	certs, err := pem.DecodeCerts(b)
+	if err != nil || len(certs) != 1 {
+		return ""
+	}
+	kb, err := os.ReadFile(filepath.Join(dir, CAKeyFile))
+	if err != nil {
+		return ""
+	}
+	key, err := pem.DecodeKey(kb, nil)
+	if err != nil || !publicKeysEqual(key.Public(), certs[0].PublicKey) {
+		return ""
+	}
+	return fmt.Sprintf(" — %s holds the certificate of this key: `cp %s %s` restores it",
+		filepath.Join(dir, TrustFile), filepath.Join(dir, TrustFile), filepath.Join(dir, CACertFile))
+}
+
+func caName(c *x509.Certificate) string {
+	if c == nil {
+		return "unreadable"
+	}
+	if n, err := principal.JavaName(c.RawSubject); err == nil {
+		return n
+	}
+	return c.Subject.String()
+}
+
+func fingerprintOrNone(c *x509.Certificate) string {
+	if c == nil {
+		return "unknown"
+	}
+	return Fingerprint(c)
+}
+
+// Replaced is what an Init with Force moved aside.
+type Replaced struct {
+	// Dir is the ca/replaced-<time>/ directory, which mirrors the PKI
+	// directory's layout: moving its content back restores the old CA.
+	Dir string
+	// Files are the moved files, relative to the PKI directory.
+	Files []string
+	// CA is the replaced CA certificate, nil if there was none.
+	CA *x509.Certificate
+	// Orphaned are the names of the identities the replaced CA had
+	// issued and that were still valid: truststores that trust only the
+	// new CA refuse them.
+	Orphaned []string
+}
+
+// earlierCA is what findEarlierCA found of a CA in a directory.
+type earlierCA struct {
+	present         []string
+	hasCert, hasKey bool
+	cert            *x509.Certificate
+	valid           []string
+}
+
+// findEarlierCA looks for any CA material in dir; nil if there is none.
+// An index without records is not material (nothing refers to a CA).
+func findEarlierCA(dir string) (*earlierCA, error) {
+	e := &earlierCA{}
+	for _, f := range caMaterial {
+		if !fsx.Exists(filepath.Join(dir, f)) {
+			continue
+		}
+		if f == indexFile {
+			idx, err := LoadIndex(dir)
+			if err == nil && len(idx.Records) == 0 {
+				continue
+			}
+			if err == nil {
+				for _, r := range idx.Records {
+					if r.Status == StatusValid {
+						e.valid = append(e.valid, r.Name)
+					}
+				}
+			}
+		}
+		e.present = append(e.present, f)
+	}
+	if len(e.present) == 0 {
+		return nil, nil
+	}
+	e.hasCert = fsx.Exists(filepath.Join(dir, CACertFile))
+	e.hasKey = fsx.Exists(filepath.Join(dir, CAKeyFile))
+	if b, err := os.ReadFile(filepath.Join(dir, CACertFile)); err == nil {
+		if certs, err := pem.DecodeCerts(b); err == nil {
+			e.cert = certs[0]
+		}
+	}
+	return e, nil
+}
+
+// refusal is the error Init returns for e when not forced; o is normalized.
+func (e *earlierCA) refusal(o InitOptions) *ExistingCAError {
+	err := &ExistingCAError{Dir: o.Dir, CA: e.cert, Present: e.present, HasCert: e.hasCert, HasKey: e.hasKey, Identities: e.valid}
+	if e.hasCert && e.hasKey {
+		err.Differences = e.differences(o)
+	}
+	return err
+}
+
+// differences says how o (normalized) differs from the existing CA and
+// the directory's settings, in words that name the setting.
+func (e *earlierCA) differences(o InitOptions) []string {
+	if e.cert == nil {
+		return []string{fmt.Sprintf("%s does not hold a readable certificate", CACertFile)}
+	}
+	s, err := loadSettings(o.Dir)
+	if err != nil {
+		return []string{fmt.Sprintf("its settings cannot be read (%v)", err)}
+	}
+	var d []string
+	differ := func(what, has, asked string) {
+		if has != asked {
+			d = append(d, fmt.Sprintf("%s is %s, not %s", what, has, asked))
+		}
+	}
+	if o.ImportCert != nil {
+		certs, err := pem.DecodeCerts(o.ImportCert)
+		if err != nil || !certs[0].Equal(e.cert) {
+			asked := "another certificate"
+			if err == nil {
+				asked = fmt.Sprintf("%s (sha256 %s)", caName(certs[0]), Fingerprint(certs[0]))
+			}
+			differ("the CA", fmt.Sprintf("%s (sha256 %s)", caName(e.cert), Fingerprint(e.cert)), asked)
+		}
+	} else {
+		if raw, err := principal.ParseDN(o.Subject.DN(o.CN)); err != nil || !bytes.Equal(raw, e.cert.RawSubject) {
+			differ("the CA subject", caName(e.cert), o.Subject.DN(o.CN))
+		}
+		differ("the key", KeySpecOf(e.cert.PublicKey).String(), o.Key.String())
+		days := int(math.Round(e.cert.NotAfter.Sub(e.cert.NotBefore.Add(5*time.Minute)).Hours() / 24))
+		differ("the CA validity", fmt.Sprintf("%d days", days), fmt.Sprintf("%d days", o.Days))
+	}
+	differ("the subject default for issued certificates", s.Subject.DN("NAME"), o.Subject.DN("NAME"))
+	differ("the leaf validity", fmt.Sprintf("%d days", s.LeafDays), fmt.Sprintf("%d days", o.LeafDays))
+	switch asked := len(o.Passphrase) > 0; {
+	case s.CAKeyEncrypted && !asked:
+		d = append(d, "the CA key is encrypted at rest and no passphrase was given")
+	case !s.CAKeyEncrypted && asked:
+		d = append(d, "the CA key is not encrypted and a passphrase was given")
+	case asked:
+		// Same settings must mean the same passphrase too: init does not
+		// change it, and "already initialised" must not suggest it did.
+		if b, err := os.ReadFile(filepath.Join(o.Dir, CAKeyFile)); err == nil {
+			if _, err := pem.DecodeKey(b, func() ([]byte, error) { return o.Passphrase, nil }); err != nil {
+				d = append(d, "the CA key does not decrypt with the passphrase given (init never changes a passphrase)")
+			}
+		}
+	}
+	return d
+}
+
+// moveAside moves every file of e (and the settings) into a new
+// ca/replaced-<time>/ that mirrors the directory's layout, undoing the
+// moves if one fails, and makes the renames durable.
+func (e *earlierCA) moveAside(dir string) (*Replaced, error) {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	aside := filepath.Join(dir, CADir, "replaced-"+stamp)
+	for i := 2; fsx.Exists(aside); i++ {
+		aside = filepath.Join(dir, CADir, fmt.Sprintf("replaced-%s-%d", stamp, i))
+	}
+	for _, d := range []string{aside, filepath.Join(aside, CADir)} {
+		if err := fsx.MkdirPrivate(d); err != nil {
+			return nil, err
+		}
+	}
+	r := &Replaced{Dir: aside, CA: e.cert, Orphaned: e.valid}
+	files := append([]string{}, e.present...)
+	if fsx.Exists(filepath.Join(dir, settingsFile)) {
+		files = append(files, settingsFile)
+	}
+	for _, f := range files {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(aside, f)); err != nil {
+			for _, m := range r.Files {
+				os.Rename(filepath.Join(aside, m), filepath.Join(dir, m))
+			}
+			return nil, fmt.Errorf("move the old CA aside: %w", err)
+		}
+		r.Files = append(r.Files, f)
+	}
+	if err := fsx.SyncPaths([]string{dir, filepath.Join(dir, CADir), aside, filepath.Join(aside, CADir)}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// incompleteCA is Open's error for a directory whose CA key is there but
+// whose certificate is not: it must not send anyone to a plain init.
+func incompleteCA(dir string) error {
+	return fmt.Errorf("%w in %s: the CA key %s is there but the CA certificate %s is missing; restore %s from a backup "+
+		"(kafkatls checks it against the key before it signs anything)%s. `kafkatls init` will not replace the key; "+
+		"`kafkatls init --force` moves it aside to ca/replaced-<time>/ and starts a new CA, orphaning every identity the old one signed",
+		ErrIncompleteCA, dir, filepath.Join(dir, CAKeyFile), filepath.Join(dir, CACertFile), filepath.Join(dir, CACertFile), restoreHint(dir))
+}
+
+// missingKey is Signer's error when the CA certificate has no key beside it.
+func missingKey(dir string) error {
+	return fmt.Errorf("the CA key %s is missing: restore it from a backup; nothing can be signed without it "+
+		"(`kafkatls init --force` moves the rest of this CA aside to ca/replaced-<time>/ and starts a new one, orphaning every identity it signed)",
+		filepath.Join(dir, CAKeyFile))
+}
