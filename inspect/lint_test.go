@@ -1,8 +1,11 @@
 package inspect
 
 import (
+	"crypto/rand"
 	"crypto/x509"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,11 +134,68 @@ func TestLintDirectoryCrossChecks(t *testing.T) {
 			t.Errorf("no %s error:%s", want, dump(res.Findings))
 		}
 	}
-	// The layout says broker; the others are skipped, not errors.
-	if len(res.Skipped) != 2 || len(res.Files) != 4 {
+	// The layout says broker; the config is skipped, not an error, and the
+	// password file is read.
+	if len(res.Skipped) != 1 || len(res.Files) != 5 {
 		t.Errorf("files %v skipped %v", res.Files, res.Skipped)
 	}
-	if filepath.Base(res.Skipped[0]) != "password" && filepath.Base(res.Skipped[1]) != "password" {
+	if len(res.Skipped) > 0 && filepath.Base(res.Skipped[0]) != "server.properties" {
 		t.Errorf("skipped %v", res.Skipped)
+	}
+}
+
+// TestLintDirUnreadable: lint DIR fails on every file its name or content
+// makes a store, key, certificate or password file and that does not read
+// as one; before, a truncated keystore.p12 was "skipped" and lint passed.
+func TestLintDirUnreadable(t *testing.T) {
+	_, pkiDir := testPKI(t)
+	src := filepath.Join(pkiDir, "certs", "client1")
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	junk := make([]byte, 512)
+	if _, err := rand.Read(junk); err != nil {
+		t.Fatal(err)
+	}
+	junk[0] = 0x42 // neither JKS magic nor a DER SEQUENCE
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"keystore.p12", read("keystore.p12")[:200], "truncated or corrupt"},
+		{"tls.key", read("tls.key")[:60], "truncated or corrupt"},
+		{"server.jks", junk, "truncated or corrupt"},
+		{"bundle.pem", junk, "truncated or corrupt"},
+		{"tls.crt", junk, "truncated or corrupt"},
+		{"truststore", junk, "truncated or corrupt"},
+		{"password", nil, "empty"},
+		{"truststore.password", make([]byte, MaxPasswordSize+1), "limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "client.properties", []byte("security.protocol=SSL\n"))
+			p := writeFile(t, dir, tc.name, tc.data)
+			res, err := LintPaths([]string{dir}, LintOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found *Finding
+			for i, f := range res.Findings {
+				if f.File == p && f.Severity == SevError && f.Check == "unreadable" {
+					found = &res.Findings[i]
+				}
+			}
+			if found == nil {
+				t.Fatalf("no unreadable error for %s (skipped %v):%s", tc.name, res.Skipped, dump(res.Findings))
+			}
+			if !strings.Contains(found.Message, tc.want) {
+				t.Errorf("message %q does not say %q", found.Message, tc.want)
+			}
+		})
 	}
 }

@@ -51,6 +51,10 @@ func LintPaths(paths []string, o LintOptions) (*Result, error) {
 	return res, nil
 }
 
+// lintFile lints one file. explicit is false for a file met in a directory
+// walk whose name does not say it is a store or certificate: content of no
+// known format is skipped then. A file named like one (keystore.p12,
+// tls.key, *.pem) must read as one: a truncated or corrupt file is an error.
 func lintFile(res *Result, path string, o LintOptions, explicit bool) *Report {
 	r, err := File(path, Options{Passwords: o.Passwords})
 	if err != nil {
@@ -58,8 +62,12 @@ func lintFile(res *Result, path string, o LintOptions, explicit bool) *Report {
 			res.Skipped = append(res.Skipped, path)
 			return nil
 		}
+		msg := strings.TrimPrefix(err.Error(), path+": ")
+		if errors.Is(err, ErrUnknownFormat) && nameKind(path) == "store" {
+			msg = "named like a certificate, key or store file, but its content is none (truncated or corrupt?): " + msg
+		}
 		res.Files = append(res.Files, path)
-		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: strings.TrimPrefix(err.Error(), path+": ")})
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: msg})
 		return nil
 	}
 	res.Files = append(res.Files, path)
@@ -97,8 +105,8 @@ func loadPKIContext(root string) *pkiContext {
 }
 
 func readCerts(path string) []*x509.Certificate {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) > MaxFileSize {
+	b, err := readLimited(path, MaxFileSize, "a certificate file")
+	if err != nil {
 		return nil
 	}
 	r, err := Inspect(b, Options{})
@@ -134,7 +142,7 @@ func findPKI(dir string) *pkiContext {
 // layoutRole guesses an identity's role from the configs kafkatls (or a
 // person) put next to its stores.
 func layoutRole(dir string) pki.Role {
-	if b, err := os.ReadFile(filepath.Join(dir, "server.properties")); err == nil {
+	if b, err := readLimited(filepath.Join(dir, "server.properties"), MaxConfigSize, "a config file"); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
@@ -221,7 +229,11 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 				}
 			}
 		}
-		if r := lintFile(res, path, fo, false); r != nil {
+		if nameKind(path) == "password" {
+			lintPasswordFile(res, path)
+			return nil
+		}
+		if r := lintFile(res, path, fo, nameKind(path) == "store"); r != nil {
 			if _, ok := byDir[fdir]; !ok {
 				dirs = append(dirs, fdir)
 			}
@@ -236,6 +248,16 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 		res.Findings = append(res.Findings, crossCheck(byDir[d])...)
 	}
 	return nil
+}
+
+// lintPasswordFile reads a password file as the stores next to it are
+// opened with it: a file that cannot be read, is empty or too large is an
+// error (whether the password opens the stores is the consistency check's).
+func lintPasswordFile(res *Result, path string) {
+	res.Files = append(res.Files, path)
+	if _, err := readPassword(path); err != nil {
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: strings.Replace(err.Error(), path, "the file", 1)})
+	}
 }
 
 // crossCheck compares the files of one directory: a keystore's chain must
