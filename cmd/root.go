@@ -22,6 +22,8 @@ const (
 	ExitError   = 1
 	ExitUsage   = 2
 	ExitChanges = 3 // bundle --check: something would change; expiring: something expires
+	// ExitCanceled is the shell's convention for a process ended by SIGINT (128+2).
+	ExitCanceled = 130
 )
 
 // exitError carries a specific exit code.
@@ -112,6 +114,9 @@ func Execute() int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return ExitCanceled
+	}
 	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
 		return ExitUsage // cobra's own argument errors
 	}
@@ -137,6 +142,18 @@ func (g *globals) emit(v any, human func(w io.Writer)) error {
 	}
 	human(g.stdout)
 	return nil
+}
+
+// canceled is a command's error when the user interrupted it: one line,
+// exit ExitCanceled, and with --json a JSON error object on stdout.
+func (g *globals) canceled() error {
+	if g.json {
+		_ = g.emit(struct {
+			Error    string `json:"error"`
+			Canceled bool   `json:"canceled"`
+		}{"canceled", true}, nil)
+	}
+	return &exitError{ExitCanceled, errors.New("canceled")}
 }
 
 // warn prints a one-line warning on stderr.

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -78,6 +80,9 @@ func runVerifyBundle(g *globals, cmd *cobra.Command, rules string, timeout time.
 	}
 	rep, err := verify.Bundle(cmd.Context(), o)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return g.canceled()
+		}
 		return err
 	}
 	if err := g.emit(rep, func(w io.Writer) { printChecks(w, rep) }); err != nil {
@@ -122,6 +127,9 @@ func printChecks(w io.Writer, rep *verify.Report) {
 func runVerifyRemote(g *globals, cmd *cobra.Command, o verify.RemoteOptions) error {
 	rep, err := verify.Remote(cmd.Context(), o)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return g.canceled()
+		}
 		return err
 	}
 	if err := g.emit(rep, func(w io.Writer) {

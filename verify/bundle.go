@@ -67,7 +67,9 @@ const probeTopic = "kafkatls-verify"
 // Metadata, produce, consume), and must-fail cases — no client
 // certificate, a foreign CA, an expired certificate, a certificate without
 // clientAuth, a broker certificate without the dialled host, a plaintext
-// client — must be refused.
+// client — must be refused. When ctx is canceled Bundle stops and returns
+// ctx's error (with the checks finished before): a check cut short is
+// neither passed nor failed.
 func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
@@ -165,6 +167,10 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 			continue // ZooKeeper identities never speak the Kafka protocol
 		}
 		for _, cs := range id.Stores {
+			// A canceled run stops here: the checks not run are not failures.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			c := Check{Server: srv.Name, Identity: id.Name, Role: string(id.Role), Store: cs.Format, Expect: ExpectAccept}
 			want, err := principal.Mapped(cs.Cert.Leaf, mapper)
 			if err != nil {
@@ -175,6 +181,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 			cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 			res := s.runKafka(cctx, probeTopic, "probe from "+id.Name+" "+cs.Format, o.Timeout)
 			cancel()
+			if err := ctx.Err(); err != nil {
+				return err // the check was cut short, not refused
+			}
 			judge(&c, res, s, b, serverName)
 			if c.Result == "accepted" && c.Principal != want {
 				c.OK = false
@@ -202,6 +211,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 		{"host not in broker SANs", "valid client, dials not-in-sans.invalid", &tls.Config{RootCAs: base.Roots, Certificates: []tls.Certificate{base.Cert}}, "not-in-sans.invalid"},
 		{"plaintext client", "PLAINTEXT security.protocol", nil, serverName},
 	} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		c := Check{Server: srv.Name, Identity: n.name, Role: "probe", Store: n.presents, Expect: ExpectRefuse}
 		if n.conf != nil {
 			n.conf.MinVersion = tls.VersionTLS12
@@ -210,6 +222,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		res := s.runKafka(cctx, probeTopic, "must not arrive", 1500*time.Millisecond)
 		cancel()
+		if err := ctx.Err(); err != nil {
+			return err // a canceled dial is not a refusal
+		}
 		judge(&c, res, s, b, n.serverName)
 		add(c)
 	}
