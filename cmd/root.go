@@ -22,8 +22,6 @@ const (
 	ExitError   = 1
 	ExitUsage   = 2
 	ExitChanges = 3 // bundle --check: something would change; expiring: something expires
-	// ExitCanceled is the shell's convention for a process ended by SIGINT (128+2).
-	ExitCanceled = 130
 )
 
 // exitError carries a specific exit code.
@@ -115,7 +113,7 @@ func Execute() int {
 		return ee.code
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return ExitCanceled
+		return exitCanceled
 	}
 	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
 		return ExitUsage // cobra's own argument errors
@@ -145,7 +143,7 @@ func (g *globals) emit(v any, human func(w io.Writer)) error {
 }
 
 // canceled is a command's error when the user interrupted it: one line,
-// exit ExitCanceled, and with --json a JSON error object on stdout.
+// exit exitCanceled (the shell's 128+SIGINT), and with --json a JSON error object on stdout.
 func (g *globals) canceled() error {
 	if g.json {
 		_ = g.emit(struct {
@@ -153,7 +151,7 @@ func (g *globals) canceled() error {
 			Canceled bool   `json:"canceled"`
 		}{"canceled", true}, nil)
 	}
-	return &exitError{ExitCanceled, errors.New("canceled")}
+	return &exitError{exitCanceled, errors.New("canceled")}
 }
 
 // warn prints a one-line warning on stderr.
