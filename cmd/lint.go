@@ -39,7 +39,11 @@ needs. A DIR is walked and every store and certificate in it is linted: a
 file is read when its content or its name (.jks .p12 .pfx .pem .crt .cer
 .der .key .csr, keystore/truststore names, password files) says it is one,
 and one that does not read (truncated, corrupt, empty) is an error; other
-files are skipped. A kafkatls PKI directory, or one identity's
+files are skipped. In a directory with kafkatls configs (client.properties,
+server.properties, zoo.cfg, kcat.conf, ...) each config's passwords must
+open the stores it names, the files it names must exist (paths under a
+--mount-path are checked by name in the directory), and every store must
+chain to ca.crt. A kafkatls PKI directory, or one identity's
 directory in it, gives each file its role (from the index) and the intended
 CA (ca.crt). --role and --ca override them.
 

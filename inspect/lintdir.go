@@ -170,6 +170,8 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 	noted := map[string]bool{}
 	byDir := map[string][]*Report{}
 	var dirs []string
+	configDirs := map[string]bool{}
+	var cdirs []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -229,6 +231,15 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 				}
 			}
 		}
+		if IsConfig(path) {
+			// Read by the consistency check of its directory, below.
+			res.Files = append(res.Files, path)
+			if !configDirs[fdir] {
+				configDirs[fdir] = true
+				cdirs = append(cdirs, fdir)
+			}
+			return nil
+		}
 		if nameKind(path) == "password" {
 			lintPasswordFile(res, path)
 			return nil
@@ -246,6 +257,23 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 	}
 	for _, d := range dirs {
 		res.Findings = append(res.Findings, crossCheck(byDir[d])...)
+	}
+	// Configs against the stores they name, and stores against ca.crt.
+	// A store the per-file checks already found off the intended CA is
+	// not reported twice.
+	offCA := map[string]bool{}
+	for _, f := range res.Findings {
+		if f.Check == "wrong-ca" || f.Check == "ca-not-trusted" {
+			offCA[f.File] = true
+		}
+	}
+	for _, d := range cdirs {
+		for _, f := range CheckIdentity(d) {
+			if f.Check == CheckNotFromCA && offCA[f.File] {
+				continue
+			}
+			res.Findings = append(res.Findings, f)
+		}
 	}
 	return nil
 }

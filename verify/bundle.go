@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/testbroker"
@@ -94,6 +96,18 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 			add(Check{Identity: "-", Expect: ExpectAccept, Result: "unreadable", Diagnosis: e})
 		}
 	}
+	// Configs, password files and stores must agree, and chain to the CA,
+	// before any handshake: the test broker and clients here open the
+	// stores with the password file, Kafka with the configs' passwords.
+	// These are lint's checks, reported in its words.
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		for _, c := range consistency(id) {
+			add(c)
+		}
+	}
 	var servers []*identity.Identity
 	for _, id := range ids {
 		if id.Role == pki.RoleBroker || id.Role == pki.RoleController {
@@ -123,6 +137,20 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 		rep.Passed = rep.Passed && c.OK
 	}
 	return rep, nil
+}
+
+// consistency runs inspect.CheckIdentity on id's directory: each error is
+// a failed check.
+func consistency(id *identity.Identity) []Check {
+	var out []Check
+	for _, f := range inspect.CheckIdentity(id.Dir) {
+		if f.Severity != inspect.SevError {
+			continue
+		}
+		out = append(out, Check{Server: "-", Identity: id.Name, Role: string(id.Role), Store: filepath.Base(f.File), Expect: ExpectAccept,
+			Result: "inconsistent", Diagnosis: f.Message})
+	}
+	return out
 }
 
 // storeConsistency checks that every format of a server identity holds the
