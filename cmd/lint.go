@@ -79,7 +79,7 @@ error (or, with --strict, a warning), 3 warnings only, 2 usage.`,
 			}
 			o.Within = d
 			if caFile != "" {
-				b, err := os.ReadFile(caFile)
+				b, err := inspect.ReadLimited(caFile, inspect.MaxFileSize, "a CA certificate file")
 				if err != nil {
 					return fmt.Errorf("--ca: %w", err)
 				}

@@ -16,8 +16,12 @@ const (
 	MaxPasswordSize = 4096
 )
 
-// readLimited reads path, refusing a file over limit bytes with an error
+// ReadLimited reads path, refusing a file over limit bytes with an error
 // that names the file and the limit. what says what the file was taken for.
+func ReadLimited(path string, limit int64, what string) ([]byte, error) {
+	return readLimited(path, limit, what)
+}
+
 func readLimited(path string, limit int64, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

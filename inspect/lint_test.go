@@ -3,6 +3,7 @@ package inspect
 import (
 	"crypto/rand"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,6 +193,43 @@ func TestLintDirUnreadable(t *testing.T) {
 			if !strings.Contains(found.Message, tc.want) {
 				t.Errorf("message %q does not say %q", found.Message, tc.want)
 			}
+		})
+	}
+}
+
+// TestLintDirBounded: every file lint DIR reads has a size limit, and a
+// file over it is an error naming the file and the limit. (Sparse files:
+// nothing is written.)
+func TestLintDirBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string // under certs/client1 unless it starts with "/"
+		size int64
+		want string
+	}{
+		{"keystore.p12", MaxFileSize + 1, fmt.Sprint("limit ", MaxFileSize)},
+		{"client.properties", MaxConfigSize + 1, fmt.Sprintf("%d-byte limit for a config file", MaxConfigSize)},
+		{"password", MaxPasswordSize + 1, fmt.Sprintf("%d-byte limit for a password file", MaxPasswordSize)},
+		{"/index.json", MaxFileSize + 1, fmt.Sprintf("%d-byte limit for the index", MaxFileSize)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, pkiDir := testPKI(t)
+			path := filepath.Join(pkiDir, "certs", "client1", tc.name)
+			if strings.HasPrefix(tc.name, "/") {
+				path = filepath.Join(pkiDir, tc.name)
+			}
+			if err := os.Truncate(path, tc.size); err != nil {
+				t.Fatal(err)
+			}
+			res, err := LintPaths([]string{pkiDir}, LintOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range res.Findings {
+				if f.File == path && f.Severity == SevError && strings.Contains(f.Message, tc.want) {
+					return
+				}
+			}
+			t.Errorf("no error on %s saying %q:%s", path, tc.want, dump(res.Findings))
 		})
 	}
 }

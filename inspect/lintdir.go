@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -81,6 +82,28 @@ type pkiContext struct {
 	roles   map[string]pki.Role
 	retired map[string]string // identities with no current certificate: their last status
 	ca      []*x509.Certificate
+	// indexErr: index.json could not be read (roles are then unknown).
+	indexErr error
+}
+
+// indexFile is the PKI's index of issued certificates (pki.LoadIndex
+// reads it whole; lint reads it bounded).
+const indexFile = "index.json"
+
+func loadIndex(root string) (*pki.Index, error) {
+	path := filepath.Join(root, indexFile)
+	b, err := readLimited(path, MaxFileSize, "the index")
+	if errors.Is(err, fs.ErrNotExist) {
+		return &pki.Index{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var idx pki.Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	return &idx, nil
 }
 
 func loadPKIContext(root string) *pkiContext {
@@ -88,7 +111,9 @@ func loadPKIContext(root string) *pkiContext {
 		return nil
 	}
 	c := &pkiContext{root: root, roles: map[string]pki.Role{}, retired: map[string]string{}}
-	if idx, err := pki.LoadIndex(root); err == nil {
+	if idx, err := loadIndex(root); err != nil {
+		c.indexErr = err
+	} else {
 		for _, r := range idx.Records {
 			if r.Status == pki.StatusValid {
 				c.roles[r.Name] = r.Role
@@ -166,6 +191,11 @@ func layoutRole(dir string) pki.Role {
 
 func lintDir(res *Result, dir string, o LintOptions) error {
 	ctx := findPKI(dir)
+	if ctx != nil && ctx.indexErr != nil {
+		path := filepath.Join(ctx.root, indexFile)
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable",
+			Message: strings.Replace(ctx.indexErr.Error(), path, "the index", 1) + ": roles of the identities are unknown"})
+	}
 	count := 0
 	noted := map[string]bool{}
 	byDir := map[string][]*Report{}
