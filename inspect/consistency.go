@@ -163,7 +163,7 @@ func CheckIdentity(dir string) []Finding {
 			if !filepath.IsAbs(loc) {
 				loc = filepath.Join(absDir, loc)
 			}
-			if d := filepath.Dir(filepath.Clean(loc)); d != absDir && !noted[d] {
+			if d := filepath.Dir(filepath.Clean(loc)); !sameDir(d, absDir) && !noted[d] {
 				noted[d] = true
 				out = append(out, Finding{File: path, Severity: SevInfo, Check: CheckMountPath,
 					Message: fmt.Sprintf("paths point at %s, not this directory (a --mount-path?): checked the files of the same names here", d)})
@@ -189,6 +189,17 @@ func CheckIdentity(dir string) []Finding {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// sameDir reports whether a and b name one directory (through symlinks:
+// a config may name the PKI through a link, /tmp through /private/tmp).
+func sameDir(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, errA := filepath.EvalSymlinks(a)
+	rb, errB := filepath.EvalSymlinks(b)
+	return errA == nil && errB == nil && ra == rb
+}
 
 // check reads the file r names with r's passwords.
 func (r storeRef) check() []Finding {

@@ -224,3 +224,17 @@ func TestConfigPasswordKeytool(t *testing.T) {
 		t.Error("keytool refuses the keystore with the configured password, and lint DIR passes")
 	}
 }
+
+// TestCheckIdentityThroughSymlink: a PKI reached through a symlink is the
+// directory its configs name, not a mount path.
+func TestCheckIdentityThroughSymlink(t *testing.T) {
+	_, pkiDir := testPKI(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(pkiDir, link); err != nil {
+		t.Fatal(err)
+	}
+	fs := CheckIdentity(filepath.Join(link, "certs", "client1"))
+	if len(fs) != 0 {
+		t.Errorf("findings for an identity reached through a symlink:%s", dump(fs))
+	}
+}
