@@ -122,7 +122,8 @@ func configRefs(path string, props map[string]string, kcat bool) []storeRef {
 // an identity directory that must chain to the CA.
 var identityStores = []string{"keystore.jks", "keystore.p12", "keystore.pem", "truststore.jks", "truststore.p12", "chain.pem", "tls.crt", "ca.crt"}
 
-// CheckIdentity checks one identity directory: every config's passwords
+// CheckIdentity checks one identity directory (or a bundle's top
+// directory, with its truststores and truststore.password): every config's passwords
 // open the stores it names, every file a config names exists (paths under
 // another directory, such as a --mount-path, are checked by base name in
 // dir, and a note says so), the password file opens the stores, and every
@@ -172,12 +173,23 @@ func CheckIdentity(dir string) []Finding {
 		}
 		refs = append(refs, cr...)
 	}
-	if pwPath := filepath.Join(dir, "password"); fileExists(pwPath) {
-		if pw, err := readPassword(pwPath); err == nil {
-			for _, s := range []string{"keystore.jks", "keystore.p12", "truststore.jks", "truststore.p12"} {
-				if p := filepath.Join(dir, s); fileExists(p) {
-					refs = append(refs, storeRef{source: pwPath, key: "the password file", location: p, password: pw, passwordKey: "the password file", trust: strings.HasPrefix(s, "truststore")})
-				}
+	// The password files kafkatls writes: an identity's "password" opens
+	// its stores, a bundle's "truststore.password" its truststores.
+	for _, pf := range []struct {
+		name   string
+		stores []string
+	}{
+		{"password", []string{"keystore.jks", "keystore.p12", "truststore.jks", "truststore.p12"}},
+		{"truststore.password", []string{"truststore.jks", "truststore.p12"}},
+	} {
+		pwPath, storeNames := filepath.Join(dir, pf.name), pf.stores
+		pw, err := readPassword(pwPath)
+		if err != nil {
+			continue // lint reports a password file that does not read
+		}
+		for _, s := range storeNames {
+			if p := filepath.Join(dir, s); fileExists(p) {
+				refs = append(refs, storeRef{source: pwPath, key: "the password file", location: p, password: pw, passwordKey: "the password file", trust: strings.HasPrefix(s, "truststore")})
 			}
 		}
 	}

@@ -238,3 +238,33 @@ func TestCheckIdentityThroughSymlink(t *testing.T) {
 		t.Errorf("findings for an identity reached through a symlink:%s", dump(fs))
 	}
 }
+
+// TestLintBundleTruststorePassword: a bundle's truststore.password that no
+// longer opens its truststores fails lint DIR (the JKS one was listed
+// unverified, with a note, before).
+func TestLintBundleTruststorePassword(t *testing.T) {
+	_, pkiDir := testPKI(t)
+	ca := readCerts(filepath.Join(pkiDir, "ca.crt"))
+	ts, err := stores.JKSTruststore([]stores.TrustEntry{{Alias: "caroot", Cert: ca[0]}}, testPW, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, pkiDir, "truststore.jks", ts)
+	writeFile(t, pkiDir, "truststore.password", []byte(testPW+"\n"))
+	res, err := LintPaths([]string{pkiDir}, LintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := Count(res.Findings); n != 0 {
+		t.Fatalf("errors for a consistent bundle:%s", dump(res.Findings))
+	}
+	writeFile(t, pkiDir, "truststore.password", []byte("changed\n"))
+	res, err = LintPaths([]string{pkiDir}, LintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "truststore.password config-password the password file does not open truststore.jks"
+	if got := strings.Join(errorsOf(res.Findings), "\n"); !strings.Contains(got, want) {
+		t.Errorf("no %q in:\n%s", want, got)
+	}
+}

@@ -272,6 +272,11 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 		}
 		if nameKind(path) == "password" {
 			lintPasswordFile(res, path)
+			// Checked against the stores next to it, below.
+			if !configDirs[fdir] {
+				configDirs[fdir] = true
+				cdirs = append(cdirs, fdir)
+			}
 			return nil
 		}
 		if r := lintFile(res, path, fo, nameKind(path) == "store"); r != nil {
@@ -288,7 +293,8 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 	for _, d := range dirs {
 		res.Findings = append(res.Findings, crossCheck(byDir[d])...)
 	}
-	// Configs against the stores they name, and stores against ca.crt.
+	// Configs and password files against the stores they name, and
+	// stores against ca.crt.
 	// A store the per-file checks already found off the intended CA is
 	// not reported twice.
 	offCA := map[string]bool{}

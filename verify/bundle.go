@@ -100,11 +100,15 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	// before any handshake: the test broker and clients here open the
 	// stores with the password file, Kafka with the configs' passwords.
 	// These are lint's checks, reported in its words.
+	// The bundle's own truststores (truststore.password) first.
+	for _, c := range consistency("bundle", "", o.Dir) {
+		add(c)
+	}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		for _, c := range consistency(id) {
+		for _, c := range consistency(id.Name, id.Role, id.Dir) {
 			add(c)
 		}
 	}
@@ -139,15 +143,15 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// consistency runs inspect.CheckIdentity on id's directory: each error is
-// a failed check.
-func consistency(id *identity.Identity) []Check {
+// consistency runs inspect.CheckIdentity on an identity's (or the
+// bundle's) directory: each error is a failed check.
+func consistency(name string, role pki.Role, dir string) []Check {
 	var out []Check
-	for _, f := range inspect.CheckIdentity(id.Dir) {
+	for _, f := range inspect.CheckIdentity(dir) {
 		if f.Severity != inspect.SevError {
 			continue
 		}
-		out = append(out, Check{Server: "-", Identity: id.Name, Role: string(id.Role), Store: filepath.Base(f.File), Expect: ExpectAccept,
+		out = append(out, Check{Server: "-", Identity: name, Role: string(role), Store: filepath.Base(f.File), Expect: ExpectAccept,
 			Result: "inconsistent", Diagnosis: f.Message})
 	}
 	return out

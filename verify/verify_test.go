@@ -267,21 +267,25 @@ func TestBundleCatchesInconsistentConfigs(t *testing.T) {
 		{"client.properties", "client.properties", "ssl.keystore.password=", "ssl.keystore.password=x", "ssl.keystore.password does not open keystore.p12"},
 		{"server.properties", "server.properties", "ssl.truststore.password=", "ssl.truststore.password=x", "ssl.truststore.password does not open truststore.p12"},
 		{"kcat.conf", "kcat.conf", "ssl.key.location=", "ssl.key.location=/nowhere/", "ssl.key.location names tls.key"},
+		{"bundle truststore.password", "truststore.password", "", "x", "the password file does not open truststore.jks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := newBundle(t)
-			who := "client1"
-			if tc.file == "server.properties" {
-				who = "kafka-1"
+			who, idDir := "client1", filepath.Join(dir, "certs", "client1")
+			switch tc.file {
+			case "server.properties":
+				who, idDir = "kafka-1", filepath.Join(dir, "certs", "kafka-1")
+			case "truststore.password":
+				who, idDir = "bundle", dir
 			}
-			path := filepath.Join(dir, "certs", who, tc.file)
+			path := filepath.Join(idDir, tc.file)
 			b, err := os.ReadFile(path)
 			if err != nil || !strings.Contains(string(b), tc.old) {
 				t.Fatalf("%s: %v, or no %q", path, err, tc.old)
 			}
 			if tc.name == "kcat.conf" {
 				// kcat.conf names files by absolute path; point the key elsewhere and remove it here.
-				os.Remove(filepath.Join(dir, "certs", who, "tls.key"))
+				os.Remove(filepath.Join(idDir, "tls.key"))
 			}
 			if err := os.WriteFile(path, []byte(strings.Replace(string(b), tc.old, tc.new, 1)), 0o600); err != nil {
 				t.Fatal(err)
@@ -294,7 +298,7 @@ func TestBundleCatchesInconsistentConfigs(t *testing.T) {
 				t.Fatal("verify passes")
 			}
 			var lintMsgs []string
-			for _, f := range inspect.CheckIdentity(filepath.Join(dir, "certs", who)) {
+			for _, f := range inspect.CheckIdentity(idDir) {
 				if f.Severity == inspect.SevError {
 					lintMsgs = append(lintMsgs, f.Message)
 				}
