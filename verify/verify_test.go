@@ -206,6 +206,22 @@ func TestRemoteDiagnoses(t *testing.T) {
 			"hostname", `not "kafka.example.com"`, "--dns kafka.example.com"},
 		{"nothing listening", RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: identity.Dir(dir, "client1")},
 			"connect", "cannot connect", "listeners"},
+		{"config password", RemoteOptions{Bootstrap: b.Addr(), ClientDir: identity.Dir(dir, "client3")},
+			"config client.properties", "ssl.keystore.password does not open keystore.p12", "kafkatls lint"},
+	}
+	// client3: client1's directory with a client.properties whose
+	// keystore password no longer opens the keystore.
+	c3 := identity.Dir(dir, "client3")
+	if err := os.CopyFS(c3, os.DirFS(identity.Dir(dir, "client1"))); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(c3, "client.properties")
+	b3, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cp, []byte(strings.Replace(string(b3), "ssl.keystore.password=", "ssl.keystore.password=x", 1)), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		rep := remote(t, tt.o)
