@@ -339,6 +339,8 @@ func chainsToCA(dir, absDir string) []Finding {
 		return nil
 	}
 	var out []Finding
+	reports := map[string]*Report{}
+	var known []*x509.Certificate // every certificate of the identity: the intermediates a path may need
 	for _, n := range identityStores {
 		path := filepath.Join(dir, n)
 		if path == caFile || !fileExists(path) {
@@ -347,6 +349,18 @@ func chainsToCA(dir, absDir string) []Finding {
 		r, err := File(path, Options{})
 		if err != nil {
 			continue // reported by lint as unreadable, or by the password checks
+		}
+		reports[n] = r
+		for _, e := range r.Entries {
+			known = append(known, e.certs...)
+		}
+	}
+	chainTrusted := func(chain, ca []*x509.Certificate) bool { return reachesCA(chain, known, ca) }
+	for _, n := range identityStores {
+		path := filepath.Join(dir, n)
+		r := reports[n]
+		if r == nil {
+			continue
 		}
 		var anchors, chain []*x509.Certificate
 		keyed := false
@@ -377,6 +391,34 @@ func chainsToCA(dir, absDir string) []Finding {
 		}
 	}
 	return out
+}
+
+// reachesCA reports whether chain leads to a certificate of ca, through
+// the certificates of known where the chain stops below it (tls.crt holds
+// the leaf alone; an imported intermediate CA is in chain.pem and the
+// keystores, while ca.crt holds the root).
+func reachesCA(chain, known, ca []*x509.Certificate) bool {
+	seen := map[string]bool{}
+	todo := append([]*x509.Certificate{}, chain...)
+	for len(todo) > 0 && len(seen) <= len(chain)+len(known) {
+		c := todo[0]
+		todo = todo[1:]
+		if seen[string(c.Raw)] {
+			continue
+		}
+		seen[string(c.Raw)] = true
+		for _, a := range ca {
+			if c.Equal(a) || signedBy(c, a) {
+				return true
+			}
+		}
+		for _, k := range known {
+			if !seen[string(k.Raw)] && signedBy(c, k) {
+				todo = append(todo, k)
+			}
+		}
+	}
+	return false
 }
 
 func anyIn(list, set []*x509.Certificate) bool {

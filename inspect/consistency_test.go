@@ -268,3 +268,25 @@ func TestLintBundleTruststorePassword(t *testing.T) {
 		t.Errorf("no %q in:\n%s", want, got)
 	}
 }
+
+// TestCheckIdentityIntermediate: with an intermediate CA, ca.crt holds the
+// root and tls.crt the leaf alone; the path through the intermediate in
+// chain.pem and the keystore counts.
+func TestCheckIdentityIntermediate(t *testing.T) {
+	root := mkCert(t, certOpts{cn: "Root", ca: true}, nil)
+	inter := mkCert(t, certOpts{cn: "Intermediate", ca: true}, root)
+	leaf := mkCert(t, certOpts{cn: "app"}, inter)
+	dir := t.TempDir()
+	writeFile(t, dir, "ca.crt", pemOf(t, root.cert))
+	writeFile(t, dir, "tls.crt", pemOf(t, leaf.cert))
+	writeFile(t, dir, "chain.pem", pemOf(t, leaf.cert, inter.cert, root.cert))
+	writeFile(t, dir, "kcat.conf", []byte("ssl.ca.location="+filepath.Join(dir, "ca.crt")+"\nssl.certificate.location="+filepath.Join(dir, "chain.pem")+"\n"))
+	if fs := CheckIdentity(dir); len(fs) != 0 {
+		t.Errorf("findings:%s", dump(fs))
+	}
+	// Without the intermediate anywhere, tls.crt does not reach the root.
+	writeFile(t, dir, "chain.pem", pemOf(t, leaf.cert))
+	if errs := strings.Join(errorsOf(CheckIdentity(dir)), "\n"); !strings.Contains(errs, "tls.crt not-from-ca") {
+		t.Errorf("no not-from-ca for tls.crt:\n%s", errs)
+	}
+}
