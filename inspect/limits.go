@@ -56,8 +56,11 @@ func nameKind(path string) string {
 			return "store"
 		}
 	}
-	if strings.Contains(base, "keystore") || strings.Contains(base, "truststore") || strings.Contains(base, "cacerts") {
-		return "store"
+	// keystore, kafka.server.truststore, cacerts; not keystore.properties.
+	for _, word := range []string{"keystore", "truststore", "cacerts"} {
+		if strings.Contains(base, word) && (filepath.Ext(base) == "" || strings.HasSuffix(base, word)) {
+			return "store"
+		}
 	}
 	return ""
 }

@@ -233,3 +233,16 @@ func TestLintDirBounded(t *testing.T) {
 		})
 	}
 }
+
+func TestNameKind(t *testing.T) {
+	for name, want := range map[string]string{
+		"keystore.p12": "store", "tls.key": "store", "ca.CRT": "store", "bundle.pem": "store", "x.pfx": "store", "x.cer": "store", "x.der": "store", "req.csr": "store",
+		"truststore": "store", "kafka.server.keystore": "store", "cacerts": "store", "truststore.jks": "store",
+		"password": "password", "truststore.password": "password", "ssl.password": "password",
+		"keystore.properties": "", "client.properties": "", "principal.txt": "", "README.md": "",
+	} {
+		if got := nameKind("/x/" + name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
