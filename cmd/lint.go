@@ -35,8 +35,15 @@ func newLintCmd(g *globals) *cobra.Command {
 		Use:   "lint FILE|DIR...",
 		Short: "Check stores and certificates for what breaks Kafka TLS (CI exit codes)",
 		Long: `lint checks keystores, truststores, PEM and DER files against what Kafka
-needs. A DIR is walked and every store and certificate in it is linted
-(other files are skipped); a kafkatls PKI directory, or one identity's
+needs. A DIR is walked and every store and certificate in it is linted: a
+file is read when its content or its name (.jks .p12 .pfx .pem .crt .cer
+.der .key .csr, keystore/truststore names, password files) says it is one,
+and one that does not read (truncated, corrupt, empty) is an error; other
+files are skipped. In a directory with kafkatls configs (client.properties,
+server.properties, zoo.cfg, kcat.conf, ...) each config's passwords must
+open the stores it names, the files it names must exist (paths under a
+--mount-path are checked by name in the directory), and every store must
+chain to ca.crt. A kafkatls PKI directory, or one identity's
 directory in it, gives each file its role (from the index) and the intended
 CA (ca.crt). --role and --ca override them.
 
@@ -72,7 +79,7 @@ error (or, with --strict, a warning), 3 warnings only, 2 usage.`,
 			}
 			o.Within = d
 			if caFile != "" {
-				b, err := os.ReadFile(caFile)
+				b, err := inspect.ReadLimited(caFile, inspect.MaxFileSize, "a CA certificate file")
 				if err != nil {
 					return fmt.Errorf("--ca: %w", err)
 				}

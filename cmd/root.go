@@ -117,6 +117,9 @@ func Execute() int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return exitCanceled
+	}
 	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
 		return ExitUsage // cobra's own argument errors
 	}
@@ -142,6 +145,18 @@ func (g *globals) emit(v any, human func(w io.Writer)) error {
 	}
 	human(g.stdout)
 	return nil
+}
+
+// canceled is a command's error when the user interrupted it: one line,
+// exit exitCanceled (the shell's 128+SIGINT), and with --json a JSON error object on stdout.
+func (g *globals) canceled() error {
+	if g.json {
+		_ = g.emit(struct {
+			Error    string `json:"error"`
+			Canceled bool   `json:"canceled"`
+		}{"canceled", true}, nil)
+	}
+	return &exitError{exitCanceled, errors.New("canceled")}
 }
 
 // warn prints a one-line warning on stderr.

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -27,7 +29,9 @@ func newVerifyCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Prove every handshake of a bundle, or diagnose a client against a real broker",
-		Long: `Without --bootstrap, verify starts the bundled test broker (a Kafka-protocol
+		Long: `Without --bootstrap, verify first checks that every identity's configs,
+password file and stores agree and chain to ca.crt (lint's checks), then
+starts the bundled test broker (a Kafka-protocol
 broker on an mTLS listener) with each broker's and controller's own keystore,
 then connects every identity with each store format it has (JKS, PKCS12, PEM):
 ApiVersions, Metadata, produce and consume of a probe record. It also checks
@@ -78,6 +82,9 @@ func runVerifyBundle(g *globals, cmd *cobra.Command, rules string, timeout time.
 	}
 	rep, err := verify.Bundle(cmd.Context(), o)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return g.canceled()
+		}
 		return err
 	}
 	if err := g.emit(rep, func(w io.Writer) { printChecks(w, rep) }); err != nil {
@@ -122,6 +129,9 @@ func printChecks(w io.Writer, rep *verify.Report) {
 func runVerifyRemote(g *globals, cmd *cobra.Command, o verify.RemoteOptions) error {
 	rep, err := verify.Remote(cmd.Context(), o)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return g.canceled()
+		}
 		return err
 	}
 	if err := g.emit(rep, func(w io.Writer) {

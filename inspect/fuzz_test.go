@@ -72,9 +72,10 @@ func FuzzDetect(f *testing.F) {
 	})
 }
 
-// FuzzScanP12: the structure reader of PKCS#12 files (no password, no
-// decryption) stays in bounds, and what it reports is consistent. (The
-// go-pkcs12 side runs in FuzzInspect, behind stores.Read's iteration guard.)
+// FuzzScanP12: the structure reader of PKCS#12 files (stores.ScanPKCS12,
+// no password, no decryption) and inspect's description of what it reads
+// stay in bounds, and what they report is consistent. (The go-pkcs12 side
+// runs in FuzzInspect, behind stores.Read's iteration guard.)
 func FuzzScanP12(f *testing.F) {
 	seeds := fuzzSeeds(f)
 	for _, s := range [][]byte{seeds[2], seeds[3], seeds[7], seeds[8]} {

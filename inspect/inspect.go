@@ -208,12 +208,8 @@ func SiblingPasswords(path string) []Password {
 		names = append(names, "truststore.password")
 	}
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil || len(b) > 4096 {
-			continue
-		}
-		pw := strings.TrimRight(string(b), "\r\n")
-		if pw != "" {
+		// A password file that cannot be read is lint DIR's to report.
+		if pw, err := readPassword(filepath.Join(dir, n)); err == nil {
 			out = append(out, Password{Value: pw, Source: filepath.Join(dir, n)})
 		}
 	}

@@ -1,8 +1,12 @@
 package inspect
 
 import (
+	"crypto/rand"
 	"crypto/x509"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,11 +135,114 @@ func TestLintDirectoryCrossChecks(t *testing.T) {
 			t.Errorf("no %s error:%s", want, dump(res.Findings))
 		}
 	}
-	// The layout says broker; the others are skipped, not errors.
-	if len(res.Skipped) != 2 || len(res.Files) != 4 {
+	// The layout says broker; the config and the password file are read.
+	if len(res.Skipped) != 0 || len(res.Files) != 6 {
 		t.Errorf("files %v skipped %v", res.Files, res.Skipped)
 	}
-	if filepath.Base(res.Skipped[0]) != "password" && filepath.Base(res.Skipped[1]) != "password" {
-		t.Errorf("skipped %v", res.Skipped)
+}
+
+// TestLintDirUnreadable: lint DIR fails on every file its name or content
+// makes a store, key, certificate or password file and that does not read
+// as one; before, a truncated keystore.p12 was "skipped" and lint passed.
+func TestLintDirUnreadable(t *testing.T) {
+	_, pkiDir := testPKI(t)
+	src := filepath.Join(pkiDir, "certs", "client1")
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	junk := make([]byte, 512)
+	if _, err := rand.Read(junk); err != nil {
+		t.Fatal(err)
+	}
+	junk[0] = 0x42 // neither JKS magic nor a DER SEQUENCE
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"keystore.p12", read("keystore.p12")[:200], "truncated or corrupt"},
+		{"tls.key", read("tls.key")[:60], "truncated or corrupt"},
+		{"server.jks", junk, "truncated or corrupt"},
+		{"bundle.pem", junk, "truncated or corrupt"},
+		{"tls.crt", junk, "truncated or corrupt"},
+		{"truststore", junk, "truncated or corrupt"},
+		{"password", nil, "empty"},
+		{"truststore.password", make([]byte, MaxPasswordSize+1), "limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "client.properties", []byte("security.protocol=SSL\n"))
+			p := writeFile(t, dir, tc.name, tc.data)
+			res, err := LintPaths([]string{dir}, LintOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found *Finding
+			for i, f := range res.Findings {
+				if f.File == p && f.Severity == SevError && f.Check == "unreadable" {
+					found = &res.Findings[i]
+				}
+			}
+			if found == nil {
+				t.Fatalf("no unreadable error for %s (skipped %v):%s", tc.name, res.Skipped, dump(res.Findings))
+			}
+			if !strings.Contains(found.Message, tc.want) {
+				t.Errorf("message %q does not say %q", found.Message, tc.want)
+			}
+		})
+	}
+}
+
+// TestLintDirBounded: every file lint DIR reads has a size limit, and a
+// file over it is an error naming the file and the limit. (Sparse files:
+// nothing is written.)
+func TestLintDirBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string // under certs/client1 unless it starts with "/"
+		size int64
+		want string
+	}{
+		{"keystore.p12", MaxFileSize + 1, fmt.Sprint("limit ", MaxFileSize)},
+		{"client.properties", MaxConfigSize + 1, fmt.Sprintf("%d-byte limit for a config file", MaxConfigSize)},
+		{"password", MaxPasswordSize + 1, fmt.Sprintf("%d-byte limit for a password file", MaxPasswordSize)},
+		{"/index.json", MaxFileSize + 1, fmt.Sprintf("%d-byte limit for the index", MaxFileSize)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, pkiDir := testPKI(t)
+			path := filepath.Join(pkiDir, "certs", "client1", tc.name)
+			if strings.HasPrefix(tc.name, "/") {
+				path = filepath.Join(pkiDir, tc.name)
+			}
+			if err := os.Truncate(path, tc.size); err != nil {
+				t.Fatal(err)
+			}
+			res, err := LintPaths([]string{pkiDir}, LintOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range res.Findings {
+				if f.File == path && f.Severity == SevError && strings.Contains(f.Message, tc.want) {
+					return
+				}
+			}
+			t.Errorf("no error on %s saying %q:%s", path, tc.want, dump(res.Findings))
+		})
+	}
+}
+
+func TestNameKind(t *testing.T) {
+	for name, want := range map[string]string{
+		"keystore.p12": "store", "tls.key": "store", "ca.CRT": "store", "bundle.pem": "store", "x.pfx": "store", "x.cer": "store", "x.der": "store", "req.csr": "store",
+		"truststore": "store", "kafka.server.keystore": "store", "cacerts": "store", "truststore.jks": "store",
+		"password": "password", "truststore.password": "password", "ssl.password": "password",
+		"keystore.properties": "", "client.properties": "", "principal.txt": "", "README.md": "",
+	} {
+		if got := nameKind("/x/" + name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
 	}
 }

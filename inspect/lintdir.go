@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,6 +52,10 @@ func LintPaths(paths []string, o LintOptions) (*Result, error) {
 	return res, nil
 }
 
+// lintFile lints one file. explicit is false for a file met in a directory
+// walk whose name does not say it is a store or certificate: content of no
+// known format is skipped then. A file named like one (keystore.p12,
+// tls.key, *.pem) must read as one: a truncated or corrupt file is an error.
 func lintFile(res *Result, path string, o LintOptions, explicit bool) *Report {
 	r, err := File(path, Options{Passwords: o.Passwords})
 	if err != nil {
@@ -58,8 +63,12 @@ func lintFile(res *Result, path string, o LintOptions, explicit bool) *Report {
 			res.Skipped = append(res.Skipped, path)
 			return nil
 		}
+		msg := strings.TrimPrefix(err.Error(), path+": ")
+		if errors.Is(err, ErrUnknownFormat) && nameKind(path) == "store" {
+			msg = "named like a certificate, key or store file, but its content is none (truncated or corrupt?): " + msg
+		}
 		res.Files = append(res.Files, path)
-		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: strings.TrimPrefix(err.Error(), path+": ")})
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: msg})
 		return nil
 	}
 	res.Files = append(res.Files, path)
@@ -73,6 +82,28 @@ type pkiContext struct {
 	roles   map[string]pki.Role
 	retired map[string]string // identities with no current certificate: their last status
 	ca      []*x509.Certificate
+	// indexErr: index.json could not be read (roles are then unknown).
+	indexErr error
+}
+
+// indexFile is the PKI's index of issued certificates (pki.LoadIndex
+// reads it whole; lint reads it bounded).
+const indexFile = "index.json"
+
+func loadIndex(root string) (*pki.Index, error) {
+	path := filepath.Join(root, indexFile)
+	b, err := readLimited(path, MaxFileSize, "the index")
+	if errors.Is(err, fs.ErrNotExist) {
+		return &pki.Index{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var idx pki.Index
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	return &idx, nil
 }
 
 func loadPKIContext(root string) *pkiContext {
@@ -80,7 +111,9 @@ func loadPKIContext(root string) *pkiContext {
 		return nil
 	}
 	c := &pkiContext{root: root, roles: map[string]pki.Role{}, retired: map[string]string{}}
-	if idx, err := pki.LoadIndex(root); err == nil {
+	if idx, err := loadIndex(root); err != nil {
+		c.indexErr = err
+	} else {
 		for _, r := range idx.Records {
 			if r.Status == pki.StatusValid {
 				c.roles[r.Name] = r.Role
@@ -97,8 +130,8 @@ func loadPKIContext(root string) *pkiContext {
 }
 
 func readCerts(path string) []*x509.Certificate {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) > MaxFileSize {
+	b, err := readLimited(path, MaxFileSize, "a certificate file")
+	if err != nil {
 		return nil
 	}
 	r, err := Inspect(b, Options{})
@@ -134,7 +167,7 @@ func findPKI(dir string) *pkiContext {
 // layoutRole guesses an identity's role from the configs kafkatls (or a
 // person) put next to its stores.
 func layoutRole(dir string) pki.Role {
-	if b, err := os.ReadFile(filepath.Join(dir, "server.properties")); err == nil {
+	if b, err := readLimited(filepath.Join(dir, "server.properties"), MaxConfigSize, "a config file"); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
@@ -158,10 +191,17 @@ func layoutRole(dir string) pki.Role {
 
 func lintDir(res *Result, dir string, o LintOptions) error {
 	ctx := findPKI(dir)
+	if ctx != nil && ctx.indexErr != nil {
+		path := filepath.Join(ctx.root, indexFile)
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable",
+			Message: strings.Replace(ctx.indexErr.Error(), path, "the index", 1) + ": roles of the identities are unknown"})
+	}
 	count := 0
 	noted := map[string]bool{}
 	byDir := map[string][]*Report{}
 	var dirs []string
+	configDirs := map[string]bool{}
+	var cdirs []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -221,7 +261,25 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 				}
 			}
 		}
-		if r := lintFile(res, path, fo, false); r != nil {
+		if IsConfig(path) {
+			// Read by the consistency check of its directory, below.
+			res.Files = append(res.Files, path)
+			if !configDirs[fdir] {
+				configDirs[fdir] = true
+				cdirs = append(cdirs, fdir)
+			}
+			return nil
+		}
+		if nameKind(path) == "password" {
+			lintPasswordFile(res, path)
+			// Checked against the stores next to it, below.
+			if !configDirs[fdir] {
+				configDirs[fdir] = true
+				cdirs = append(cdirs, fdir)
+			}
+			return nil
+		}
+		if r := lintFile(res, path, fo, nameKind(path) == "store"); r != nil {
 			if _, ok := byDir[fdir]; !ok {
 				dirs = append(dirs, fdir)
 			}
@@ -235,7 +293,35 @@ func lintDir(res *Result, dir string, o LintOptions) error {
 	for _, d := range dirs {
 		res.Findings = append(res.Findings, crossCheck(byDir[d])...)
 	}
+	// Configs and password files against the stores they name, and
+	// stores against ca.crt.
+	// A store the per-file checks already found off the intended CA is
+	// not reported twice.
+	offCA := map[string]bool{}
+	for _, f := range res.Findings {
+		if f.Check == "wrong-ca" || f.Check == "ca-not-trusted" {
+			offCA[f.File] = true
+		}
+	}
+	for _, d := range cdirs {
+		for _, f := range CheckIdentity(d) {
+			if f.Check == CheckNotFromCA && offCA[f.File] {
+				continue
+			}
+			res.Findings = append(res.Findings, f)
+		}
+	}
 	return nil
+}
+
+// lintPasswordFile reads a password file as the stores next to it are
+// opened with it: a file that cannot be read, is empty or too large is an
+// error (whether the password opens the stores is the consistency check's).
+func lintPasswordFile(res *Result, path string) {
+	res.Files = append(res.Files, path)
+	if _, err := readPassword(path); err != nil {
+		res.Findings = append(res.Findings, Finding{File: path, Severity: SevError, Check: "unreadable", Message: strings.Replace(err.Error(), path, "the file", 1)})
+	}
 }
 
 // crossCheck compares the files of one directory: a keystore's chain must

@@ -12,33 +12,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf16"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/kafkatls/kafkatls/stores"
 )
 
-// PKCS#12 metadata. This file does no cryptography: every MAC check, key
-// derivation and decryption of a PKCS#12 file is go-pkcs12's (through
-// stores.Read, and ToPEM below). What it reads itself is the structure that is
-// in the clear: the MAC algorithm and iteration count, the encryption
-// algorithm of each encrypted safe, and the bags of unencrypted safes (in
-// practice the shrouded key bag, or everything in a password-less file)
-// with their attributes — friendlyName (the alias Java shows), localKeyId
-// and Java's trusted-certificate attribute.
+// PKCS#12 metadata. This file does no cryptography and parses no PKCS#12
+// structure itself: stores.ScanPKCS12 reads what is in the clear (the
+// same scan that bounds iteration counts before go-pkcs12 runs), and every
+// MAC check, key derivation and decryption is go-pkcs12's (through
+// stores.Read, and ToPEM below). What this file adds is the description: the
+// MAC and encryption algorithms as a person reads them, and the bag
+// attributes — friendlyName (the alias Java shows), localKeyId and Java's
+// trusted-certificate attribute — matched to what go-pkcs12 decoded.
 
 var (
-	oidDataCT          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidEncryptedDataCT = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
-	oidKeyBag          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
-	oidShroudedKeyBag  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
-	oidCertBag         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
-	oidSafeContentsBag = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 6}
-	oidX509CertType    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
-	oidFriendlyName    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
-	oidLocalKeyID      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
-	oidMSCSPName       = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 17, 1}
-	oidJavaTrusted     = asn1.ObjectIdentifier{2, 16, 840, 1, 113894, 746875, 1, 1}
-
 	oidPBESHA3DES   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 3}
 	oidPBESHA2DES   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 4}
 	oidPBESHARC2128 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 5}
@@ -63,9 +52,6 @@ var (
 	oidSHA384       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidSHA512       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
 )
-
-// maxBagDepth bounds nested SafeContents bags.
-const maxBagDepth = 4
 
 // Messages of go-pkcs12 that inspect acts on.
 const (
@@ -100,54 +86,6 @@ type p12Meta struct {
 	encryptedSafes int      // of which password-encrypted (EncryptedData)
 	otherSafes     int      // of which neither Data nor EncryptedData
 	bags           []p12Bag // bags of the unencrypted (Data) safes
-}
-
-type pfx struct {
-	Version  int
-	AuthSafe struct {
-		ContentType asn1.ObjectIdentifier
-		Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
-	}
-	MacData asn1.RawValue `asn1:"optional"`
-}
-
-type macData struct {
-	Mac struct {
-		Algorithm pkix.AlgorithmIdentifier
-		Digest    []byte
-	}
-	MacSalt    []byte
-	Iterations int `asn1:"optional,default:1"`
-}
-
-type contentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
-}
-
-type encryptedData struct {
-	Version int
-	Info    struct {
-		ContentType asn1.ObjectIdentifier
-		Algorithm   pkix.AlgorithmIdentifier
-		Content     asn1.RawValue `asn1:"tag:0,optional"`
-	}
-}
-
-type safeBag struct {
-	ID         asn1.ObjectIdentifier
-	Value      asn1.RawValue  `asn1:"tag:0,explicit"`
-	Attributes []bagAttribute `asn1:"set,optional"`
-}
-
-type bagAttribute struct {
-	ID     asn1.ObjectIdentifier
-	Values asn1.RawValue `asn1:"set"`
-}
-
-type certBag struct {
-	ID   asn1.ObjectIdentifier
-	Data []byte `asn1:"tag:0,explicit"`
 }
 
 type encryptedPKI struct {
@@ -196,129 +134,42 @@ func unmarshalAll(b []byte, v any) error {
 	return nil
 }
 
-// scanP12 reads the unencrypted structure of a PKCS#12 file. It needs no
-// password and decrypts nothing; what it cannot parse is reported as an
-// error after whatever was read before it.
+// scanP12 describes the unencrypted structure of a PKCS#12 file, as
+// stores.ScanPKCS12 reads it. It needs no password and decrypts nothing;
+// what it cannot parse is reported as an error after whatever was read.
 func scanP12(data []byte) (p12Meta, error) {
-	var m p12Meta
-	var p pfx
-	if err := unmarshalAll(data, &p); err != nil {
-		return m, fmt.Errorf("PKCS12 structure: %v", err)
+	s, err := stores.ScanPKCS12(data)
+	m := p12Meta{hasMAC: s.HasMAC, mac: "none", safes: s.Safes, encryptedSafes: len(s.EncryptedSafes), otherSafes: s.OtherSafes}
+	switch {
+	case s.MACParsed:
+		m.mac, m.macIterations = macName(s.MACAlgorithm, s.MACIterations)
+	case s.HasMAC:
+		m.mac = "malformed MAC data"
 	}
-	if p.Version != 3 {
-		return m, fmt.Errorf("PKCS12 version %d (only 3 exists)", p.Version)
-	}
-	m.mac = "none"
-	if len(p.MacData.FullBytes) > 0 {
-		m.hasMAC = true
-		var md macData
-		if err := unmarshalAll(p.MacData.FullBytes, &md); err == nil {
-			m.mac, m.macIterations = macName(md)
-		} else {
-			m.mac = "malformed MAC data"
+	for i, alg := range s.EncryptedSafes {
+		desc, rc2 := describeAlg(alg)
+		m.rc2 = m.rc2 || rc2
+		if i == 0 {
+			m.certEncryption = desc
 		}
 	}
-	if !p.AuthSafe.ContentType.Equal(oidDataCT) {
-		return m, errors.New("PKCS12 with public-key integrity (not password-based) is not supported")
-	}
-	var authSafe []byte
-	if err := unmarshalAll(p.AuthSafe.Content.Bytes, &authSafe); err != nil {
-		return m, fmt.Errorf("PKCS12 authenticated safe: %v", err)
-	}
-	var cis []contentInfo
-	if err := unmarshalAll(authSafe, &cis); err != nil {
-		return m, fmt.Errorf("PKCS12 authenticated safe: %v", err)
-	}
-	m.safes = len(cis)
-	for _, ci := range cis {
-		switch {
-		case ci.ContentType.Equal(oidDataCT):
-			var contents []byte
-			if err := unmarshalAll(ci.Content.Bytes, &contents); err != nil {
-				return m, fmt.Errorf("PKCS12 safe contents: %v", err)
-			}
-			if err := m.safeContents(contents, 0); err != nil {
-				return m, err
-			}
-		case ci.ContentType.Equal(oidEncryptedDataCT):
-			m.encryptedSafes++
-			var ed encryptedData
-			if err := unmarshalAll(ci.Content.Bytes, &ed); err != nil {
-				return m, fmt.Errorf("PKCS12 encrypted safe: %v", err)
-			}
-			desc, rc2 := describeAlg(ed.Info.Algorithm)
-			m.rc2 = m.rc2 || rc2
-			if m.certEncryption == "" {
-				m.certEncryption = desc
-			}
-		default:
-			m.otherSafes++
-		}
-	}
-	return m, nil
-}
-
-func (m *p12Meta) safeContents(der []byte, depth int) error {
-	if depth > maxBagDepth {
-		return errors.New("PKCS12 bags nested too deeply")
-	}
-	var bags []safeBag
-	if err := unmarshalAll(der, &bags); err != nil {
-		return fmt.Errorf("PKCS12 bags: %v", err)
-	}
-	for _, b := range bags {
-		bag := p12Bag{kind: "other", bagOID: b.ID.String()}
-		for _, a := range b.Attributes {
-			switch {
-			case a.ID.Equal(oidFriendlyName):
-				var raw asn1.RawValue
-				if _, err := asn1.Unmarshal(a.Values.Bytes, &raw); err == nil && raw.Tag == asn1.TagBMPString {
-					bag.friendlyName, bag.hasName = decodeBMP(raw.Bytes), true
+	for _, b := range s.Bags {
+		bag := p12Bag{kind: string(b.Kind), friendlyName: b.FriendlyName, hasName: b.HasName, localKeyID: b.LocalKeyID,
+			trusted: b.JavaTrusted, otherAttr: b.OtherAttr, certDER: b.CertDER, bagOID: b.OID.String()}
+		if b.Kind == stores.BagKey {
+			bag.keyEncrypted = "none"
+			if b.KeyAlgorithm != nil {
+				desc, rc2 := describeAlg(*b.KeyAlgorithm)
+				m.rc2 = m.rc2 || rc2
+				bag.keyEncrypted = desc
+				if m.keyEncryption == "" {
+					m.keyEncryption = desc
 				}
-			case a.ID.Equal(oidLocalKeyID):
-				var id []byte
-				if _, err := asn1.Unmarshal(a.Values.Bytes, &id); err == nil {
-					bag.localKeyID = id
-				}
-			case a.ID.Equal(oidJavaTrusted):
-				bag.trusted, bag.otherAttr = true, true
-			case a.ID.Equal(oidMSCSPName):
-			default:
-				bag.otherAttr = true
 			}
-		}
-		switch {
-		case b.ID.Equal(oidCertBag):
-			var cb certBag
-			if err := unmarshalAll(b.Value.Bytes, &cb); err != nil {
-				return fmt.Errorf("PKCS12 certificate bag: %v", err)
-			}
-			if cb.ID.Equal(oidX509CertType) {
-				bag.kind, bag.certDER = "cert", cb.Data
-			}
-		case b.ID.Equal(oidKeyBag):
-			bag.kind, bag.keyEncrypted = "key", "none"
-		case b.ID.Equal(oidShroudedKeyBag):
-			bag.kind = "key"
-			var ek encryptedPKI
-			if err := unmarshalAll(b.Value.Bytes, &ek); err != nil {
-				return fmt.Errorf("PKCS12 shrouded key bag: %v", err)
-			}
-			desc, rc2 := describeAlg(ek.Algorithm)
-			m.rc2 = m.rc2 || rc2
-			bag.keyEncrypted = desc
-			if m.keyEncryption == "" {
-				m.keyEncryption = desc
-			}
-		case b.ID.Equal(oidSafeContentsBag):
-			if err := m.safeContents(b.Value.Bytes, depth+1); err != nil {
-				return err
-			}
-			continue
 		}
 		m.bags = append(m.bags, bag)
 	}
-	return nil
+	return m, err
 }
 
 // keyBags returns the key bags of the unencrypted safes.
@@ -332,31 +183,20 @@ func (m *p12Meta) keyBags() []p12Bag {
 	return out
 }
 
-func decodeBMP(b []byte) string {
-	if len(b)%2 != 0 {
-		b = b[:len(b)-1]
-	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-	}
-	return strings.TrimRight(string(utf16.Decode(u)), "\x00")
-}
-
-func macName(md macData) (string, int) {
-	oid := md.Mac.Algorithm.Algorithm
+func macName(alg pkix.AlgorithmIdentifier, iterations int) (string, int) {
+	oid := alg.Algorithm
 	switch {
 	case oid.Equal(oidSHA1):
-		return "HmacPBESHA1", md.Iterations
+		return "HmacPBESHA1", iterations
 	case oid.Equal(oidSHA256):
-		return "HmacPBESHA256", md.Iterations
+		return "HmacPBESHA256", iterations
 	case oid.Equal(oidSHA384):
-		return "HmacPBESHA384", md.Iterations
+		return "HmacPBESHA384", iterations
 	case oid.Equal(oidSHA512):
-		return "HmacPBESHA512", md.Iterations
+		return "HmacPBESHA512", iterations
 	case oid.Equal(oidPBMAC1):
 		var p pbmac1Params
-		if unmarshalAll(md.Mac.Algorithm.Parameters.FullBytes, &p) != nil {
+		if unmarshalAll(alg.Parameters.FullBytes, &p) != nil {
 			return "PBMAC1 (malformed parameters)", 0
 		}
 		name := "PBMAC1 " + prfName(p.Mac.Algorithm)
@@ -366,7 +206,7 @@ func macName(md macData) (string, int) {
 		}
 		return name, 0
 	}
-	return oid.String(), md.Iterations
+	return oid.String(), iterations
 }
 
 // describeAlg names a password-based encryption algorithm as a person
@@ -542,7 +382,7 @@ func certAttributes(data []byte, password string, m p12Meta, key any) p12Attrs {
 	blocks, err := toPEM(data, password)
 	if err != nil {
 		// ToPEM fails on the first attribute it does not know, naming it.
-		at.javaTrusted = strings.Contains(err.Error(), "unknown attribute with OID "+oidJavaTrusted.String())
+		at.javaTrusted = strings.Contains(err.Error(), "unknown attribute with OID "+stores.OIDJavaTrusted.String())
 		return at
 	}
 	// ToPEM returns every bag, the unencrypted ones too, in file order.

@@ -25,47 +25,7 @@ func checkJKSStructure(data []byte) error {
 	return err
 }
 
-// PKCS#12 framing, as far as it is readable without the password.
-type pfxPDU struct {
-	Version  int
-	AuthSafe pfxContentInfo
-	MacData  asn1.RawValue `asn1:"optional"`
-}
-
-type pfxContentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
-}
-
-type pfxMacData struct {
-	Mac struct {
-		Algorithm pkix.AlgorithmIdentifier
-		Digest    []byte
-	}
-	MacSalt    []byte
-	Iterations int `asn1:"optional,default:1"`
-}
-
-type pfxSafeBag struct {
-	ID         asn1.ObjectIdentifier
-	Value      asn1.RawValue `asn1:"tag:0,explicit"`
-	Attributes asn1.RawValue `asn1:"optional"`
-}
-
-type pfxEncryptedData struct {
-	Version int
-	Info    struct {
-		ContentType asn1.ObjectIdentifier
-		Algorithm   pkix.AlgorithmIdentifier
-		Content     asn1.RawValue `asn1:"tag:0,optional"`
-	}
-}
-
-type pfxEncryptedKey struct {
-	Algorithm pkix.AlgorithmIdentifier
-	Data      []byte
-}
-
+// PKCS#12 algorithm parameters the guard reads iteration counts from.
 type pfxPBEParams struct {
 	Salt       []byte
 	Iterations int
@@ -83,9 +43,6 @@ type pfxPBKDF2Params struct {
 }
 
 var (
-	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidEncryptedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
-	oidShroudedKey   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
 	oidPKCS12PBE     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1} // PBE-SHA1-* family
 	oidPBESHA1RC2128 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 5}
 	oidPBESHA1RC240  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 6}
@@ -94,78 +51,37 @@ var (
 	oidPBKDF2        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
 )
 
-// parsePFX parses the outer PFX structure; ok means DER, version 3.
-func parsePFX(data []byte) (pfxPDU, bool) {
-	var p pfxPDU
-	if len(data) == 0 || data[0] != 0x30 { // SEQUENCE
-		return p, false
-	}
-	if err := asn1Unmarshal(data, &p); err != nil || p.Version != 3 || len(p.AuthSafe.ContentType) == 0 {
-		return p, false
-	}
-	return p, true
-}
-
 type pfxInfo struct {
 	hasMAC bool
 	rc2    bool
 }
 
-// scanPKCS12 reads the PKCS#12 parts that are not encrypted: it reports RC2
-// use and a MAC, and rejects iteration counts above maxIterations. Parts it
-// cannot parse are left for go-pkcs12 to report.
+// scanPKCS12 checks the structure ScanPKCS12 reads, in file order, as
+// go-pkcs12 will use it: it reports RC2 use and a MAC, and rejects
+// iteration counts above maxIterations. Parts it cannot parse are left for
+// go-pkcs12 to report; the algorithms of every part that parses are
+// checked, wherever the part is.
 func scanPKCS12(data []byte) (pfxInfo, error) {
 	var info pfxInfo
-	p, ok := parsePFX(data)
-	if !ok {
+	if _, ok := parsePFX(data); !ok {
 		return info, errors.New("jks: not a PKCS12 store")
 	}
-	if len(p.MacData.FullBytes) > 0 {
-		info.hasMAC = true
-		var md pfxMacData
-		if asn1Unmarshal(p.MacData.FullBytes, &md) == nil {
-			iter := md.Iterations
-			if md.Mac.Algorithm.Algorithm.Equal(oidPBMAC1) {
-				iter = pbmac1Iterations(md.Mac.Algorithm)
-			}
-			if err := checkIterations("MAC", iter); err != nil {
-				return info, err
-			}
+	s, _ := ScanPKCS12(data)
+	info.hasMAC = s.HasMAC
+	if s.MACParsed {
+		if err := checkIterations("MAC", s.MACIterations); err != nil {
+			return info, err
 		}
 	}
-	if !p.AuthSafe.ContentType.Equal(oidData) {
-		return info, nil
+	for _, alg := range s.EncryptedSafes {
+		if err := info.checkCipher("certificate encryption", alg); err != nil {
+			return info, err
+		}
 	}
-	var authSafe []byte
-	var cis []pfxContentInfo
-	if asn1Unmarshal(p.AuthSafe.Content.Bytes, &authSafe) != nil || asn1Unmarshal(authSafe, &cis) != nil {
-		return info, nil
-	}
-	for _, ci := range cis {
-		switch {
-		case ci.ContentType.Equal(oidEncryptedData):
-			var ed pfxEncryptedData
-			if asn1Unmarshal(ci.Content.Bytes, &ed) == nil {
-				if err := info.checkCipher("certificate encryption", ed.Info.Algorithm); err != nil {
-					return info, err
-				}
-			}
-		case ci.ContentType.Equal(oidData):
-			var raw []byte
-			var bags []pfxSafeBag
-			if asn1Unmarshal(ci.Content.Bytes, &raw) != nil || asn1Unmarshal(raw, &bags) != nil {
-				continue
-			}
-			for _, bag := range bags {
-				if !bag.ID.Equal(oidShroudedKey) {
-					continue
-				}
-				var ek pfxEncryptedKey
-				if asn1Unmarshal(bag.Value.Bytes, &ek) == nil {
-					if err := info.checkCipher("key encryption", ek.Algorithm); err != nil {
-						return info, err
-					}
-				}
+	for _, b := range s.Bags {
+		if b.KeyAlgorithm != nil {
+			if err := info.checkCipher("key encryption", *b.KeyAlgorithm); err != nil {
+				return info, err
 			}
 		}
 	}

@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/testbroker"
@@ -67,7 +69,9 @@ const probeTopic = "kafkatls-verify"
 // Metadata, produce, consume), and must-fail cases — no client
 // certificate, a foreign CA, an expired certificate, a certificate without
 // clientAuth, a broker certificate without the dialled host, a plaintext
-// client — must be refused.
+// client — must be refused. When ctx is canceled Bundle stops and returns
+// ctx's error (with the checks finished before): a check cut short is
+// neither passed nor failed.
 func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
@@ -90,6 +94,22 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if loadErr != nil {
 		for _, e := range strings.Split(loadErr.Error(), "\n") {
 			add(Check{Identity: "-", Expect: ExpectAccept, Result: "unreadable", Diagnosis: e})
+		}
+	}
+	// Configs, password files and stores must agree, and chain to the CA,
+	// before any handshake: the test broker and clients here open the
+	// stores with the password file, Kafka with the configs' passwords.
+	// These are lint's checks, reported in its words.
+	// The bundle's own truststores (truststore.password) first.
+	for _, c := range consistency("bundle", "", o.Dir) {
+		add(c)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		for _, c := range consistency(id.Name, id.Role, id.Dir) {
+			add(c)
 		}
 	}
 	var servers []*identity.Identity
@@ -121,6 +141,20 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 		rep.Passed = rep.Passed && c.OK
 	}
 	return rep, nil
+}
+
+// consistency runs inspect.CheckIdentity on an identity's (or the
+// bundle's) directory: each error is a failed check.
+func consistency(name string, role pki.Role, dir string) []Check {
+	var out []Check
+	for _, f := range inspect.CheckIdentity(dir) {
+		if f.Severity != inspect.SevError {
+			continue
+		}
+		out = append(out, Check{Server: "-", Identity: name, Role: string(role), Store: filepath.Base(f.File), Expect: ExpectAccept,
+			Result: "inconsistent", Diagnosis: f.Message})
+	}
+	return out
 }
 
 // storeConsistency checks that every format of a server identity holds the
@@ -165,6 +199,10 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 			continue // ZooKeeper identities never speak the Kafka protocol
 		}
 		for _, cs := range id.Stores {
+			// A canceled run stops here: the checks not run are not failures.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			c := Check{Server: srv.Name, Identity: id.Name, Role: string(id.Role), Store: cs.Format, Expect: ExpectAccept}
 			want, err := principal.Mapped(cs.Cert.Leaf, mapper)
 			if err != nil {
@@ -175,6 +213,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 			cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 			res := s.runKafka(cctx, probeTopic, "probe from "+id.Name+" "+cs.Format, o.Timeout)
 			cancel()
+			if err := ctx.Err(); err != nil {
+				return err // the check was cut short, not refused
+			}
 			judge(&c, res, s, b, serverName)
 			if c.Result == "accepted" && c.Principal != want {
 				c.OK = false
@@ -202,6 +243,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 		{"host not in broker SANs", "valid client, dials not-in-sans.invalid", &tls.Config{RootCAs: base.Roots, Certificates: []tls.Certificate{base.Cert}}, "not-in-sans.invalid"},
 		{"plaintext client", "PLAINTEXT security.protocol", nil, serverName},
 	} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		c := Check{Server: srv.Name, Identity: n.name, Role: "probe", Store: n.presents, Expect: ExpectRefuse}
 		if n.conf != nil {
 			n.conf.MinVersion = tls.VersionTLS12
@@ -210,6 +254,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		res := s.runKafka(cctx, probeTopic, "must not arrive", 1500*time.Millisecond)
 		cancel()
+		if err := ctx.Err(); err != nil {
+			return err // a canceled dial is not a refusal
+		}
 		judge(&c, res, s, b, n.serverName)
 		add(c)
 	}

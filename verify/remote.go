@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -102,7 +104,7 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 			Fix: "end the rules with DEFAULT, or fix the rule patterns"})
 		return rep, nil
 	}
-	if !localChecks(rep, id, st) {
+	if !localChecks(rep, id, st) || !configChecks(rep, o.ClientDir) {
 		return rep, nil
 	}
 	if !tlsProbe(ctx, rep, o, st) {
@@ -114,6 +116,19 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 		rep.Passed = rep.Passed && f.OK
 	}
 	return rep, nil
+}
+
+// configChecks runs lint's consistency checks (inspect.CheckIdentity) on
+// the client's directory: its configs must open the stores they name.
+func configChecks(rep *RemoteReport, dir string) bool {
+	ok := true
+	for _, f := range inspect.CheckIdentity(dir) {
+		if f.Severity == inspect.SevError {
+			rep.add(Finding{Step: "config " + filepath.Base(f.File), Message: f.Message, Fix: "kafkatls lint " + dir})
+			ok = false
+		}
+	}
+	return ok
 }
 
 // pickStore prefers PEM (what non-Java clients use), then PKCS12, then JKS.

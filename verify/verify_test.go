@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/stores"
@@ -108,7 +110,13 @@ func TestBundleCatchesForeignTruststore(t *testing.T) {
 	if rep.Passed {
 		t.Fatal("verify passed with a foreign truststore")
 	}
+	named := false
 	for _, c := range rep.Checks {
+		// The consistency check names the truststore before any handshake.
+		if c.Result == "inconsistent" {
+			named = named || (c.Identity == "client1" && c.Store == "truststore.p12" && strings.Contains(c.Diagnosis, "trusts none of the CAs in"))
+			continue
+		}
 		bad := c.Identity == "client1" && c.Store == "PKCS12"
 		if bad == c.OK {
 			t.Errorf("unexpected outcome: %+v", c)
@@ -116,6 +124,9 @@ func TestBundleCatchesForeignTruststore(t *testing.T) {
 		if bad && !strings.Contains(c.Diagnosis, "not signed by a CA in this truststore") {
 			t.Errorf("diagnosis %q", c.Diagnosis)
 		}
+	}
+	if !named {
+		t.Error("the consistency check does not name client1's truststore.p12")
 	}
 }
 
@@ -195,6 +206,22 @@ func TestRemoteDiagnoses(t *testing.T) {
 			"hostname", `not "kafka.example.com"`, "--dns kafka.example.com"},
 		{"nothing listening", RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: identity.Dir(dir, "client1")},
 			"connect", "cannot connect", "listeners"},
+		{"config password", RemoteOptions{Bootstrap: b.Addr(), ClientDir: identity.Dir(dir, "client3")},
+			"config client.properties", "ssl.keystore.password does not open keystore.p12", "kafkatls lint"},
+	}
+	// client3: client1's directory with a client.properties whose
+	// keystore password no longer opens the keystore.
+	c3 := identity.Dir(dir, "client3")
+	if err := os.CopyFS(c3, os.DirFS(identity.Dir(dir, "client1"))); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(c3, "client.properties")
+	b3, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cp, []byte(strings.Replace(string(b3), "ssl.keystore.password=", "ssl.keystore.password=x", 1)), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		rep := remote(t, tt.o)
@@ -242,5 +269,68 @@ func TestRemoteBrokerRejectsClientCA(t *testing.T) {
 	// Our own broker certificate is from another CA too, so the client stops there first.
 	if f.Step != "broker certificate" {
 		t.Fatalf("failing finding %+v", f)
+	}
+}
+
+// TestBundleCatchesInconsistentConfigs: a config whose password does not
+// open the store it names, or a password file that opens none, fails
+// verify with lint's own message; before, verify passed (it opened the
+// stores with the password file and never read the configs).
+func TestBundleCatchesInconsistentConfigs(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, old, new, want string
+	}{
+		{"client.properties", "client.properties", "ssl.keystore.password=", "ssl.keystore.password=x", "ssl.keystore.password does not open keystore.p12"},
+		{"server.properties", "server.properties", "ssl.truststore.password=", "ssl.truststore.password=x", "ssl.truststore.password does not open truststore.p12"},
+		{"kcat.conf", "kcat.conf", "ssl.key.location=", "ssl.key.location=/nowhere/", "ssl.key.location names tls.key"},
+		{"bundle truststore.password", "truststore.password", "", "x", "the password file does not open truststore.jks"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newBundle(t)
+			who, idDir := "client1", filepath.Join(dir, "certs", "client1")
+			switch tc.file {
+			case "server.properties":
+				who, idDir = "kafka-1", filepath.Join(dir, "certs", "kafka-1")
+			case "truststore.password":
+				who, idDir = "bundle", dir
+			}
+			path := filepath.Join(idDir, tc.file)
+			b, err := os.ReadFile(path)
+			if err != nil || !strings.Contains(string(b), tc.old) {
+				t.Fatalf("%s: %v, or no %q", path, err, tc.old)
+			}
+			if tc.name == "kcat.conf" {
+				// kcat.conf names files by absolute path; point the key elsewhere and remove it here.
+				os.Remove(filepath.Join(idDir, "tls.key"))
+			}
+			if err := os.WriteFile(path, []byte(strings.Replace(string(b), tc.old, tc.new, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Bundle(context.Background(), Options{Dir: dir, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Passed {
+				t.Fatal("verify passes")
+			}
+			var lintMsgs []string
+			for _, f := range inspect.CheckIdentity(idDir) {
+				if f.Severity == inspect.SevError {
+					lintMsgs = append(lintMsgs, f.Message)
+				}
+			}
+			found := false
+			for _, c := range rep.Checks {
+				if c.Identity == who && c.Result == "inconsistent" && strings.Contains(c.Diagnosis, tc.want) {
+					found = true
+					if !slices.Contains(lintMsgs, c.Diagnosis) {
+						t.Errorf("verify says %q, lint says %q", c.Diagnosis, lintMsgs)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no inconsistent check for %s saying %q", who, tc.want)
+			}
+		})
 	}
 }
