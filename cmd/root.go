@@ -8,12 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pki"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -44,11 +50,20 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	noColor bool
+	// emitted says a JSON document is already on stdout (a command such as
+	// lint or expiring prints its report, then fails with its exit code):
+	// Run then prints no error object, so stdout stays one document.
+	emitted bool
 }
 
 // NewRoot builds the command tree; out and errOut receive normal and
 // diagnostic output.
 func NewRoot(out, errOut io.Writer) *cobra.Command {
+	root, _ := newRoot(out, errOut)
+	return root
+}
+
+func newRoot(out, errOut io.Writer) (*cobra.Command, *globals) {
 	g := &globals{stdout: out, stderr: errOut, noColor: os.Getenv("NO_COLOR") != ""}
 	root := &cobra.Command{
 		Use:   "kafkatls",
@@ -88,7 +103,7 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 		}
 		return c.Help()
 	}
-	return root
+	return root, g
 }
 
 // bareRun, if set, runs for a bare `kafkatls` (the wizard registers itself
@@ -102,20 +117,110 @@ var extraCommands []func(*globals) *cobra.Command
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRoot(os.Stdout, os.Stderr)
-	err := root.ExecuteContext(ctx)
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run executes the command line args and returns the exit code. It is the
+// one place a failure is reported: a one-line message on stderr, and with
+// --json one error object on stdout (see jsonError), with the same exit
+// code either way.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root, g := newRoot(stdout, stderr)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(os.Stderr, "kafkatls: "+err.Error())
+	code, kind := classify(err)
+	msg := err.Error()
+	fmt.Fprintln(stderr, "kafkatls: "+msg)
+	if (g.json || jsonRequested(args)) && !g.emitted {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(jsonError{Error: msg, Code: kind, Exit: code})
+	}
+	return code
+}
+
+// jsonError is what --json prints on stdout when a command fails before
+// printing its result. docs/cli.md documents it; scripts rely on its shape.
+type jsonError struct {
+	Error string `json:"error"` // the message also printed on stderr
+	Code  string `json:"code"`  // a stable word: see classify
+	Exit  int    `json:"exit"`  // the process exit code
+}
+
+// Error codes of jsonError.
+const (
+	codeUsage      = "usage"      // exit 2: a bad flag, argument or spec value
+	codeChanges    = "changes"    // exit 3: bundle --check, expiring, lint warnings
+	codeCanceled   = "canceled"   // interrupted (Ctrl-C, SIGTERM)
+	codeNotFound   = "not_found"  // a file, directory, CA or identity that is not there
+	codeExists     = "exists"     // refusing to replace something
+	codeTooLarge   = "too_large"  // an input over its read limit
+	codePermission = "permission" // the file system refused
+	codeError      = "error"      // anything else
+)
+
+// classify maps an error to its exit code and jsonError code.
+func classify(err error) (int, string) {
+	code := ExitError
 	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case cobraUsage(err.Error()):
+		code = ExitUsage
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
-		return ExitUsage // cobra's own argument errors
+	switch {
+	case code == ExitUsage:
+		return code, codeUsage
+	case code == ExitChanges:
+		return code, codeChanges
+	case code == exitCanceled || errors.Is(err, context.Canceled):
+		return code, codeCanceled
+	case errors.Is(err, fsx.ErrTooLarge):
+		return code, codeTooLarge
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, pki.ErrNoCA):
+		return code, codeNotFound
+	case errors.Is(err, fs.ErrExist) || errors.Is(err, identity.ErrExists):
+		return code, codeExists
+	case errors.Is(err, fs.ErrPermission):
+		return code, codePermission
 	}
-	return ExitError
+	return code, codeError
+}
+
+// cobraUsage recognizes the argument errors cobra itself returns (flag
+// errors already go through the root's FlagErrorFunc).
+func cobraUsage(msg string) bool {
+	for _, p := range []string{"unknown command", "unknown shorthand flag", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonRequested says whether args ask for --json, for errors cobra reports
+// before it has parsed the flags (an unknown flag placed before --json).
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" {
+			return true
+		}
+		if v, ok := strings.CutPrefix(a, "--json="); ok {
+			b, err := strconv.ParseBool(v)
+			return err == nil && b
+		}
+	}
+	return false
 }
 
 // exactArgs is cobra.ExactArgs with a usage exit code and a clearer message.
@@ -131,6 +236,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 // emit prints v as JSON when --json is set, else calls human.
 func (g *globals) emit(v any, human func(w io.Writer)) error {
 	if g.json {
+		g.emitted = true
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
