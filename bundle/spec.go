@@ -117,7 +117,7 @@ func ParseSpec(b []byte) (*Spec, error) {
 	dec.KnownFields(true)
 	var s Spec
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
+		return nil, &InvalidSpecError{Err: err}
 	}
 	return &s, nil
 }

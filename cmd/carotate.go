@@ -78,8 +78,8 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			} else if o.Key.Size != 0 {
 				return usageErr("--key-size goes with --key-type")
 			}
-			if o.Days < 0 {
-				return usageErr("--days %d: must be positive", o.Days)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			if (importCA == "") != (importKey == "") {
 				return usageErr("--import-ca and --import-key go together: give both")
@@ -162,8 +162,8 @@ configs; truststores keep trusting both CAs. It can be run again after an
 interruption: identities already on the new CA are skipped.`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Days < 0 {
-				return usageErr("--days %d: must be positive", o.Days)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			ro, err := rf.options(true)
 			if err != nil {

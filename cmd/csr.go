@@ -38,6 +38,9 @@ subject and key defaults apply.`,
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
+			}
 			req, err := cf.request(name)
 			if err != nil {
 				return err
@@ -123,6 +126,9 @@ is the CSR's CN unless --name is given.`,
 			role, err := pki.ParseRole(cf.role)
 			if err != nil {
 				return usageErr("--role: %v", err)
+			}
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {

@@ -34,6 +34,9 @@ An existing CA is never replaced without --force (and then kept under ca/replace
   kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := positiveDays(cmd, "days", "leaf-days"); err != nil {
+				return err
+			}
 			o.Dir = g.dir
 			o.Key.Type = pki.KeyType(keyType)
 			p, err := pass.get()
@@ -50,6 +53,12 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 				}
 				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
 					return fmt.Errorf("--import-key: %w", err)
+				}
+			}
+			if importCA == "" {
+				// The subject flags, checked before anything is created.
+				if _, err := principal.ParseDN(o.Subject.DN(o.CN)); err != nil {
+					return err
 				}
 			}
 			k, err := o.Key.Normalize()

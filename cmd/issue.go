@@ -116,6 +116,9 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
+			}
 			req, err := cf.request(name)
 			if err != nil {
 				return err

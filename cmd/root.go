@@ -17,9 +17,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -172,6 +174,8 @@ func classify(err error) (int, string) {
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
+	case isInvalidInput(err):
+		code = ExitUsage
 	case cobraUsage(err.Error()):
 		code = ExitUsage
 	}
@@ -192,6 +196,15 @@ func classify(err error) (int, string) {
 		return code, codePermission
 	}
 	return code, codeError
+}
+
+// isInvalidInput says err is the core refusing a value the user gave (a
+// flag, an argument, a spec field): a usage error, exit 2.
+func isInvalidInput(err error) bool {
+	var fe *pki.InvalidFieldError
+	var de *principal.DNError
+	var se *bundle.InvalidSpecError
+	return errors.As(err, &fe) || errors.As(err, &de) || errors.As(err, &se)
 }
 
 // cobraUsage recognizes the argument errors cobra itself returns (flag
@@ -231,6 +244,19 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// positiveDays refuses an explicit day-count flag below 1. The core reads 0
+// as "the default", so without this --days 0 would silently mean 365.
+func positiveDays(c *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if f := c.Flags().Lookup(n); f != nil && f.Changed {
+			if v, err := c.Flags().GetInt(n); err == nil && v < 1 {
+				return usageErr("--%s %d: must be at least 1 (leave it out for the default)", n, v)
+			}
+		}
+	}
+	return nil
 }
 
 // emit prints v as JSON when --json is set, else calls human.

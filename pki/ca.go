@@ -95,7 +95,7 @@ func Init(o InitOptions) (*PKI, error) {
 		o.Days = DefaultCADays
 	}
 	if o.Days < 1 {
-		return nil, fmt.Errorf("CA validity %d days: must be at least 1", o.Days)
+		return nil, invalid(FieldCADays, fmt.Sprint(o.Days), "CA validity %d days: must be at least 1", o.Days)
 	}
 	if o.LeafDays == 0 {
 		o.LeafDays = DefaultLeafDays

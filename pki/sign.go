@@ -69,7 +69,7 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 		days = p.Settings.LeafDays
 	}
 	if days < 1 {
-		return nil, fmt.Errorf("validity %d days: must be at least 1", days)
+		return nil, invalid(FieldDays, fmt.Sprint(days), "validity %d days: must be at least 1", days)
 	}
 	now := time.Now()
 	notAfter := now.AddDate(0, 0, days)
