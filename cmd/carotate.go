@@ -3,13 +3,13 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -86,10 +86,10 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			}
 			var err error
 			if importCA != "" {
-				if o.ImportCert, err = os.ReadFile(importCA); err != nil {
+				if o.ImportCert, err = fsx.ReadFileLimit(importCA, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-ca: %w", err)
 				}
-				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
+				if o.ImportKey, err = fsx.ReadFileLimit(importKey, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-key: %w", err)
 				}
 			}

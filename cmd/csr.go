@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -130,7 +129,7 @@ is the CSR's CN unless --name is given.`,
 			if err := positiveDays(cmd, "days"); err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := fsx.ReadFileLimit(args[0], fsx.LimitPEM)
 			if err != nil {
 				return err
 			}

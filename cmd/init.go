@@ -3,12 +3,12 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -48,10 +48,10 @@ An existing CA is never replaced without --force (and then kept under ca/replace
 				return usageErr("--import-ca and --import-key go together: give both")
 			}
 			if importCA != "" {
-				if o.ImportCert, err = os.ReadFile(importCA); err != nil {
+				if o.ImportCert, err = fsx.ReadFileLimit(importCA, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-ca: %w", err)
 				}
-				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
+				if o.ImportKey, err = fsx.ReadFileLimit(importKey, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-key: %w", err)
 				}
 			}

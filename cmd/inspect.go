@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/inspect"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 )
 
 func init() { extraCommands = append(extraCommands, newInspectCmd) }
@@ -29,7 +30,7 @@ func (s *readPassword) get() ([]inspect.Password, error) {
 	case s.file != "" && s.env != "":
 		return nil, usageErr("--password-file and --password-env are exclusive: give one")
 	case s.file != "":
-		b, err := os.ReadFile(s.file)
+		b, err := fsx.ReadFileLimit(s.file, fsx.LimitSecret)
 		if err != nil {
 			return nil, fmt.Errorf("--password-file: %w", err)
 		}

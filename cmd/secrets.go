@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -23,7 +24,7 @@ func (c *caPassphrase) register(cmd *cobra.Command) {
 // get returns the passphrase, or nil if none was given.
 func (c *caPassphrase) get() ([]byte, error) {
 	if c.file != "" {
-		b, err := os.ReadFile(c.file)
+		b, err := fsx.ReadFileLimit(c.file, fsx.LimitSecret)
 		if err != nil {
 			return nil, fmt.Errorf("--ca-passphrase-file: %w", err)
 		}
@@ -66,7 +67,7 @@ func (s *storePassword) get() (string, error) {
 	case s.file != "" && s.env != "":
 		return "", usageErr("--password-file and --password-env are exclusive: give one")
 	case s.file != "":
-		b, err := os.ReadFile(s.file)
+		b, err := fsx.ReadFileLimit(s.file, fsx.LimitSecret)
 		if err != nil {
 			return "", fmt.Errorf("--password-file: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/stores"
@@ -40,11 +41,11 @@ type Identity struct {
 // format present, with the password from its password file.
 func Load(dir string, role pki.Role) (*Identity, error) {
 	id := &Identity{Name: filepath.Base(dir), Role: role, Dir: dir}
-	if b, err := os.ReadFile(filepath.Join(dir, PrincipalFile)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, PrincipalFile), fsx.LimitPEM); err == nil {
 		id.Principal = strings.TrimSpace(string(b))
 	}
 	pw := ""
-	if b, err := os.ReadFile(filepath.Join(dir, PasswordFile)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, PasswordFile), fsx.LimitSecret); err == nil {
 		pw = strings.TrimRight(string(b), "\r\n")
 	}
 	if id.Role == "" {
@@ -55,7 +56,11 @@ func Load(dir string, role pki.Role) (*Identity, error) {
 		{"JKS", KeystoreJKS, TruststoreJKS},
 		{"PKCS12", KeystoreP12, TruststoreP12},
 	} {
-		ksData, err := os.ReadFile(filepath.Join(dir, f.ks))
+		ksData, err := fsx.ReadFileLimit(filepath.Join(dir, f.ks), fsx.LimitStore)
+		if errors.Is(err, fsx.ErrTooLarge) {
+			errs = append(errs, err) // present but unreadable: say so
+			continue
+		}
 		if err != nil {
 			continue
 		}
@@ -90,7 +95,7 @@ func guessRole(dir string) pki.Role {
 	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
 	case fileExists(filepath.Join(dir, "server.properties")):
-		b, _ := os.ReadFile(filepath.Join(dir, "server.properties"))
+		b, _ := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), fsx.LimitPEM)
 		if strings.Contains(string(b), "listener.name.controller.ssl.keystore") && !strings.Contains(string(b), "inter.broker.listener.name") {
 			return pki.RoleController
 		}
@@ -113,7 +118,7 @@ func loadJavaStores(ksData []byte, tsPath, pw string) (Store, error) {
 	if st.Cert.Leaf == nil {
 		st.Cert.Leaf, _ = x509.ParseCertificate(st.Cert.Certificate[0])
 	}
-	tsData, err := os.ReadFile(tsPath)
+	tsData, err := fsx.ReadFileLimit(tsPath, fsx.LimitStore)
 	if err != nil {
 		return st, fmt.Errorf("truststore: %w", err)
 	}
@@ -141,7 +146,7 @@ func loadPEM(dir string) (Store, error) {
 	if err != nil {
 		return st, err
 	}
-	caData, err := os.ReadFile(filepath.Join(dir, CAPEM))
+	caData, err := fsx.ReadFileLimit(filepath.Join(dir, CAPEM), fsx.LimitPEM)
 	if err != nil {
 		return st, err
 	}

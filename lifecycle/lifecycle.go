@@ -120,7 +120,7 @@ func Identities(p *pki.PKI, idx *pki.Index) []Identity {
 }
 
 func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}

@@ -288,7 +288,7 @@ func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
 // Open reads a PKI directory. passphrase is called only if a signing
 // operation needs the encrypted CA key.
 func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	certPEM, err := fsx.ReadFileLimit(filepath.Join(dir, CACertFile), fsx.LimitPEM)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w %s: run `kafkatls init --dir %s` first", ErrNoCA, dir, dir)
 	}
@@ -304,7 +304,7 @@ func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
 		return nil, fmt.Errorf("PKI settings: %w", err)
 	}
 	p := &PKI{Dir: dir, Settings: s, CA: certs[0], passphrase: passphrase}
-	if chain, err := os.ReadFile(filepath.Join(dir, CAChainFile)); err == nil {
+	if chain, err := fsx.ReadFileLimit(filepath.Join(dir, CAChainFile), fsx.LimitPEM); err == nil {
 		if p.Parents, err = pem.DecodeCerts(chain); err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CAChainFile), err)
 		}
@@ -317,7 +317,7 @@ func (p *PKI) Signer() (crypto.Signer, error) {
 	if p.key != nil {
 		return p.key, nil
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
+	keyPEM, err := fsx.ReadFileLimit(filepath.Join(p.Dir, CAKeyFile), fsx.LimitPEM)
 	if err != nil {
 		return nil, fmt.Errorf("CA key: %w", err)
 	}
