@@ -40,7 +40,7 @@ type Options struct {
 // Passphrase is the callback pki.Open uses for an encrypted CA key.
 func (o Options) Passphrase() ([]byte, error) {
 	if len(o.CAPassphrase) == 0 {
-		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE")
+		return nil, pki.ErrCAKeyEncrypted
 	}
 	return o.CAPassphrase, nil
 }

@@ -52,7 +52,7 @@ name the mapped principal. --remove prints the matching removals.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := gr.Validate(); err != nil {
-				return usageErr("%v", err)
+				return usageErr("%w", err)
 			}
 			p := principal
 			if p == "" {

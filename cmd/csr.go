@@ -70,7 +70,7 @@ subject and key defaults apply.`,
 			}
 			der, err := pki.CreateCSR(key, subject, req.SANs)
 			if err != nil {
-				return usageErr("%v", err)
+				return usageErr("%w", err)
 			}
 			keyPEM, err := pem.EncodeKey(key)
 			if err != nil {

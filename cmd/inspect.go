@@ -88,10 +88,14 @@ Exit codes: 0 every file read, 1 a file could not be read, 2 usage.`,
 			}
 			var results []inspectResult
 			failed := 0
+			var firstErr error // keeps its type, for Run's hints
 			for _, path := range args {
 				r, err := inspect.File(path, inspect.Options{Passwords: pws})
 				if err != nil {
 					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
 					results = append(results, inspectResult{File: path, Error: err.Error()})
 					continue
 				}
@@ -115,7 +119,7 @@ Exit codes: 0 every file read, 1 a file could not be read, 2 usage.`,
 				if g.json || len(args) > 1 {
 					return &exitError{ExitError, fmt.Errorf("%d of %d files could not be read", failed, len(args))}
 				}
-				return &exitError{ExitError, fmt.Errorf("%s", results[0].Error)}
+				return &exitError{ExitError, firstErr}
 			}
 			return nil
 		},

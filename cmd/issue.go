@@ -49,7 +49,7 @@ func (f *certFlags) request(name string) (pki.CertRequest, error) {
 	}
 	sans, err := pki.BuildSANs(base, f.dns, f.ips, f.emails)
 	if err != nil {
-		return pki.CertRequest{}, usageErr("%v", err)
+		return pki.CertRequest{}, usageErr("%w", err)
 	}
 	if f.days < 0 {
 		return pki.CertRequest{}, usageErr("--days %d: must be positive", f.days)

@@ -132,12 +132,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		args = []string{} // nil would make cobra read os.Args
 	}
 	root.SetArgs(args)
-	_, err := root.ExecuteContextC(ctx)
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
 	code, kind := classify(err)
-	msg := err.Error()
+	msg := explain(err, c, g)
 	fmt.Fprintln(stderr, "kafkatls: "+msg)
 	if (g.json || jsonRequested(args)) && !g.emitted {
 		enc := json.NewEncoder(stdout)

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -47,7 +46,7 @@ func (c *caPassphrase) prompt() ([]byte, error) {
 		return nil, err
 	}
 	if p == nil {
-		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file FILE or KAFKATLS_CA_PASSPHRASE")
+		return nil, pki.ErrCAKeyEncrypted // Run adds how to give it
 	}
 	return p, nil
 }

@@ -200,7 +200,7 @@ func LoadAll(dir string) ([]*Identity, error) {
 		}
 	}
 	if len(out) == 0 && len(errs) == 0 {
-		return nil, fmt.Errorf("%s has no issued identities: run kafkatls issue or kafkatls bundle first", dir)
+		return nil, fmt.Errorf("%s %w", dir, ErrNoIdentities)
 	}
 	return out, errors.Join(errs...)
 }

@@ -85,7 +85,7 @@ func ReadPassword(dir string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, PasswordFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s has no %s file: it was not written by kafkatls issue (or was signed from a CSR)", dir, PasswordFile)
+			return "", fmt.Errorf("%s has no %s file: its stores were not written here (or it was signed from a CSR)", dir, PasswordFile)
 		}
 		return "", err
 	}
@@ -261,7 +261,7 @@ func Reissue(dir string, m Material) (*Result, error) {
 		return nil, err
 	}
 	if !fsx.Exists(dir) {
-		return nil, fmt.Errorf("%s does not exist: issue the certificate first (kafkatls issue %s)", dir, m.Name)
+		return nil, fmt.Errorf("%s %w: the certificate of %s was never issued", dir, ErrNotIssued, m.Name)
 	}
 	formats := DirFormats(dir)
 	var password string

@@ -1,6 +1,10 @@
 package pki
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Field names a value the caller chose, in the core's words. The CLI maps
 // a Field to its flag (FieldIP to --ip) and the wizard to its form field, so
@@ -50,3 +54,37 @@ func (e *InvalidFieldError) Unwrap() error { return e.Err }
 func invalid(f Field, value string, format string, a ...any) *InvalidFieldError {
 	return &InvalidFieldError{Field: f, Value: value, Problem: fmt.Sprintf(format, a...)}
 }
+
+// Sentinels for the states a caller can fix. Their messages say what is
+// wrong; the CLI adds how to fix it with its flags and commands.
+var (
+	// ErrCAExists: the directory already holds a CA and replacing it was
+	// not asked for.
+	ErrCAExists = errors.New("already holds a CA: refusing to replace it")
+	// ErrCAKeyEncrypted: the CA key is encrypted and no passphrase was given.
+	ErrCAKeyEncrypted = errors.New("the CA key is encrypted: its passphrase is needed")
+	// ErrWrongPassphrase: the CA key did not decrypt with the passphrase given.
+	ErrWrongPassphrase = errors.New("wrong CA passphrase: the CA key did not decrypt")
+	// ErrCAExpired: the CA cannot sign any more; a new CA is needed.
+	ErrCAExpired = errors.New("the CA has expired")
+	// ErrCACannotSignCRL: the CA certificate lacks what a CRL needs; a CA
+	// that has it (a rotation) is the fix.
+	ErrCACannotSignCRL = errors.New("the CA cannot sign a CRL")
+)
+
+// OutlivesCAError reports a validity that would end after the CA expires.
+// It matches ErrOutlivesCA.
+type OutlivesCAError struct {
+	Days       int       // the validity asked for
+	NotAfter   time.Time // when it would end
+	CANotAfter time.Time // when the CA expires
+	MaxDays    int       // the longest validity the CA allows today
+}
+
+func (e *OutlivesCAError) Error() string {
+	return fmt.Sprintf("%v: a validity of %d days ends %s but the CA expires %s; %d days at most, or a new CA",
+		ErrOutlivesCA, e.Days, e.NotAfter.Format(time.DateOnly), e.CANotAfter.Format(time.DateOnly), e.MaxDays)
+}
+
+// Is makes errors.Is(err, ErrOutlivesCA) true.
+func (e *OutlivesCAError) Is(target error) bool { return target == ErrOutlivesCA }

@@ -52,7 +52,7 @@ func ValidateDNSName(name string) error {
 		return invalid(FieldDNS, name, "invalid DNS name %q: must be 1 to 253 characters", name)
 	}
 	if net.ParseIP(n) != nil {
-		return &InvalidFieldError{Field: FieldDNS, Value: name, BelongsIn: FieldIP, Problem: fmt.Sprintf("invalid DNS name %q: this is an IP address, use --ip", name)}
+		return &InvalidFieldError{Field: FieldDNS, Value: name, BelongsIn: FieldIP, Problem: fmt.Sprintf("invalid DNS name %q: this is an IP address, which belongs in the IP SANs", name)}
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(n, "."), ".") {
 		if label == "" || len(label) > 63 {

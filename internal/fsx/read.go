@@ -28,7 +28,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is larger than %s, the most kafkatls reads for it (is it the right file?)", e.Path, sizeString(e.Limit))
+	return fmt.Sprintf("%s is larger than %s, the limit for this input (is it the right file?)", e.Path, sizeString(e.Limit))
 }
 
 // Is makes errors.Is(err, ErrTooLarge) true.
