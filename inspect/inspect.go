@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
@@ -215,8 +216,8 @@ func SiblingPasswords(path string) []Password {
 		names = append(names, "truststore.password")
 	}
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil || len(b) > 4096 {
+		b, err := fsx.ReadFileLimit(filepath.Join(dir, n), fsx.LimitSecret)
+		if err != nil {
 			continue
 		}
 		pw := strings.TrimRight(string(b), "\r\n")

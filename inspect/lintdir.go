@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -97,8 +98,8 @@ func loadPKIContext(root string) *pkiContext {
 }
 
 func readCerts(path string) []*x509.Certificate {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) > MaxFileSize {
+	b, err := fsx.ReadFileLimit(path, MaxFileSize)
+	if err != nil {
 		return nil
 	}
 	r, err := Inspect(b, Options{})
@@ -134,7 +135,7 @@ func findPKI(dir string) *pkiContext {
 // layoutRole guesses an identity's role from the configs kafkatls (or a
 // person) put next to its stores.
 func layoutRole(dir string) pki.Role {
-	if b, err := os.ReadFile(filepath.Join(dir, "server.properties")); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), fsx.LimitPEM); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
