@@ -20,6 +20,7 @@ import (
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -188,9 +189,10 @@ func classify(err error) (int, string) {
 		return code, codeCanceled
 	case errors.Is(err, fsx.ErrTooLarge):
 		return code, codeTooLarge
-	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, pki.ErrNoCA):
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, pki.ErrNoCA) || errors.Is(err, lifecycle.ErrNoCertificate) ||
+		errors.Is(err, identity.ErrNotIssued) || errors.Is(err, identity.ErrNoIdentities):
 		return code, codeNotFound
-	case errors.Is(err, fs.ErrExist) || errors.Is(err, identity.ErrExists):
+	case errors.Is(err, fs.ErrExist) || errors.Is(err, identity.ErrExists) || errors.Is(err, pki.ErrCAExists):
 		return code, codeExists
 	case errors.Is(err, fs.ErrPermission):
 		return code, codePermission

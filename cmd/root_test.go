@@ -139,6 +139,35 @@ func TestJSONErrorCoversEveryCommand(t *testing.T) {
 	}
 }
 
+// TestJSONErrorCodes: the code of the error object for the core's errors.
+func TestJSONErrorCodes(t *testing.T) {
+	dir := newTestPKI(t)
+	if _, stderr, code := run(t, "--dir", dir, "issue", "c"); code != 0 {
+		t.Fatalf("issue: exit %d %s", code, stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code string
+	}{
+		{"CA exists", []string{"init"}, codeExists},
+		{"identity exists", []string{"issue", "c"}, codeExists},
+		{"no such certificate", []string{"renew", "nobody"}, codeNotFound},
+		{"no such CSR", []string{"sign", filepath.Join(dir, "nope.csr")}, codeNotFound},
+		{"bad value", []string{"issue", "d", "--ip", "x"}, codeUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, _ := run(t, append([]string{"--dir", dir, "--json"}, tt.args...)...)
+			var got jsonError
+			decodeOne(t, stdout, &got)
+			if got.Code != tt.code {
+				t.Errorf("code %q, want %q (%s)", got.Code, tt.code, got.Error)
+			}
+		})
+	}
+}
+
 // TestJSONReportIsTheOnlyDocument: a command that prints its report and
 // then fails with its exit code (expiring: 3) adds no error object.
 func TestJSONReportIsTheOnlyDocument(t *testing.T) {
