@@ -111,6 +111,25 @@ func TestInputsAreBounded(t *testing.T) {
 			}
 		})
 	}
+	// Files inside the PKI directory are inputs too (--dir can be anything).
+	for _, in := range []string{huge, "/dev/zero"} {
+		if !t.Run("renew password file "+filepath.Base(in), func(t *testing.T) {
+			if _, stderr, code := run(t, "--dir", dir, "issue", "r", "--force"); code != 0 {
+				t.Fatalf("issue: exit %d %s", code, stderr)
+			}
+			pw := filepath.Join(dir, "certs", "r", "password")
+			os.Remove(pw)
+			if err := os.Symlink(in, pw); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := run(t, "--dir", dir, "renew", "r")
+			if want := pw + " is larger than 4 KiB"; code == 0 || !strings.Contains(stderr, want) {
+				t.Errorf("exit %d, stderr %q; want a failure containing %q", code, stderr, want)
+			}
+		}) {
+			break
+		}
+	}
 	if t.Failed() {
 		return // bundle -f may be unbounded: keep /dev/zero away from it
 	}

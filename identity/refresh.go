@@ -3,7 +3,6 @@ package identity
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,7 +17,7 @@ import (
 // list) and rewrites only the files whose content differs; with dryRun it
 // only reports them. Keys, certificates and stores are untouched.
 func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed []string, err error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CertPEM))
+	certPEM, err := fsx.ReadFileLimit(filepath.Join(dir, CertPEM), fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +25,7 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CertPEM), err)
 	}
-	pw, err := os.ReadFile(filepath.Join(dir, PasswordFile))
+	pw, err := fsx.ReadFileLimit(filepath.Join(dir, PasswordFile), fsx.LimitSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +45,7 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 	}
 	for _, f := range files {
 		path := filepath.Join(dir, f.name)
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.data) {
+		if old, err := fsx.ReadFileLimit(path, fsx.LimitStore); err == nil && bytes.Equal(old, f.data) {
 			continue
 		}
 		changed = append(changed, f.name)

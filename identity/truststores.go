@@ -35,7 +35,7 @@ func TrustSet(p *pki.PKI) []*x509.Certificate {
 	}
 	anchor := p.TrustAnchor()
 	var out []*x509.Certificate
-	if b, err := os.ReadFile(filepath.Join(p.Dir, pki.TrustFile)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(p.Dir, pki.TrustFile), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
 			out = certs
 		}
@@ -82,7 +82,7 @@ func TrustEntries(trust []*x509.Certificate) []stores.TrustEntry {
 // ReadPassword returns the store password kafkatls wrote into an entity
 // directory.
 func ReadPassword(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PasswordFile))
+	b, err := fsx.ReadFileLimit(filepath.Join(dir, PasswordFile), fsx.LimitSecret)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%s has no %s file: its stores were not written here (or it was signed from a CSR)", dir, PasswordFile)
@@ -118,7 +118,7 @@ var (
 // were written with (Modern when there are none or it cannot tell).
 func DirCompat(dir string) stores.Compat {
 	for _, name := range []string{KeystoreP12, TruststoreP12} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := fsx.ReadFileLimit(filepath.Join(dir, name), fsx.LimitStore)
 		if err != nil {
 			continue
 		}
@@ -136,7 +136,7 @@ func DirCompat(dir string) stores.Compat {
 // key entry of keystore.p12 or keystore.jks, opened with the entity's
 // password.
 func LoadKey(dir string) (crypto.Signer, error) {
-	if b, err := os.ReadFile(filepath.Join(dir, KeyPEM)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, KeyPEM), fsx.LimitPEM); err == nil {
 		k, err := pem.DecodeKey(b, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, KeyPEM), err)
@@ -144,7 +144,7 @@ func LoadKey(dir string) (crypto.Signer, error) {
 		return k, nil
 	}
 	for _, name := range []string{KeystoreP12, KeystoreJKS} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := fsx.ReadFileLimit(filepath.Join(dir, name), fsx.LimitStore)
 		if err != nil {
 			continue
 		}
@@ -184,7 +184,7 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	}
 	var changed []string
 	caPEM := pem.EncodeCerts(trust...)
-	if old, err := os.ReadFile(filepath.Join(dir, CAPEM)); err != nil || !bytes.Equal(old, caPEM) {
+	if old, err := fsx.ReadFileLimit(filepath.Join(dir, CAPEM), fsx.LimitPEM); err != nil || !bytes.Equal(old, caPEM) {
 		if err := fsx.WriteFile(filepath.Join(dir, CAPEM), caPEM, fsx.PublicFile); err != nil {
 			return changed, err
 		}
@@ -206,7 +206,7 @@ func RewriteTruststores(dir string, trust []*x509.Certificate) ([]string, error)
 	entries := TrustEntries(trust)
 	for _, name := range storeNames {
 		path := filepath.Join(dir, name)
-		if old, err := os.ReadFile(path); err == nil {
+		if old, err := fsx.ReadFileLimit(path, fsx.LimitStore); err == nil {
 			if st, err := stores.Read(old, password); err == nil && SameTrust(st, trust) {
 				continue
 			}
@@ -301,7 +301,7 @@ func Reissue(dir string, m Material) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := fsx.ReadFileLimit(filepath.Join(dir, e.Name()), fsx.LimitStore)
 		if err != nil {
 			return nil, err
 		}

@@ -91,7 +91,7 @@ func InProgress(pkiDir string) bool {
 
 // PreviousCA returns the outgoing CA of a rotation in progress.
 func PreviousCA(pkiDir string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, "ca.crt"))
+	b, err := fsx.ReadFileLimit(filepath.Join(pkiDir, PreviousDir, "ca.crt"), fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func PreviousCA(pkiDir string) (*x509.Certificate, error) {
 // previousAnchor is the trust anchor of the outgoing CA: the root of its
 // chain when it was an imported intermediate.
 func previousAnchor(pkiDir string, ca *x509.Certificate) *x509.Certificate {
-	if b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, filepath.Base(pki.CAChainFile))); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(pkiDir, PreviousDir, filepath.Base(pki.CAChainFile)), fsx.LimitPEM); err == nil {
 		if chain, err := pem.DecodeCerts(b); err == nil {
 			return chain[len(chain)-1]
 		}
@@ -418,7 +418,7 @@ func rewriteAllTrust(p *pki.PKI, idx *pki.Index, trust []*x509.Certificate) ([]s
 // rewriteBundleTrust rewrites the bundle-level truststores, if the
 // directory has them.
 func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
-	pwb, err := os.ReadFile(filepath.Join(dir, bundle.TruststorePassword))
+	pwb, err := fsx.ReadFileLimit(filepath.Join(dir, bundle.TruststorePassword), fsx.LimitSecret)
 	if err != nil {
 		return false, nil
 	}

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -183,7 +183,7 @@ func sslListeners(props map[string]string) []string {
 // backslash escapes and continuation lines.
 func readProperties(path string) map[string]string {
 	out := map[string]string{}
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitPEM)
 	if err != nil {
 		return out
 	}

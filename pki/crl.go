@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -111,7 +110,7 @@ func (p *PKI) WriteCRL(idx *Index, now time.Time, validity time.Duration) (*CRLR
 
 // ReadCRL parses a PEM (or DER) CRL file.
 func ReadCRL(path string) (*x509.RevocationList, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitStore)
 	if err != nil {
 		return nil, err
 	}
