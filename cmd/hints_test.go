@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,10 @@ func TestCoreErrorsGetFlagHints(t *testing.T) {
 		}
 	}
 	leaf := filepath.Join(dir, "certs", "c")
+	wrongPass := filepath.Join(work, "wrong-pass")
+	if err := os.WriteFile(wrongPass, []byte("not-the-passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -38,6 +43,8 @@ func TestCoreErrorsGetFlagHints(t *testing.T) {
 		{"server without SANs", []string{"issue", "b", "--role", "broker", "--no-default-sans"}, ExitUsage, "give --dns and/or --ip"},
 		{"CSR without CN", []string{"sign", filepath.Join(work, "nocn.csr")}, ExitUsage, "--name"},
 		{"--import-ca not a CA", []string{"--dir", filepath.Join(work, "y"), "init", "--import-ca", filepath.Join(leaf, "tls.crt"), "--import-key", filepath.Join(leaf, "tls.key")}, ExitUsage, "--import-ca: "},
+		{"--import-key encrypted", []string{"--dir", filepath.Join(work, "z"), "init", "--import-ca", filepath.Join(enc, "ca", "ca.crt"), "--import-key", filepath.Join(enc, "ca", "ca.key")}, ExitError, "--ca-passphrase-file FILE or KAFKATLS_CA_PASSPHRASE"},
+		{"--import-key wrong passphrase", []string{"--dir", filepath.Join(work, "z"), "init", "--import-ca", filepath.Join(enc, "ca", "ca.crt"), "--import-key", filepath.Join(enc, "ca", "ca.key"), "--ca-passphrase-file", wrongPass}, ExitError, "wrong CA passphrase: the CA key did not decrypt; check --ca-passphrase-file"},
 		{"--days beyond the CA", []string{"issue", "e", "--days", "4000"}, ExitError, "or less, or rotate the CA"},
 		{"CA exists", []string{"init"}, ExitError, "use --force"},
 		{"identity exists", []string{"issue", "c"}, ExitError, "use --force to replace it"},

@@ -269,7 +269,12 @@ func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
 		}
 		return passphrase, nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, pem.ErrWrongPassphrase):
+		return nil, fmt.Errorf("CA key: %w", ErrWrongPassphrase) // as for a CA in place: not a usage error
+	case errors.Is(err, ErrCAKeyEncrypted):
+		return nil, fmt.Errorf("CA key: %w", err)
+	case err != nil:
 		return nil, &InvalidFieldError{Field: FieldCAKey, Problem: "CA key: " + err.Error(), Err: err}
 	}
 	if !publicKeysEqual(key.Public(), ca.PublicKey) {
