@@ -40,7 +40,7 @@ type Options struct {
 // Passphrase is the callback pki.Open uses for an encrypted CA key.
 func (o Options) Passphrase() ([]byte, error) {
 	if len(o.CAPassphrase) == 0 {
-		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE")
+		return nil, pki.ErrCAKeyEncrypted
 	}
 	return o.CAPassphrase, nil
 }
@@ -198,10 +198,10 @@ func (plan *Plan) createCA(o Options, b *fsx.Batch) error {
 	}
 	if ca.ImportCert != "" {
 		var err error
-		if io.ImportCert, err = os.ReadFile(ca.ImportCert); err != nil {
+		if io.ImportCert, err = fsx.ReadFileLimit(ca.ImportCert, fsx.LimitPEM); err != nil {
 			return fmt.Errorf("ca.importCert: %w", err)
 		}
-		if io.ImportKey, err = os.ReadFile(ca.ImportKey); err != nil {
+		if io.ImportKey, err = fsx.ReadFileLimit(ca.ImportKey, fsx.LimitPEM); err != nil {
 			return fmt.Errorf("ca.importKey: %w", err)
 		}
 	}

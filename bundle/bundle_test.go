@@ -192,7 +192,7 @@ func TestBadSpecs(t *testing.T) {
 		{"beyond CA", "ca: {days: 100}\ndefaults: {days: 365}\nclients: [{name: c}]", "would outlive the CA"},
 		{"unknown key", "brokers: [{name: b, host: [x]}]", "field host not found"},
 		{"bad format", "defaults: {formats: [der]}\nclients: [{name: c}]", `format "der"`},
-		{"bad grant", "clients: [{name: c, grants: [{topic: t, consumer: true}]}]", "requires --group"},
+		{"bad grant", "clients: [{name: c, grants: [{topic: t, consumer: true}]}]", "needs a consumer group"},
 		{"bad name", "clients: [{name: \"a/b\"}]", `character '/'`},
 		{"bad subject", "clients: [{name: c, subject: \"XX=1\"}]", `client "c": subject`},
 		{"empty", "mode: kraft", "lists no brokers"},

@@ -149,7 +149,7 @@ func (plan *Plan) k8sSecrets() []outFile {
 		keys := []string{identity.CertPEM, identity.KeyPEM, identity.CAPEM, identity.KeystoreJKS, identity.TruststoreJKS, identity.KeystoreP12, identity.TruststoreP12, identity.PasswordFile}
 		data := map[string]string{}
 		for _, k := range keys {
-			b, err := os.ReadFile(filepath.Join(dir, k))
+			b, err := fsx.ReadFileLimit(filepath.Join(dir, k), fsx.LimitStore)
 			if err != nil {
 				continue
 			}
@@ -199,12 +199,12 @@ func (plan *Plan) truststoresNeeded() bool {
 	if plan.pki == nil {
 		return true
 	}
-	pw, err := os.ReadFile(filepath.Join(plan.Dir, TruststorePassword))
+	pw, err := fsx.ReadFileLimit(filepath.Join(plan.Dir, TruststorePassword), fsx.LimitSecret)
 	if err != nil {
 		return true
 	}
 	for _, name := range []string{TruststoreJKS, TruststoreP12} {
-		b, err := os.ReadFile(filepath.Join(plan.Dir, name))
+		b, err := fsx.ReadFileLimit(filepath.Join(plan.Dir, name), fsx.LimitStore)
 		if err != nil {
 			return true
 		}
@@ -227,7 +227,7 @@ type bundleTrust struct {
 func (plan *Plan) encodeTruststores() (*bundleTrust, error) {
 	var t bundleTrust
 	pw := pki.GeneratePassword()
-	if data, err := os.ReadFile(filepath.Join(plan.Dir, TruststorePassword)); err == nil && pki.ValidatePassword(strings.TrimRight(string(data), "\r\n")) == nil {
+	if data, err := fsx.ReadFileLimit(filepath.Join(plan.Dir, TruststorePassword), fsx.LimitSecret); err == nil && pki.ValidatePassword(strings.TrimRight(string(data), "\r\n")) == nil {
 		pw = strings.TrimRight(string(data), "\r\n")
 	} else {
 		t.files = append(t.files, outFile{TruststorePassword, []byte(pw + "\n"), fsx.PrivateFile})

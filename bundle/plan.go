@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -242,7 +241,7 @@ func (plan *Plan) judge(e Entity, step Step, renewBefore time.Duration, now time
 		}
 	}
 	if step.opts.Password != "" {
-		if old, err := os.ReadFile(filepath.Join(dir, identity.PasswordFile)); err == nil && strings.TrimRight(string(old), "\r\n") != step.opts.Password {
+		if old, err := fsx.ReadFileLimit(filepath.Join(dir, identity.PasswordFile), fsx.LimitSecret); err == nil && strings.TrimRight(string(old), "\r\n") != step.opts.Password {
 			reasons = append(reasons, "password source changed")
 		}
 	}
@@ -267,7 +266,7 @@ func fmtWindow(d time.Duration) string {
 }
 
 func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +364,7 @@ func hostPort(host string, port int) string { return net.JoinHostPort(host, strc
 
 // fileDiffers reports whether path is missing or holds other bytes.
 func fileDiffers(path string, data []byte) bool {
-	old, err := os.ReadFile(path)
+	old, err := fsx.ReadFileLimit(path, fsx.LimitStore)
 	if errors.Is(err, fs.ErrNotExist) || err != nil {
 		return true
 	}

@@ -2,11 +2,11 @@ package bundle
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -94,7 +94,7 @@ func (plan *Plan) caChain() bool {
 	if plan.spec.CA.ImportCert == "" {
 		return false
 	}
-	b, err := os.ReadFile(plan.spec.CA.ImportCert)
+	b, err := fsx.ReadFileLimit(plan.spec.CA.ImportCert, fsx.LimitPEM)
 	if err != nil {
 		return false // the run fails on it
 	}

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
@@ -105,7 +106,7 @@ type Password struct {
 // LoadSpec reads a spec file strictly: unknown keys are errors (a typo must
 // not silently drop a SAN).
 func LoadSpec(path string) (*Spec, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func ParseSpec(b []byte) (*Spec, error) {
 	dec.KnownFields(true)
 	var s Spec
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
+		return nil, &InvalidSpecError{Err: err}
 	}
 	return &s, nil
 }
@@ -404,7 +405,7 @@ func (p Password) read() (string, error) {
 		}
 		pw = v
 	case p.File != "":
-		b, err := os.ReadFile(p.File)
+		b, err := fsx.ReadFileLimit(p.File, fsx.LimitSecret)
 		if err != nil {
 			return "", fmt.Errorf("password.file: %w", err)
 		}

@@ -3,13 +3,13 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
@@ -52,7 +52,7 @@ name the mapped principal. --remove prints the matching removals.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := gr.Validate(); err != nil {
-				return usageErr("%v", err)
+				return usageErr("%w", err)
 			}
 			p := principal
 			if p == "" {
@@ -108,7 +108,7 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 	}
 	var subject string
 	dir := identity.Dir(g.dir, name)
-	if b, err := os.ReadFile(filepath.Join(dir, identity.CertPEM)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, identity.CertPEM), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
 			subject, _ = principal.JavaName(certs[0].RawSubject)
 		}
@@ -121,7 +121,7 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 		}
 	}
 	if subject == "" {
-		if b, err := os.ReadFile(filepath.Join(dir, identity.PrincipalFile)); err == nil {
+		if b, err := fsx.ReadFileLimit(filepath.Join(dir, identity.PrincipalFile), fsx.LimitPEM); err == nil {
 			subject = strings.TrimPrefix(strings.TrimSpace(string(b)), "User:")
 		}
 	}

@@ -53,6 +53,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
   kafkatls bundle -f kafkatls.yaml --export k8s`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
+			}
 			flagForm := len(brokers)+len(controllers)+len(zookeepers)+len(clients) > 0
 			var spec *bundle.Spec
 			switch {

@@ -3,13 +3,13 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/identity"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -88,18 +88,18 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			} else if o.Key.Size != 0 {
 				return usageErr("--key-size goes with --key-type")
 			}
-			if o.Days < 0 {
-				return usageErr("--days %d: must be positive", o.Days)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			if (importCA == "") != (importKey == "") {
 				return usageErr("--import-ca and --import-key go together: give both")
 			}
 			var err error
 			if importCA != "" {
-				if o.ImportCert, err = os.ReadFile(importCA); err != nil {
+				if o.ImportCert, err = fsx.ReadFileLimit(importCA, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-ca: %w", err)
 				}
-				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
+				if o.ImportKey, err = fsx.ReadFileLimit(importKey, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-key: %w", err)
 				}
 			}
@@ -174,8 +174,8 @@ interruption: identities already on the new CA are skipped.`,
   kafkatls ca rotate reissue --rekey --bootstrap kafka-1:9093 --command-config admin.properties`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Days < 0 {
-				return usageErr("--days %d: must be positive", o.Days)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			ro, err := rf.options(true)
 			if err != nil {

@@ -37,6 +37,9 @@ subject and key defaults apply.`,
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
+			}
 			req, err := cf.request(name)
 			if err != nil {
 				return err
@@ -67,7 +70,7 @@ subject and key defaults apply.`,
 			}
 			der, err := pki.CreateCSR(key, subject, req.SANs)
 			if err != nil {
-				return usageErr("%v", err)
+				return usageErr("%w", err)
 			}
 			keyPEM, err := pem.EncodeKey(key)
 			if err != nil {
@@ -97,10 +100,6 @@ subject and key defaults apply.`,
 	return c
 }
 
-// maxCSRSize bounds what sign reads: a CSR with an RSA-4096 key and a
-// hundred SANs is under 16 KiB.
-const maxCSRSize = 1 << 20
-
 func newSignCmd(g *globals) *cobra.Command {
 	var (
 		cf    certFlags
@@ -129,7 +128,10 @@ is the CSR's CN unless --name is given.`,
 			if err != nil {
 				return usageErr("--role: %v", err)
 			}
-			data, err := fsx.ReadLimited(args[0], maxCSRSize)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
+			}
+			data, err := fsx.ReadFileLimit(args[0], fsx.LimitPEM)
 			if err != nil {
 				return err
 			}

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -40,6 +40,9 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
   kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := positiveDays(cmd, "days", "leaf-days"); err != nil {
+				return err
+			}
 			o.Dir = g.dir
 			o.Key.Type = pki.KeyType(keyType)
 			p, err := pass.get()
@@ -54,11 +57,17 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 				return usageErr("--import-ca and --import-key go together: give both")
 			}
 			if importCA != "" {
-				if o.ImportCert, err = os.ReadFile(importCA); err != nil {
+				if o.ImportCert, err = fsx.ReadFileLimit(importCA, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-ca: %w", err)
 				}
-				if o.ImportKey, err = os.ReadFile(importKey); err != nil {
+				if o.ImportKey, err = fsx.ReadFileLimit(importKey, fsx.LimitPEM); err != nil {
 					return fmt.Errorf("--import-key: %w", err)
+				}
+			}
+			if importCA == "" {
+				// The subject flags, checked before anything is created.
+				if _, err := principal.ParseDN(o.Subject.DN(o.CN)); err != nil {
+					return err
 				}
 			}
 			k, err := o.Key.Normalize()

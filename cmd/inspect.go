@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/inspect"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 )
 
 func init() { extraCommands = append(extraCommands, newInspectCmd) }
@@ -29,7 +30,7 @@ func (s *readPassword) get() ([]inspect.Password, error) {
 	case s.file != "" && s.env != "":
 		return nil, usageErr("--password-file and --password-env are exclusive: give one")
 	case s.file != "":
-		b, err := os.ReadFile(s.file)
+		b, err := fsx.ReadFileLimit(s.file, fsx.LimitSecret)
 		if err != nil {
 			return nil, fmt.Errorf("--password-file: %w", err)
 		}
@@ -87,10 +88,14 @@ Exit codes: 0 every file read, 1 a file could not be read, 2 usage.`,
 			}
 			var results []inspectResult
 			failed := 0
+			var firstErr error // keeps its type, for Run's hints
 			for _, path := range args {
 				r, err := inspect.File(path, inspect.Options{Passwords: pws})
 				if err != nil {
 					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
 					results = append(results, inspectResult{File: path, Error: err.Error()})
 					continue
 				}
@@ -114,7 +119,7 @@ Exit codes: 0 every file read, 1 a file could not be read, 2 usage.`,
 				if g.json || len(args) > 1 {
 					return &exitError{ExitError, fmt.Errorf("%d of %d files could not be read", failed, len(args))}
 				}
-				return &exitError{ExitError, fmt.Errorf("%s", results[0].Error)}
+				return &exitError{ExitError, firstErr}
 			}
 			return nil
 		},

@@ -51,7 +51,7 @@ func (f *certFlags) request(name string) (pki.CertRequest, error) {
 	}
 	sans, err := pki.BuildSANs(base, f.dns, f.ips, f.emails)
 	if err != nil {
-		return pki.CertRequest{}, usageErr("%v", err)
+		return pki.CertRequest{}, usageErr("%w", err)
 	}
 	if f.days < 0 {
 		return pki.CertRequest{}, usageErr("--days %d: must be positive", f.days)
@@ -124,6 +124,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			name := args[0]
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
+			}
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			var adv identity.Advertise
 			var err error

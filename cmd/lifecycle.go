@@ -255,8 +255,8 @@ kafka-configs commands); clients pick it up on restart.`,
 			if err := identity.ValidateName(name); err != nil {
 				return usageErr("%v", err)
 			}
-			if o.Days < 0 {
-				return usageErr("--days %d: must be positive", o.Days)
+			if err := positiveDays(cmd, "days"); err != nil {
+				return err
 			}
 			ro, err := rf.options(lifecycle.InProgress(g.dir))
 			if err != nil {

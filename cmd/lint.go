@@ -10,6 +10,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/inspect"
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -79,7 +80,7 @@ error (or, with --strict, a warning), 3 warnings only, 2 usage.`,
 			}
 			o.Within = d
 			if caFile != "" {
-				b, err := inspect.ReadLimited(caFile, inspect.MaxFileSize, "a CA certificate file")
+				b, err := fsx.ReadFileLimit(caFile, fsx.LimitPEM)
 				if err != nil {
 					return fmt.Errorf("--ca: %w", err)
 				}

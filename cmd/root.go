@@ -8,14 +8,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/buildinfo"
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/lifecycle"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -46,11 +54,20 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	noColor bool
+	// emitted says a JSON document is already on stdout (a command such as
+	// lint or expiring prints its report, then fails with its exit code):
+	// Run then prints no error object, so stdout stays one document.
+	emitted bool
 }
 
 // NewRoot builds the command tree; out and errOut receive normal and
 // diagnostic output.
 func NewRoot(out, errOut io.Writer) *cobra.Command {
+	root, _ := newRoot(out, errOut)
+	return root
+}
+
+func newRoot(out, errOut io.Writer) (*cobra.Command, *globals) {
 	g := &globals{stdout: out, stderr: errOut, noColor: os.Getenv("NO_COLOR") != ""}
 	root := &cobra.Command{
 		Use:   "kafkatls",
@@ -93,7 +110,7 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 		}
 		return c.Help()
 	}
-	return root
+	return root, g
 }
 
 // bareRun, if set, runs for a bare `kafkatls` (the wizard registers itself
@@ -107,23 +124,122 @@ var extraCommands []func(*globals) *cobra.Command
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRoot(os.Stdout, os.Stderr)
-	err := root.ExecuteContext(ctx)
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run executes the command line args and returns the exit code. It is the
+// one place a failure is reported: a one-line message on stderr, and with
+// --json one error object on stdout (see jsonError), with the same exit
+// code either way.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root, g := newRoot(stdout, stderr)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
+	root.SetArgs(args)
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(os.Stderr, "kafkatls: "+err.Error())
+	code, kind := classify(err)
+	msg := explain(err, c, g)
+	fmt.Fprintln(stderr, "kafkatls: "+msg)
+	if (g.json || jsonRequested(args)) && !g.emitted {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(jsonError{Error: msg, Code: kind, Exit: code})
+	}
+	return code
+}
+
+// jsonError is what --json prints on stdout when a command fails before
+// printing its result. docs/cli.md documents it; scripts rely on its shape.
+type jsonError struct {
+	Error string `json:"error"` // the message also printed on stderr
+	Code  string `json:"code"`  // a stable word: see classify
+	Exit  int    `json:"exit"`  // the process exit code
+}
+
+// Error codes of jsonError.
+const (
+	codeUsage      = "usage"      // exit 2: a bad flag, argument or spec value
+	codeChanges    = "changes"    // exit 3: bundle --check, expiring, lint warnings
+	codeCanceled   = "canceled"   // interrupted (Ctrl-C, SIGTERM)
+	codeNotFound   = "not_found"  // a file, directory, CA or identity that is not there
+	codeExists     = "exists"     // refusing to replace something
+	codeTooLarge   = "too_large"  // an input over its read limit
+	codePermission = "permission" // the file system refused
+	codeError      = "error"      // anything else
+)
+
+// classify maps an error to its exit code and jsonError code.
+func classify(err error) (int, string) {
+	code := ExitError
 	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case isInvalidInput(err):
+		code = ExitUsage
+	case cobraUsage(err.Error()):
+		code = ExitUsage
 	}
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return exitCanceled
+	switch {
+	case code == ExitUsage:
+		return code, codeUsage
+	case code == ExitChanges:
+		return code, codeChanges
+	case code == exitCanceled || errors.Is(err, context.Canceled):
+		return exitCanceled, codeCanceled
+	case errors.Is(err, fsx.ErrTooLarge):
+		return code, codeTooLarge
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, pki.ErrNoCA) || errors.Is(err, lifecycle.ErrNoCertificate) ||
+		errors.Is(err, identity.ErrNotIssued) || errors.Is(err, identity.ErrNoIdentities):
+		return code, codeNotFound
+	case errors.Is(err, fs.ErrExist) || errors.Is(err, identity.ErrExists) || errors.Is(err, pki.ErrCAExists):
+		return code, codeExists
+	case errors.Is(err, fs.ErrPermission):
+		return code, codePermission
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown shorthand flag") {
-		return ExitUsage // cobra's own argument errors
+	return code, codeError
+}
+
+// isInvalidInput says err is the core refusing a value the user gave (a
+// flag, an argument, a spec field): a usage error, exit 2.
+func isInvalidInput(err error) bool {
+	var fe *pki.InvalidFieldError
+	var de *principal.DNError
+	var se *bundle.InvalidSpecError
+	return errors.As(err, &fe) || errors.As(err, &de) || errors.As(err, &se)
+}
+
+// cobraUsage recognizes the argument errors cobra itself returns (flag
+// errors already go through the root's FlagErrorFunc).
+func cobraUsage(msg string) bool {
+	for _, p := range []string{"unknown command", "unknown shorthand flag", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
 	}
-	return ExitError
+	return false
+}
+
+// jsonRequested says whether args ask for --json, for errors cobra reports
+// before it has parsed the flags (an unknown flag placed before --json).
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" {
+			return true
+		}
+		if v, ok := strings.CutPrefix(a, "--json="); ok {
+			b, err := strconv.ParseBool(v)
+			return err == nil && b
+		}
+	}
+	return false
 }
 
 // exactArgs is cobra.ExactArgs with a usage exit code and a clearer message.
@@ -136,9 +252,23 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+// positiveDays refuses an explicit day-count flag below 1. The core reads 0
+// as "the default", so without this --days 0 would silently mean 365.
+func positiveDays(c *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if f := c.Flags().Lookup(n); f != nil && f.Changed {
+			if v, err := c.Flags().GetInt(n); err == nil && v < 1 {
+				return usageErr("--%s %d: must be at least 1 (leave it out for the default)", n, v)
+			}
+		}
+	}
+	return nil
+}
+
 // emit prints v as JSON when --json is set, else calls human.
 func (g *globals) emit(v any, human func(w io.Writer)) error {
 	if g.json {
+		g.emitted = true
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
@@ -148,14 +278,8 @@ func (g *globals) emit(v any, human func(w io.Writer)) error {
 }
 
 // canceled is a command's error when the user interrupted it: one line,
-// exit exitCanceled (the shell's 128+SIGINT), and with --json a JSON error object on stdout.
+// exit exitCanceled (the shell's 128+SIGINT); Run prints it, and with --json its error object.
 func (g *globals) canceled() error {
-	if g.json {
-		_ = g.emit(struct {
-			Error    string `json:"error"`
-			Canceled bool   `json:"canceled"`
-		}{"canceled", true}, nil)
-	}
 	return &exitError{exitCanceled, errors.New("canceled")}
 }
 

@@ -1,13 +1,13 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -23,7 +23,7 @@ func (c *caPassphrase) register(cmd *cobra.Command) {
 // get returns the passphrase, or nil if none was given.
 func (c *caPassphrase) get() ([]byte, error) {
 	if c.file != "" {
-		b, err := os.ReadFile(c.file)
+		b, err := fsx.ReadFileLimit(c.file, fsx.LimitSecret)
 		if err != nil {
 			return nil, fmt.Errorf("--ca-passphrase-file: %w", err)
 		}
@@ -59,7 +59,7 @@ func (c *caPassphrase) prompt() ([]byte, error) {
 		return nil, err
 	}
 	if p == nil {
-		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file FILE or KAFKATLS_CA_PASSPHRASE")
+		return nil, pki.ErrCAKeyEncrypted // Run adds how to give it
 	}
 	return p, nil
 }
@@ -79,7 +79,7 @@ func (s *storePassword) get() (string, error) {
 	case s.file != "" && s.env != "":
 		return "", usageErr("--password-file and --password-env are exclusive: give one")
 	case s.file != "":
-		b, err := os.ReadFile(s.file)
+		b, err := fsx.ReadFileLimit(s.file, fsx.LimitSecret)
 		if err != nil {
 			return "", fmt.Errorf("--password-file: %w", err)
 		}

@@ -74,7 +74,7 @@ func TestVerifyInterrupted(t *testing.T) {
 			if err := json.Unmarshal(stdout.Bytes(), &obj); err != nil {
 				t.Fatalf("--json stdout is not one JSON object: %v\n%s", err, stdout.String())
 			}
-			if obj["error"] != "canceled" || obj["canceled"] != true || obj["checks"] != nil {
+			if obj["error"] != "canceled" || obj["code"] != "canceled" || obj["exit"] != float64(130) || obj["checks"] != nil {
 				t.Errorf("--json error object: %s", stdout.String())
 			}
 		})

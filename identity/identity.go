@@ -141,6 +141,12 @@ type Result struct {
 // ErrExists is returned when the entity directory exists and Force is off.
 var ErrExists = errors.New("already exists")
 
+// ErrNotIssued: an identity's directory does not exist.
+var ErrNotIssued = errors.New("does not exist")
+
+// ErrNoIdentities: a PKI directory holds no issued identity yet.
+var ErrNoIdentities = errors.New("has no issued identities")
+
 // Dir returns the directory of entity name inside a PKI directory.
 func Dir(pkiDir, name string) string { return filepath.Join(pkiDir, pki.CertsDir, name) }
 
@@ -176,7 +182,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 		return nil, err
 	}
 	if fsx.Exists(dir) && !o.Force {
-		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate; use --force to replace it", dir, ErrExists)
+		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate", dir, ErrExists)
 	}
 	formats := o.Formats
 	if len(formats) == 0 {

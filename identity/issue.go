@@ -18,7 +18,7 @@ func Issue(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key pki.KeySpec, o O
 		return nil, err
 	}
 	if dir := Dir(p.Dir, req.Name); fsx.Exists(dir) && !o.Force {
-		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate; use --force to replace it", dir, ErrExists)
+		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate", dir, ErrExists)
 	}
 	k, err := pki.GenerateKey(key)
 	if err != nil {

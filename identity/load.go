@@ -99,7 +99,7 @@ func guessRole(dir string) pki.Role {
 	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
 	case fileExists(filepath.Join(dir, "server.properties")):
-		b, _ := os.ReadFile(filepath.Join(dir, "server.properties"))
+		b, _ := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), fsx.LimitPEM)
 		if strings.Contains(string(b), "listener.name.controller.ssl.keystore") && !strings.Contains(string(b), "inter.broker.listener.name") {
 			return pki.RoleController
 		}
@@ -211,7 +211,7 @@ func LoadAll(dir string) ([]*Identity, error) {
 		}
 	}
 	if len(out) == 0 && len(errs) == 0 {
-		return nil, fmt.Errorf("%s has no issued identities: run kafkatls issue or kafkatls bundle first", dir)
+		return nil, fmt.Errorf("%s %w", dir, ErrNoIdentities)
 	}
 	return out, errors.Join(errs...)
 }

@@ -17,8 +17,8 @@ import (
 )
 
 // maxFileSize bounds every read of an identity's files: its stores are a
-// few KiB, its configs less.
-const maxFileSize = 4 << 20
+// few KiB, its configs less; the limit is the one for any store.
+const maxFileSize = fsx.LimitStore
 
 // readFile reads name in an identity directory, never through a symbolic
 // link (fsx.ReadNoFollow: a link there is refused, naming it).
@@ -41,9 +41,9 @@ func LoadCert(dir string) (*x509.Certificate, error) {
 
 // readPasswordFile returns the password file's content as written.
 func readPasswordFile(dir string) (string, error) {
-	b, err := readFile(dir, PasswordFile)
+	b, err := fsx.ReadNoFollow(filepath.Join(dir, PasswordFile), fsx.LimitSecret)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s has no %s file: it was not written by kafkatls issue (or was signed from a CSR)", dir, PasswordFile)
+		return "", fmt.Errorf("%s has no %s file: its stores were not written here, or it was signed from a CSR (%w)", dir, PasswordFile, fs.ErrNotExist)
 	}
 	if err != nil {
 		return "", err
@@ -61,9 +61,8 @@ func readPasswordFile(dir string) (string, error) {
 // Config values that refer to a config provider (${...}) are not compared.
 func ReadPassword(dir string) (string, error) {
 	filePW, fileErr := readPasswordFile(dir)
-	var link *fsx.SymlinkError
-	if errors.As(fileErr, &link) {
-		return "", fileErr
+	if fileErr != nil && !errors.Is(fileErr, fs.ErrNotExist) {
+		return "", fileErr // a link, a FIFO, a file too large: refused, never guessed around
 	}
 	configs, err := configPasswords(dir)
 	if err != nil {

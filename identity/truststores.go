@@ -34,7 +34,7 @@ func TrustSet(p *pki.PKI) []*x509.Certificate {
 	}
 	anchor := p.TrustAnchor()
 	var out []*x509.Certificate
-	if b, err := os.ReadFile(filepath.Join(p.Dir, pki.TrustFile)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(p.Dir, pki.TrustFile), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
 			out = certs
 		}
@@ -269,7 +269,7 @@ func Reissue(dir string, m Material) (*Result, error) {
 		return nil, err
 	}
 	if !fsx.Exists(dir) {
-		return nil, fmt.Errorf("%s does not exist: issue the certificate first (kafkatls issue %s)", dir, m.Name)
+		return nil, fmt.Errorf("%s %w: the certificate of %s was never issued", dir, ErrNotIssued, m.Name)
 	}
 	if err := CheckReissue(dir, false); err != nil {
 		return nil, err

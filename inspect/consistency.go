@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -146,7 +147,7 @@ func CheckIdentity(dir string) []Finding {
 	}
 	for _, n := range names {
 		path := filepath.Join(dir, n)
-		b, err := readLimited(path, MaxConfigSize, "a config file")
+		b, err := fsx.ReadFileLimit(path, MaxConfigSize)
 		if err != nil {
 			out = append(out, Finding{File: path, Severity: SevError, Check: "unreadable", Message: strings.Replace(err.Error(), path, "the file", 1)})
 			continue
@@ -219,7 +220,7 @@ func (r storeRef) check() []Finding {
 	fail := func(check, format string, a ...any) []Finding {
 		return []Finding{{File: r.source, Severity: SevError, Check: check, Message: fmt.Sprintf(format, a...)}}
 	}
-	data, err := readLimited(r.location, MaxFileSize, "a certificate store")
+	data, err := fsx.ReadFileLimit(r.location, MaxFileSize)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return fail(CheckConfigFile, "%s names %s, which does not exist: the client or server fails at startup", r.key, name)

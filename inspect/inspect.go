@@ -63,6 +63,13 @@ var ErrUnknownFormat = errors.New("not a keystore, truststore, PEM or DER certif
 // open the store.
 var ErrWrongPassword = errors.New("wrong store password")
 
+// ErrPasswordRequired: a PKCS12 store needs its password, and none given
+// (or found next to it) opened it.
+var ErrPasswordRequired = errors.New("the PKCS12 store is password protected: its password is needed")
+
+// ErrIsDirectory: inspect was given a directory (lint walks directories).
+var ErrIsDirectory = errors.New("is a directory")
+
 // Password is a candidate store password and where it came from.
 type Password struct {
 	Value  string
@@ -181,7 +188,7 @@ func File(path string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: give files (or use kafkatls lint DIR)", path)
+		return nil, fmt.Errorf("%s %w: inspect reads files", path, ErrIsDirectory)
 	}
 	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s is %d bytes, larger than any certificate store (limit %d)", path, st.Size(), MaxFileSize)
@@ -411,11 +418,10 @@ func inspectP12(r *Report, data []byte, opts Options) error {
 		return nil
 	}
 	// Explicit passwords returned above; only sibling files were tried.
-	msg := "the PKCS12 store is password protected: give its password with --password-file FILE or --password-env VAR"
 	if len(notes) > 0 {
-		msg += " (" + strings.Join(notes, "; ") + ")"
+		return fmt.Errorf("%w (%s)", ErrPasswordRequired, strings.Join(notes, "; "))
 	}
-	return errors.New(msg)
+	return ErrPasswordRequired
 }
 
 const noteNotTrusted = "no Java trusted-certificate attribute (OID 2.16.840.1.113894.746875.1.1): Java ignores this certificate"

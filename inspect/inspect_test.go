@@ -103,7 +103,7 @@ func TestInspectPasswords(t *testing.T) {
 		t.Errorf("unverified JKS: %+v", r)
 	}
 	// PKCS12 without a password: a clear error.
-	if _, err := File(filepath.Join(tmp, "keystore.p12"), Options{}); err == nil || !strings.Contains(err.Error(), "--password-file") {
+	if _, err := File(filepath.Join(tmp, "keystore.p12"), Options{}); !errors.Is(err, ErrPasswordRequired) {
 		t.Errorf("PKCS12 without password: %v", err)
 	}
 	// An explicit wrong password is an error for both.

@@ -2,10 +2,10 @@ package inspect
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
 )
 
 // Limits of the files lint reads besides stores and certificates (those
@@ -15,28 +15,6 @@ const (
 	MaxConfigSize   = 1 << 20
 	MaxPasswordSize = 4096
 )
-
-// ReadLimited reads path, refusing a file over limit bytes with an error
-// that names the file and the limit. what says what the file was taken for.
-func ReadLimited(path string, limit int64, what string) ([]byte, error) {
-	return readLimited(path, limit, what)
-}
-
-func readLimited(path string, limit int64, what string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than the %d-byte limit for %s", path, limit, what)
-	}
-	return b, nil
-}
 
 // storeExts are the file name endings of certificate and store files.
 var storeExts = []string{".jks", ".p12", ".pfx", ".pem", ".crt", ".cer", ".der", ".key", ".csr"}
@@ -68,7 +46,7 @@ func nameKind(path string) string {
 // readPassword reads a password file as kafkatls and Kafka's tooling do:
 // one line, the trailing newline dropped.
 func readPassword(path string) (string, error) {
-	b, err := readLimited(path, MaxPasswordSize, "a password file")
+	b, err := fsx.ReadFileLimit(path, MaxPasswordSize)
 	if err != nil {
 		return "", err
 	}

@@ -207,9 +207,9 @@ func TestLintDirBounded(t *testing.T) {
 		want string
 	}{
 		{"keystore.p12", MaxFileSize + 1, fmt.Sprint("limit ", MaxFileSize)},
-		{"client.properties", MaxConfigSize + 1, fmt.Sprintf("%d-byte limit for a config file", MaxConfigSize)},
-		{"password", MaxPasswordSize + 1, fmt.Sprintf("%d-byte limit for a password file", MaxPasswordSize)},
-		{"/index.json", MaxFileSize + 1, fmt.Sprintf("%d-byte limit for the index", MaxFileSize)},
+		{"client.properties", MaxConfigSize + 1, "larger than 1 MiB, the limit"},
+		{"password", MaxPasswordSize + 1, "larger than 4 KiB, the limit"},
+		{"/index.json", MaxFileSize + 1, "the index is larger than 32 MiB, the limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, pkiDir := testPKI(t)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -92,7 +93,7 @@ const indexFile = "index.json"
 
 func loadIndex(root string) (*pki.Index, error) {
 	path := filepath.Join(root, indexFile)
-	b, err := readLimited(path, MaxFileSize, "the index")
+	b, err := fsx.ReadFileLimit(path, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &pki.Index{}, nil
 	}
@@ -130,7 +131,7 @@ func loadPKIContext(root string) *pkiContext {
 }
 
 func readCerts(path string) []*x509.Certificate {
-	b, err := readLimited(path, MaxFileSize, "a certificate file")
+	b, err := fsx.ReadFileLimit(path, MaxFileSize)
 	if err != nil {
 		return nil
 	}
@@ -167,7 +168,7 @@ func findPKI(dir string) *pkiContext {
 // layoutRole guesses an identity's role from the configs kafkatls (or a
 // person) put next to its stores.
 func layoutRole(dir string) pki.Role {
-	if b, err := readLimited(filepath.Join(dir, "server.properties"), MaxConfigSize, "a config file"); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), MaxConfigSize); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())

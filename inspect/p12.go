@@ -409,5 +409,6 @@ func toPEM(data []byte, password string) (blocks []*pem.Block, err error) {
 			blocks, err = nil, fmt.Errorf("pkcs12: decoder failed: %v", p)
 		}
 	}()
-	return pkcs12.ToPEM(data, password) //nolint:staticcheck // deprecated, but the only public go-pkcs12 API that returns bag attributes
+	//lint:ignore SA1019 deprecated, but the only public go-pkcs12 API that returns bag attributes
+	return pkcs12.ToPEM(data, password)
 }

@@ -4,6 +4,7 @@
 package kafkaacl
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,13 +27,17 @@ type Grant struct {
 	Operations      []string `yaml:"operations,omitempty" json:"operations,omitempty"`
 }
 
+// ErrNoGroup: a consumer grant names no consumer group (kafka-acls.sh
+// --consumer requires one).
+var ErrNoGroup = errors.New("needs a consumer group")
+
 // Validate checks a grant, naming the problem.
 func (g Grant) Validate() error {
 	if g.Topic == "" && g.Group == "" && g.TransactionalID == "" {
 		return fmt.Errorf("grant names no topic, group or transactionalId")
 	}
 	if g.Consumer && g.Group == "" {
-		return fmt.Errorf("consumer grant on topic %q needs a group (kafka-acls --consumer requires --group)", g.Topic)
+		return fmt.Errorf("consumer grant on topic %q %w", g.Topic, ErrNoGroup)
 	}
 	if (g.Producer || g.Consumer) && g.Topic == "" {
 		return fmt.Errorf("producer/consumer grant needs a topic")

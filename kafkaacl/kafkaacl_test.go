@@ -52,7 +52,7 @@ func TestShellQuoteThroughSh(t *testing.T) {
 func TestValidate(t *testing.T) {
 	bad := map[string]Grant{
 		"no topic, group":  {Producer: true},
-		"requires --group": {Topic: "t", Consumer: true},
+		"a consumer group": {Topic: "t", Consumer: true},
 		"gives nothing":    {Topic: "t"},
 		`operation "Fly"`:  {Topic: "t", Operations: []string{"Fly"}},
 		"needs a topic":    {Group: "g", Consumer: true},

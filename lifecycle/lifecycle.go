@@ -40,6 +40,25 @@ const PreviousDir = "ca/previous"
 // ErrNoRotation is returned by Reissue and Finish outside a rotation.
 var ErrNoRotation = errors.New("no CA rotation in progress")
 
+// Sentinels for states the caller can fix; the CLI adds how.
+var (
+	// ErrRevoked: the identity was revoked, and a revoked identity is not
+	// renewed (it needs a new certificate and its grants again).
+	ErrRevoked = errors.New("was revoked: a revoked identity is not renewed")
+	// ErrNoCertificate: the index has no current certificate of that name.
+	ErrNoCertificate = errors.New("no current certificate")
+	// ErrUnreadableIdentity: the identity's directory lost or damaged its
+	// certificate.
+	ErrUnreadableIdentity = errors.New("the identity's certificate cannot be read")
+	// ErrExternalKey: the identity was signed from a CSR; its key is held
+	// by the requester, so it cannot be re-keyed here.
+	ErrExternalKey = errors.New("was signed from a CSR: its key is held by the requester")
+	// ErrRotationInProgress: a rotation already has its new CA.
+	ErrRotationInProgress = errors.New("a CA rotation is already in progress with its new CA")
+	// ErrStragglers: identities are still signed by the previous CA.
+	ErrStragglers = errors.New("still signed by the previous CA")
+)
+
 // Identity is an issued identity that has a directory.
 type Identity struct {
 	Name    string   `json:"name"`
@@ -72,7 +91,7 @@ func InProgress(pkiDir string) bool {
 
 // PreviousCA returns the outgoing CA of a rotation in progress.
 func PreviousCA(pkiDir string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, "ca.crt"))
+	b, err := fsx.ReadFileLimit(filepath.Join(pkiDir, PreviousDir, "ca.crt"), fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +105,7 @@ func PreviousCA(pkiDir string) (*x509.Certificate, error) {
 // previousAnchor is the trust anchor of the outgoing CA: the root of its
 // chain when it was an imported intermediate.
 func previousAnchor(pkiDir string, ca *x509.Certificate) *x509.Certificate {
-	if b, err := os.ReadFile(filepath.Join(pkiDir, PreviousDir, filepath.Base(pki.CAChainFile))); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(pkiDir, PreviousDir, filepath.Base(pki.CAChainFile)), fsx.LimitPEM); err == nil {
 		if chain, err := pem.DecodeCerts(b); err == nil {
 			return chain[len(chain)-1]
 		}
@@ -120,7 +139,7 @@ func Identities(p *pki.PKI, idx *pki.Index) []Identity {
 }
 
 func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -148,15 +167,15 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	if !ok {
 		for _, r := range idx.Records {
 			if r.Name == name && r.Status == pki.StatusRevoked {
-				return nil, fmt.Errorf("%s was revoked: a revoked identity is not renewed; issue a new certificate with `kafkatls issue %s --force` (and grant its ACLs again)", name, name)
+				return nil, fmt.Errorf("%s %w", name, ErrRevoked)
 			}
 		}
-		return nil, fmt.Errorf("no current certificate named %q in %s (see kafkatls list)", name, p.Dir)
+		return nil, fmt.Errorf("%w named %q in %s", ErrNoCertificate, name, p.Dir)
 	}
 	dir := identity.Dir(p.Dir, name)
 	old, err := identity.LoadCert(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (restore the directory, or issue it again with kafkatls issue %s --force)", name, err, name)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadableIdentity, err)
 	}
 	// Before the CA signs anything: the directory is safe to rewrite and
 	// the password file agrees with the stores and configs (a refusal
@@ -168,7 +187,7 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	pub := old.PublicKey
 	if rec.ExternalKey {
 		if o.Rekey {
-			return nil, fmt.Errorf("%s was signed from a CSR: its key is held by the requester; send a new CSR and run kafkatls sign", name)
+			return nil, fmt.Errorf("%s %w; a new key needs a new CSR", name, ErrExternalKey)
 		}
 	} else {
 		key, err := identity.LoadKey(dir)
@@ -296,7 +315,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 		// Started before (perhaps interrupted): make sure every truststore
 		// trusts both CAs, and change nothing else.
 		if o.CN != "" || o.Days != 0 || o.Key.Type != "" || o.ImportCert != nil {
-			return nil, nil, errors.New("a CA rotation is already in progress with its new CA: run `kafkatls ca rotate reissue`, then `kafkatls ca rotate finish` (see kafkatls ca rotate status)")
+			return nil, nil, fmt.Errorf("%w: a new CA name, validity, key or import does not apply", ErrRotationInProgress)
 		}
 		old, err := PreviousCA(p.Dir)
 		if err != nil {
@@ -311,7 +330,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 		return p, res, err
 	}
 	if p.Settings.CAKeyEncrypted && len(o.Passphrase) == 0 {
-		return nil, nil, errors.New("the CA key is encrypted: give its passphrase (--ca-passphrase-file or KAFKATLS_CA_PASSPHRASE); the new CA key is encrypted with it too")
+		return nil, nil, fmt.Errorf("%w (the new CA key is encrypted with it too)", pki.ErrCAKeyEncrypted)
 	}
 	// Prove the operator holds the current CA key before replacing it.
 	if _, err := p.Signer(); err != nil {
@@ -412,7 +431,7 @@ func rewriteAllTrust(p *pki.PKI, idx *pki.Index, trust []*x509.Certificate) ([]s
 // rewriteBundleTrust rewrites the bundle-level truststores, if the
 // directory has them.
 func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
-	pwb, err := os.ReadFile(filepath.Join(dir, bundle.TruststorePassword))
+	pwb, err := fsx.ReadFileLimit(filepath.Join(dir, bundle.TruststorePassword), fsx.LimitSecret)
 	if err != nil {
 		return false, nil
 	}
@@ -448,7 +467,7 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 // directories.
 func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*identity.Result, error) {
 	if !InProgress(p.Dir) {
-		return nil, fmt.Errorf("%w: run `kafkatls ca rotate start` first (to renew certificates without a new CA, use kafkatls renew NAME)", ErrNoRotation)
+		return nil, fmt.Errorf("%w: nothing to reissue from a new CA", ErrNoRotation)
 	}
 	var out []*identity.Result
 	for _, id := range Identities(p, idx) {
@@ -482,7 +501,7 @@ type FinishResult struct {
 // signed by the previous CA (they would stop being trusted) unless force.
 func Finish(p *pki.PKI, idx *pki.Index, force bool) (*FinishResult, error) {
 	if !InProgress(p.Dir) {
-		return nil, fmt.Errorf("%w: nothing to finish (kafkatls ca rotate status)", ErrNoRotation)
+		return nil, fmt.Errorf("%w: nothing to finish", ErrNoRotation)
 	}
 	old, err := PreviousCA(p.Dir)
 	if err != nil {
@@ -495,8 +514,8 @@ func Finish(p *pki.PKI, idx *pki.Index, force bool) (*FinishResult, error) {
 		}
 	}
 	if len(stragglers) > 0 && !force {
-		return nil, fmt.Errorf("%d identit%s still signed by the previous CA (%s): finishing now would make everyone reject them; run `kafkatls ca rotate reissue` first (or --force to drop them)",
-			len(stragglers), map[bool]string{true: "y is", false: "ies are"}[len(stragglers) == 1], strings.Join(stragglers, ", "))
+		return nil, fmt.Errorf("%d identit%s %w (%s): finishing now would make everyone reject them",
+			len(stragglers), map[bool]string{true: "y is", false: "ies are"}[len(stragglers) == 1], ErrStragglers, strings.Join(stragglers, ", "))
 	}
 	trust := []*x509.Certificate{p.TrustAnchor()}
 	if err := fsx.WriteFile(filepath.Join(p.Dir, pki.TrustFile), pem.EncodeCerts(trust...), fsx.PublicFile); err != nil {

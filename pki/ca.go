@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -105,7 +104,7 @@ func Init(o InitOptions) (*PKI, error) {
 		o.Days = DefaultCADays
 	}
 	if o.Days < 1 {
-		return nil, fmt.Errorf("CA validity %d days: must be at least 1", o.Days)
+		return nil, invalid(FieldCADays, fmt.Sprint(o.Days), "CA validity %d days: must be at least 1", o.Days)
 	}
 	if o.LeafDays == 0 {
 		o.LeafDays = DefaultLeafDays
@@ -260,37 +259,42 @@ func (p *PKI) createRoot(o InitOptions) (crypto.Signer, error) {
 
 func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
 	if certPEM == nil || keyPEM == nil {
-		return nil, errors.New("--import-ca and --import-key go together: give both the CA certificate and its key")
+		return nil, invalid(FieldCAKey, "", "an adopted CA needs both its certificate and its key")
 	}
 	certs, err := pem.DecodeCerts(certPEM)
 	if err != nil {
-		return nil, fmt.Errorf("--import-ca: %w", err)
+		return nil, &InvalidFieldError{Field: FieldCACert, Problem: "CA certificate: " + err.Error(), Err: err}
 	}
 	ca := certs[0]
 	if !ca.IsCA || !ca.BasicConstraintsValid {
-		return nil, fmt.Errorf("--import-ca: %q is not a CA certificate (BasicConstraints CA:TRUE missing)", ca.Subject)
+		return nil, invalid(FieldCACert, ca.Subject.String(), "%q is not a CA certificate (BasicConstraints CA:TRUE missing)", ca.Subject)
 	}
 	if ca.KeyUsage != 0 && ca.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return nil, fmt.Errorf("--import-ca: %q lacks the keyCertSign key usage", ca.Subject)
+		return nil, invalid(FieldCACert, ca.Subject.String(), "CA certificate %q lacks the keyCertSign key usage", ca.Subject)
 	}
 	if time.Now().After(ca.NotAfter) {
-		return nil, fmt.Errorf("--import-ca: %q expired on %s", ca.Subject, ca.NotAfter.Format(time.DateOnly))
+		return nil, invalid(FieldCACert, ca.Subject.String(), "CA certificate %q expired on %s", ca.Subject, ca.NotAfter.Format(time.DateOnly))
 	}
 	key, err := pem.DecodeKey(keyPEM, func() ([]byte, error) {
 		if len(passphrase) == 0 {
-			return nil, errors.New("--import-key is encrypted: give its passphrase with --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE")
+			return nil, ErrCAKeyEncrypted
 		}
 		return passphrase, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("--import-key: %w", err)
+	switch {
+	case errors.Is(err, pem.ErrWrongPassphrase):
+		return nil, fmt.Errorf("CA key: %w", ErrWrongPassphrase) // as for a CA in place: not a usage error
+	case errors.Is(err, ErrCAKeyEncrypted):
+		return nil, fmt.Errorf("CA key: %w", err)
+	case err != nil:
+		return nil, &InvalidFieldError{Field: FieldCAKey, Problem: "CA key: " + err.Error(), Err: err}
 	}
 	if !publicKeysEqual(key.Public(), ca.PublicKey) {
-		return nil, errors.New("--import-key does not match the --import-ca certificate's public key")
+		return nil, invalid(FieldCAKey, "", "the CA key does not match the CA certificate's public key")
 	}
 	for i := 1; i < len(certs); i++ {
 		if err := certs[i-1].CheckSignatureFrom(certs[i]); err != nil {
-			return nil, fmt.Errorf("--import-ca: certificate %d is not signed by certificate %d: %v (put the CA first, then its issuers in order)", i, i+1, err)
+			return nil, invalid(FieldCACert, "", "CA certificate %d is not signed by certificate %d: %v (the CA comes first, then its issuers in order)", i, i+1, err)
 		}
 	}
 	p.CA, p.Parents = ca, certs[1:]
@@ -301,12 +305,12 @@ func (p *PKI) adopt(certPEM, keyPEM, passphrase []byte) (crypto.Signer, error) {
 // Open reads a PKI directory. passphrase is called only if a signing
 // operation needs the encrypted CA key.
 func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	certPEM, err := fsx.ReadFileLimit(filepath.Join(dir, CACertFile), fsx.LimitPEM)
 	if errors.Is(err, fs.ErrNotExist) {
 		if fsx.Exists(filepath.Join(dir, CAKeyFile)) {
 			return nil, incompleteCA(dir)
 		}
-		return nil, fmt.Errorf("%w %s: run `kafkatls init --dir %s` first", ErrNoCA, dir, dir)
+		return nil, fmt.Errorf("%w: %s", ErrNoCA, dir)
 	}
 	if err != nil {
 		return nil, err
@@ -320,7 +324,7 @@ func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
 		return nil, fmt.Errorf("PKI settings: %w", err)
 	}
 	p := &PKI{Dir: dir, Settings: s, CA: certs[0], passphrase: passphrase}
-	if chain, err := os.ReadFile(filepath.Join(dir, CAChainFile)); err == nil {
+	if chain, err := fsx.ReadFileLimit(filepath.Join(dir, CAChainFile), fsx.LimitPEM); err == nil {
 		if p.Parents, err = pem.DecodeCerts(chain); err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CAChainFile), err)
 		}
@@ -333,7 +337,7 @@ func (p *PKI) Signer() (crypto.Signer, error) {
 	if p.key != nil {
 		return p.key, nil
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(p.Dir, CAKeyFile))
+	keyPEM, err := fsx.ReadFileLimit(filepath.Join(p.Dir, CAKeyFile), fsx.LimitPEM)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, missingKey(p.Dir)
 	}
@@ -347,9 +351,9 @@ func (p *PKI) Signer() (crypto.Signer, error) {
 	key, err := pem.DecodeKey(keyPEM, pass)
 	switch {
 	case errors.Is(err, pem.ErrPassphraseRequired):
-		return nil, errors.New("the CA key is encrypted: give its passphrase with --ca-passphrase-file FILE or the KAFKATLS_CA_PASSPHRASE environment variable")
+		return nil, ErrCAKeyEncrypted
 	case errors.Is(err, pem.ErrWrongPassphrase):
-		return nil, errors.New("wrong CA passphrase: the CA key did not decrypt (check --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE)")
+		return nil, ErrWrongPassphrase
 	case err != nil:
 		return nil, fmt.Errorf("CA key %s: %w", filepath.Join(p.Dir, CAKeyFile), err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -71,10 +70,10 @@ func (p *PKI) CreateCRL(idx *Index, number *big.Int, now time.Time, validity tim
 		RevokedCertificateEntries: entries,
 	}
 	if p.CA.KeyUsage != 0 && p.CA.KeyUsage&x509.KeyUsageCRLSign == 0 {
-		return nil, fmt.Errorf("the CA certificate %q lacks the cRLSign key usage, so it cannot sign a CRL: rotate to a CA made by kafkatls (kafkatls ca rotate start)", p.CA.Subject)
+		return nil, fmt.Errorf("%w: the CA certificate %q lacks the cRLSign key usage", ErrCACannotSignCRL, p.CA.Subject)
 	}
 	if len(p.CA.SubjectKeyId) == 0 {
-		return nil, fmt.Errorf("the CA certificate %q has no subject key identifier, which a CRL needs: rotate to a CA made by kafkatls (kafkatls ca rotate start)", p.CA.Subject)
+		return nil, fmt.Errorf("%w: the CA certificate %q has no subject key identifier, which a CRL needs", ErrCACannotSignCRL, p.CA.Subject)
 	}
 	der, err := x509.CreateRevocationList(rand.Reader, tmpl, p.CA, signer)
 	if err != nil {
@@ -111,7 +110,7 @@ func (p *PKI) WriteCRL(idx *Index, now time.Time, validity time.Duration) (*CRLR
 
 // ReadCRL parses a PEM (or DER) CRL file.
 func ReadCRL(path string) (*x509.RevocationList, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFileLimit(path, fsx.LimitStore)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +156,11 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 	}
 	switch {
 	case !known:
-		return nil, fmt.Errorf("%w: no certificate named %q in the index (see kafkatls list)", ErrNotRevocable, name)
+		return nil, fmt.Errorf("%w: no certificate named %q in the index", ErrNotRevocable, name)
 	case len(out) == 0 && serial != "":
-		return nil, fmt.Errorf("%w: %s has no valid or superseded certificate with serial %s (see kafkatls list --all)", ErrNotRevocable, name, serial)
+		return nil, fmt.Errorf("%w: %s has no valid or superseded certificate with serial %s", ErrNotRevocable, name, serial)
 	case len(out) == 0:
-		return nil, fmt.Errorf("%w: every certificate of %s is already revoked or removed (see kafkatls list --all)", ErrNotRevocable, name)
+		return nil, fmt.Errorf("%w: every certificate of %s is already revoked or removed", ErrNotRevocable, name)
 	}
 	return out, nil
 }

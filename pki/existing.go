@@ -52,36 +52,36 @@ type ExistingCAError struct {
 func (e *ExistingCAError) Same() bool { return e.HasCert && e.HasKey && len(e.Differences) == 0 }
 
 func (e *ExistingCAError) Error() string {
-	const force = "`kafkatls init --force` moves every file of the old CA to ca/replaced-<time>/ (nothing is deleted) and creates a new one"
-	orphans := "every identity it signed must then be issued again"
-	if n := len(e.Identities); n > 0 {
-		orphans = fmt.Sprintf("%s would have to be issued again", identities(n))
-	}
 	switch {
 	case e.Same():
 		return fmt.Sprintf("%s is already initialised: CA %s, sha256 %s", e.Dir, caName(e.CA), Fingerprint(e.CA))
 	case e.HasCert && e.HasKey:
-		rotate := ""
-		if len(e.Identities) > 0 {
-			rotate = fmt.Sprintf("; to move its %s to a new CA without breaking them, run `kafkatls ca rotate`", identities(len(e.Identities)))
-		}
-		return fmt.Sprintf("%s already holds a CA (%s, sha256 %s) with other settings: %s. Nothing was changed. "+
-			"To keep using it, run init with its settings or not at all%s; %s (%s)",
-			e.Dir, caName(e.CA), fingerprintOrNone(e.CA), strings.Join(e.Differences, "; "), rotate, force, orphans)
+		return fmt.Sprintf("%s already holds a CA (%s, sha256 %s) with other settings: %s. Nothing was changed; to keep using it, initialise it with its own settings or not at all",
+			e.Dir, caName(e.CA), fingerprintOrNone(e.CA), strings.Join(e.Differences, "; "))
 	case e.HasKey:
 		return fmt.Sprintf("%s holds a CA key (%s) but no CA certificate (%s). Nothing was changed. "+
-			"Restore %s from a backup (kafkatls checks it against the key before it signs anything)%s; "+
-			"or, to give up this CA, %s (%s)",
-			e.Dir, CAKeyFile, CACertFile, CACertFile, restoreHint(e.Dir), force, orphans)
+			"Restore %s from a backup (it is checked against the key before anything is signed)%s",
+			e.Dir, CAKeyFile, CACertFile, CACertFile, restoreHint(e.Dir))
 	case e.HasCert:
-		return fmt.Sprintf("%s holds a CA certificate (%s, %s) but not its key (%s). Nothing was changed. "+
-			"Restore %s from a backup; or, to give up this CA, %s (%s)",
-			e.Dir, CACertFile, caName(e.CA), CAKeyFile, CAKeyFile, force, orphans)
+		return fmt.Sprintf("%s holds a CA certificate (%s, %s) but not its key (%s). Nothing was changed. Restore %s from a backup",
+			e.Dir, CACertFile, caName(e.CA), CAKeyFile, CAKeyFile)
 	default:
-		return fmt.Sprintf("%s holds no CA (%s and %s are missing) but still holds an earlier CA's %s. Nothing was changed. "+
-			"Restore %s and %s from a backup; or, to start over, %s (%s)",
-			e.Dir, CACertFile, CAKeyFile, strings.Join(e.Present, ", "), CACertFile, CAKeyFile, force, orphans)
+		return fmt.Sprintf("%s holds no CA (%s and %s are missing) but still holds an earlier CA's %s. Nothing was changed. Restore %s and %s from a backup",
+			e.Dir, CACertFile, CAKeyFile, strings.Join(e.Present, ", "), CACertFile, CAKeyFile)
 	}
+}
+
+// Is makes every refusal errors.Is(err, ErrCAExists): the directory holds
+// CA material that only a forced init may move aside.
+func (e *ExistingCAError) Is(target error) bool { return target == ErrCAExists && !e.Same() }
+
+// Orphans says what replacing the CA would cost: "its N identities" (or
+// "every identity it signed" when the index lists none).
+func (e *ExistingCAError) Orphans() string {
+	if n := len(e.Identities); n > 0 {
+		return identities(n)
+	}
+	return "every identity it signed"
 }
 
 func identities(n int) string {
@@ -95,7 +95,7 @@ func identities(n int) string {
 // provably is: one certificate whose public key is the (unencrypted) CA
 // key's. An encrypted key cannot be checked, so nothing is offered then.
 func restoreHint(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, TrustFile))
+	b, err := fsx.ReadFileLimit(filepath.Join(dir, TrustFile), fsx.LimitPEM)
 	if err != nil {
 		return ""
 	}
@@ -103,7 +103,7 @@ func restoreHint(dir string) string {
 	if err != nil || len(certs) != 1 {
 		return ""
 	}
-	kb, err := os.ReadFile(filepath.Join(dir, CAKeyFile))
+	kb, err := fsx.ReadFileLimit(filepath.Join(dir, CAKeyFile), fsx.LimitPEM)
 	if err != nil {
 		return ""
 	}
@@ -183,7 +183,7 @@ func findEarlierCA(dir string) (*earlierCA, error) {
 	}
 	e.hasCert = fsx.Exists(filepath.Join(dir, CACertFile))
 	e.hasKey = fsx.Exists(filepath.Join(dir, CAKeyFile))
-	if b, err := os.ReadFile(filepath.Join(dir, CACertFile)); err == nil {
+	if b, err := fsx.ReadFileLimit(filepath.Join(dir, CACertFile), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
 			e.cert = certs[0]
 		}
@@ -243,7 +243,7 @@ func (e *earlierCA) differences(o InitOptions) []string {
 	case asked:
 		// Same settings must mean the same passphrase too: init does not
 		// change it, and "already initialised" must not suggest it did.
-		if b, err := os.ReadFile(filepath.Join(o.Dir, CAKeyFile)); err == nil {
+		if b, err := fsx.ReadFileLimit(filepath.Join(o.Dir, CAKeyFile), fsx.LimitPEM); err == nil {
 			if _, err := pem.DecodeKey(b, func() ([]byte, error) { return o.Passphrase, nil }); err != nil {
 				d = append(d, "the CA key does not decrypt with the passphrase given (init never changes a passphrase)")
 			}
@@ -290,14 +290,15 @@ func (e *earlierCA) moveAside(dir string) (*Replaced, error) {
 // whose certificate is not: it must not send anyone to a plain init.
 func incompleteCA(dir string) error {
 	return fmt.Errorf("%w in %s: the CA key %s is there but the CA certificate %s is missing; restore %s from a backup "+
-		"(kafkatls checks it against the key before it signs anything)%s. `kafkatls init` will not replace the key; "+
-		"`kafkatls init --force` moves it aside to ca/replaced-<time>/ and starts a new CA, orphaning every identity the old one signed",
+		"(it is checked against the key before anything is signed)%s. A new CA is never created over the key",
 		ErrIncompleteCA, dir, filepath.Join(dir, CAKeyFile), filepath.Join(dir, CACertFile), filepath.Join(dir, CACertFile), restoreHint(dir))
 }
 
 // missingKey is Signer's error when the CA certificate has no key beside it.
 func missingKey(dir string) error {
-	return fmt.Errorf("the CA key %s is missing: restore it from a backup; nothing can be signed without it "+
-		"(`kafkatls init --force` moves the rest of this CA aside to ca/replaced-<time>/ and starts a new one, orphaning every identity it signed)",
-		filepath.Join(dir, CAKeyFile))
+	return fmt.Errorf("%w: %s is missing; restore it from a backup: nothing can be signed without it",
+		ErrMissingCAKey, filepath.Join(dir, CAKeyFile))
 }
+
+// ErrMissingCAKey means the CA certificate is there but its key is not.
+var ErrMissingCAKey = errors.New("the CA key is missing")

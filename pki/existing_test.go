@@ -65,7 +65,7 @@ func TestInitRefusesEarlierCA(t *testing.T) {
 	}{
 		{name: "same settings", same: true, wantErr: []string{"already initialised"}},
 		{name: "other settings", change: func(o *InitOptions) { o.Key = KeySpec{Type: RSA}; o.LeafDays = 30 },
-			wantErr: []string{"the key is ECDSA P-256, not RSA-2048", "the leaf validity is 365 days, not 30 days", "kafkatls ca rotate", "--force"}},
+			wantErr: []string{"the key is ECDSA P-256, not RSA-2048", "the leaf validity is 365 days, not 30 days", "Nothing was changed"}},
 		{name: "passphrase where none was", change: func(o *InitOptions) { o.Passphrase = []byte("secret") },
 			wantErr: []string{"the CA key is not encrypted and a passphrase was given"}},
 		{name: "encrypted, same passphrase", encrypted: true, same: true, wantErr: []string{"already initialised"}},
@@ -74,11 +74,11 @@ func TestInitRefusesEarlierCA(t *testing.T) {
 		{name: "encrypted, no passphrase", encrypted: true, change: func(o *InitOptions) { o.Passphrase = nil },
 			wantErr: []string{"encrypted at rest and no passphrase was given"}},
 		{name: "key without certificate", remove: []string{CACertFile},
-			wantErr: []string{"holds a CA key (ca/ca.key) but no CA certificate (ca/ca.crt)", "Restore ca/ca.crt", "cp ", "its 1 identity would have to be issued again"}},
+			wantErr: []string{"holds a CA key (ca/ca.key) but no CA certificate (ca/ca.crt)", "Restore ca/ca.crt", "cp "}},
 		{name: "certificate without key", remove: []string{CAKeyFile},
 			wantErr: []string{"holds a CA certificate (ca/ca.crt, CN=Test CA,O=Acme) but not its key (ca/ca.key)", "Restore ca/ca.key"}},
 		{name: "trust file and index only", remove: []string{CACertFile, CAKeyFile},
-			wantErr: []string{"holds no CA", "ca.crt, index.json", "--force"}},
+			wantErr: []string{"holds no CA", "ca.crt, index.json", "Restore ca/ca.crt and ca/ca.key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, o := issuedPKI(t, tc.encrypted)
@@ -95,6 +95,9 @@ func TestInitRefusesEarlierCA(t *testing.T) {
 			var e *ExistingCAError
 			if !errors.As(err, &e) {
 				t.Fatalf("Init: %v, want an *ExistingCAError", err)
+			}
+			if !tc.same && (!errors.Is(err, ErrCAExists) || e.Orphans() != "its 1 identity") {
+				t.Errorf("refusal: Is(ErrCAExists) %v, Orphans() %q; want true, \"its 1 identity\"", errors.Is(err, ErrCAExists), e.Orphans())
 			}
 			if e.Same() != tc.same {
 				t.Errorf("Same() = %v, want %v (differences %q)", e.Same(), tc.same, e.Differences)
@@ -125,7 +128,7 @@ func TestOpenIncompleteCA(t *testing.T) {
 	if !errors.Is(err, ErrIncompleteCA) || errors.Is(err, ErrNoCA) {
 		t.Fatalf("Open: %v, want ErrIncompleteCA and not ErrNoCA", err)
 	}
-	if strings.Contains(err.Error(), "run `kafkatls init") || !strings.Contains(err.Error(), "will not replace the key") {
+	if strings.Contains(err.Error(), "run `kafkatls init") || !strings.Contains(err.Error(), "never created over the key") {
 		t.Errorf("Open's error leads to init: %v", err)
 	}
 	// The offered copy is the right certificate: the CA opens and signs.
@@ -144,7 +147,7 @@ func TestOpenIncompleteCA(t *testing.T) {
 	// A missing key is named as such.
 	os.Remove(filepath.Join(p.Dir, CAKeyFile))
 	q, _ = Open(p.Dir, nil)
-	if _, err := q.Signer(); err == nil || !strings.Contains(err.Error(), "is missing: restore it from a backup") {
+	if _, err := q.Signer(); err == nil || !errors.Is(err, ErrMissingCAKey) || !strings.Contains(err.Error(), "restore it from a backup") {
 		t.Errorf("Signer without key: %v", err)
 	}
 }

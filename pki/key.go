@@ -75,19 +75,19 @@ func (s KeySpec) Normalize() (KeySpec, error) {
 		case 2048, 3072, 4096:
 		default:
 			if s.Size < MinRSABits {
-				return s, fmt.Errorf("key size %d: RSA keys under %d bits are refused (use 2048, 3072 or 4096)", s.Size, MinRSABits)
+				return s, invalid(FieldKeySize, fmt.Sprint(s.Size), "key size %d: RSA keys under %d bits are refused (use 2048, 3072 or 4096)", s.Size, MinRSABits)
 			}
-			return s, fmt.Errorf("key size %d: RSA key size must be 2048, 3072 or 4096", s.Size)
+			return s, invalid(FieldKeySize, fmt.Sprint(s.Size), "key size %d: RSA key size must be 2048, 3072 or 4096", s.Size)
 		}
 	case ECDSA:
 		if s.Size == 0 {
 			s.Size = 256
 		}
 		if s.Size != 256 && s.Size != 384 {
-			return s, fmt.Errorf("key size %d: ECDSA key size must be 256 (P-256) or 384 (P-384)", s.Size)
+			return s, invalid(FieldKeySize, fmt.Sprint(s.Size), "key size %d: ECDSA key size must be 256 (P-256) or 384 (P-384)", s.Size)
 		}
 	default:
-		return s, fmt.Errorf("key type %q: must be rsa or ecdsa", s.Type)
+		return s, invalid(FieldKeyType, string(s.Type), "key type %q: must be rsa or ecdsa", s.Type)
 	}
 	return s, nil
 }

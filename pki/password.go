@@ -2,7 +2,6 @@ package pki
 
 import (
 	"crypto/rand"
-	"fmt"
 	"strings"
 )
 
@@ -35,14 +34,14 @@ func GeneratePassword() string {
 // ASCII round-trips; keytool refuses fewer than 6 characters.
 func ValidatePassword(pw string) error {
 	if len(pw) < 6 {
-		return fmt.Errorf("password is %d characters: keytool and Java need at least 6", len(pw))
+		return invalid(FieldPassword, "", "password is %d characters: keytool and Java need at least 6", len(pw))
 	}
 	if strings.TrimSpace(pw) != pw {
-		return fmt.Errorf("password starts or ends with white space: Kafka and ZooKeeper trim config values, so it would not match the stores")
+		return invalid(FieldPassword, "", "password starts or ends with white space: Kafka and ZooKeeper trim config values, so it would not match the stores")
 	}
 	for i, c := range pw {
 		if c < 0x20 || c > 0x7e {
-			return fmt.Errorf("password character %d is not printable ASCII (Java stores mangle other characters)", i+1)
+			return invalid(FieldPassword, "", "password character %d is not printable ASCII (Java stores mangle other characters)", i+1)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package pki
 
 import (
 	"crypto/x509"
-	"fmt"
 	"strings"
 )
 
@@ -29,7 +28,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("role %q: must be one of client, broker, controller, zookeeper", s)
+	return "", invalid(FieldRole, s, "role %q: must be one of client, broker, controller, zookeeper", s)
 }
 
 // IsServer reports whether the role accepts TLS connections. Servers also

@@ -50,21 +50,21 @@ func SplitList(values []string) []string {
 func ValidateDNSName(name string) error {
 	n := strings.TrimPrefix(name, "*.")
 	if n == "" || len(name) > 253 {
-		return fmt.Errorf("invalid DNS name %q: must be 1 to 253 characters", name)
+		return invalid(FieldDNS, name, "invalid DNS name %q: must be 1 to 253 characters", name)
 	}
 	if net.ParseIP(n) != nil {
-		return fmt.Errorf("invalid DNS name %q: this is an IP address, use --ip", name)
+		return &InvalidFieldError{Field: FieldDNS, Value: name, BelongsIn: FieldIP, Problem: fmt.Sprintf("invalid DNS name %q: this is an IP address, which belongs in the IP SANs", name)}
 	}
 	for _, label := range strings.Split(strings.TrimSuffix(n, "."), ".") {
 		if label == "" || len(label) > 63 {
-			return fmt.Errorf("invalid DNS name %q: empty or over-long label", name)
+			return invalid(FieldDNS, name, "invalid DNS name %q: empty or over-long label", name)
 		}
 		if label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("invalid DNS name %q: label %q starts or ends with a hyphen", name, label)
+			return invalid(FieldDNS, name, "invalid DNS name %q: label %q starts or ends with a hyphen", name, label)
 		}
 		for _, c := range label {
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("invalid DNS name %q: character %q is not allowed", name, c)
+				return invalid(FieldDNS, name, "invalid DNS name %q: character %q is not allowed", name, c)
 			}
 		}
 	}
@@ -90,7 +90,7 @@ func BuildSANs(base SANs, dns, ips, emails []string) (SANs, error) {
 	for _, s := range SplitList(ips) {
 		ip := net.ParseIP(s)
 		if ip == nil {
-			return out, fmt.Errorf("invalid IP address %q", s)
+			return out, invalid(FieldIP, s, "invalid IP address %q", s)
 		}
 		all = append(all, ip)
 	}
@@ -106,7 +106,7 @@ func BuildSANs(base SANs, dns, ips, emails []string) (SANs, error) {
 	for _, e := range append(append([]string{}, base.Emails...), SplitList(emails)...) {
 		a, err := mail.ParseAddress(e)
 		if err != nil || a.Address != e {
-			return out, fmt.Errorf("invalid email address %q", e)
+			return out, invalid(FieldEmail, e, "invalid email address %q", e)
 		}
 		if !seen["email:"+e] {
 			seen["email:"+e] = true

@@ -3,9 +3,10 @@ package pki
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
 )
 
 // SubjectDefaults are the DN attributes appended after CN=NAME for issued
@@ -64,7 +65,7 @@ const DefaultLeafDays = 365
 
 func loadSettings(dir string) (Settings, error) {
 	var s Settings
-	b, err := os.ReadFile(filepath.Join(dir, settingsFile))
+	b, err := fsx.ReadFileLimit(filepath.Join(dir, settingsFile), fsx.LimitPEM)
 	if err != nil {
 		return s, err
 	}

@@ -69,19 +69,18 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 		days = p.Settings.LeafDays
 	}
 	if days < 1 {
-		return nil, fmt.Errorf("validity %d days: must be at least 1", days)
+		return nil, invalid(FieldDays, fmt.Sprint(days), "validity %d days: must be at least 1", days)
 	}
 	now := time.Now()
 	notAfter := now.AddDate(0, 0, days)
 	if notAfter.After(p.CA.NotAfter) {
-		return nil, fmt.Errorf("%w: --days %d ends %s but the CA expires %s; use --days %d or less, or rotate the CA (kafkatls ca rotate)",
-			ErrOutlivesCA, days, notAfter.Format(time.DateOnly), p.CA.NotAfter.Format(time.DateOnly), p.MaxDays(now))
+		return nil, &OutlivesCAError{Days: days, NotAfter: notAfter, CANotAfter: p.CA.NotAfter, MaxDays: p.MaxDays(now)}
 	}
 	if now.After(p.CA.NotAfter) {
-		return nil, fmt.Errorf("the CA expired on %s: rotate it (kafkatls ca rotate)", p.CA.NotAfter.Format(time.DateOnly))
+		return nil, fmt.Errorf("%w: it expired on %s", ErrCAExpired, p.CA.NotAfter.Format(time.DateOnly))
 	}
 	if req.Role.IsServer() && len(req.SANs.DNS) == 0 && len(req.SANs.IPs) == 0 {
-		return nil, fmt.Errorf("%s %q has no DNS or IP SAN: clients verify the server's hostname, so give --dns and/or --ip", req.Role, req.Name)
+		return nil, invalid(FieldSANs, "", "%s %q has no DNS or IP SAN: clients verify the server's hostname against them", req.Role, req.Name)
 	}
 	if err := CheckPublicKey(pub); err != nil {
 		return nil, err
@@ -152,7 +151,7 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 		name = csr.Subject.CommonName
 	}
 	if name == "" {
-		return CertRequest{}, errors.New("the CSR subject has no CN: give the entity a name with --name")
+		return CertRequest{}, invalid(FieldName, "", "the CSR subject has no CN to name the identity by: a name is needed")
 	}
 	if err := CheckPublicKey(csr.PublicKey); err != nil {
 		return CertRequest{}, fmt.Errorf("CSR public key: %w", err)

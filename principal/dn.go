@@ -142,7 +142,7 @@ type dnRDNSET []dnAVA
 // attribute type XX.
 func ParseDN(s string) ([]byte, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("dn: empty distinguished name")
+		return nil, &DNError{Reason: "empty distinguished name"}
 	}
 	pieces := dnSplit(s)
 	var rdns []dnRDNSET
@@ -150,7 +150,7 @@ func ParseDN(s string) ([]byte, error) {
 	for i, p := range pieces {
 		ava, err := dnParseAVA(p.text)
 		if err != nil {
-			return nil, fmt.Errorf("dn: attribute %d %q: %s", i+1, strings.TrimSpace(p.text), err)
+			return nil, newDNError(i+1, p.text, err)
 		}
 		cur = append(cur, ava)
 		if p.sep != '+' {

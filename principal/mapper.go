@@ -475,7 +475,7 @@ type ruleTranslator struct {
 func (t *ruleTranslator) cur() *ruleFlags { return &t.flags[len(t.flags)-1] }
 
 func (t *ruleTranslator) unsupported(what string) error {
-	return fmt.Errorf("pattern uses %s, which Go's RE2 regexp engine lacks, so kafkatls cannot evaluate this rule", what)
+	return fmt.Errorf("pattern uses %s, which Go's RE2 regexp engine lacks, so this rule cannot be evaluated here", what)
 }
 
 func (t *ruleTranslator) translate() (string, error) {

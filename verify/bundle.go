@@ -78,7 +78,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	}
 	mapper, err := principal.ParseRules(o.Rules)
 	if err != nil {
-		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
+		return nil, &pki.InvalidFieldError{Field: FieldMappingRules, Value: o.Rules, Problem: "principal mapping rules: " + err.Error(), Err: err}
 	}
 	ids, loadErr := identity.LoadAll(o.Dir)
 	if len(ids) == 0 {
@@ -119,7 +119,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if len(servers) == 0 {
-		return nil, fmt.Errorf("%s has no broker or controller identity to serve the test broker: issue one with `kafkatls issue NAME --role broker`", o.Dir)
+		return nil, fmt.Errorf("%s %w", o.Dir, ErrNoServer)
 	}
 	probes, err := newProbes()
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
 
@@ -76,17 +77,17 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 	}
 	host, port, err := net.SplitHostPort(o.Bootstrap)
 	if err != nil {
-		return nil, fmt.Errorf("--bootstrap %q: want HOST:PORT", o.Bootstrap)
+		return nil, &pki.InvalidFieldError{Field: FieldBootstrap, Value: o.Bootstrap, Problem: fmt.Sprintf("broker address %q: want HOST:PORT", o.Bootstrap), Err: err}
 	}
 	if _, err := strconv.Atoi(port); err != nil {
-		return nil, fmt.Errorf("--bootstrap %q: port %q is not a number", o.Bootstrap, port)
+		return nil, &pki.InvalidFieldError{Field: FieldBootstrap, Value: o.Bootstrap, Problem: fmt.Sprintf("broker address %q: port %q is not a number", o.Bootstrap, port)}
 	}
 	if o.ServerName == "" {
 		o.ServerName = host
 	}
 	mapper, err := principal.ParseRules(o.Rules)
 	if err != nil {
-		return nil, fmt.Errorf("--principal-mapping-rules: %w", err)
+		return nil, &pki.InvalidFieldError{Field: FieldMappingRules, Value: o.Rules, Problem: "principal mapping rules: " + err.Error(), Err: err}
 	}
 	id, err := identity.Load(o.ClientDir, "")
 	if id == nil {

@@ -398,7 +398,7 @@ func (m *Model) prepareSummary() {
 	}
 	m.spec, m.planErr = spec, err
 	if err != nil {
-		m.page = m.st.bad.Render(m.st.badMark+" This bundle cannot be generated:") + "\n" + err.Error() + "\n\nPress esc to go back and fix it."
+		m.page = m.st.bad.Render(m.st.badMark+" This bundle cannot be generated:") + "\n" + explain(err) + "\n\nPress esc to go back and fix it."
 		return
 	}
 	m.page = summaryText(m.a, spec, m.plan, m.st, len(m.caPassphrase()) > 0 && m.plan.CreateCA)
@@ -512,7 +512,7 @@ func (m *Model) finish() tea.Cmd {
 func (m *Model) doneText(st styles) string {
 	var b strings.Builder
 	if m.genErr != nil {
-		fmt.Fprintf(&b, "%s\n%v\n", st.bad.Render(st.badMark+" Generation failed:"), m.genErr)
+		fmt.Fprintf(&b, "%s\n%s\n", st.bad.Render(st.badMark+" Generation failed:"), explain(m.genErr))
 		if m.result != nil && len(m.result.Entities) > 0 {
 			fmt.Fprintf(&b, "%d identities were written whole; fix the problem and run:\n  %s\n", len(m.result.Entities), EquivalentCommand(m.a.Dir))
 		}

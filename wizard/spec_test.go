@@ -259,14 +259,6 @@ func TestDuplicateName(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 func TestWrapLines(t *testing.T) {
 	in := "short\n    kafka-acls.sh --bootstrap-server kafka-1:9093 --command-config /a/very/long/path/client.properties --add\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"

@@ -264,7 +264,7 @@ func (m *Model) nodeGroup(f frame) *huh.Group {
 		// Wrapped here, at commas, so huh does not break inside an address.
 		text := ""
 		if s, err := NodeSANs(*n); err != nil {
-			text = m.st.badMark + " " + err.Error()
+			text = m.st.badMark + " " + explain(err)
 		} else {
 			text = s.String()
 		}
