@@ -34,7 +34,8 @@ client identity of a cluster, with bundle-level outputs: truststore.jks,
 truststore.p12, acls.sh (kafka-acls commands for every grant),
 super-users.properties and SUMMARY.md. It prints a plan (create, renew,
 config, keep, orphan) and applies it. Re-running the same spec changes no file.
-The flag form writes the equivalent spec to DIR/kafkatls.yaml for reuse.
+The flag form adds its identities to DIR/kafkatls.yaml (created if missing)
+and applies the result; a name it defines differently is refused.
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 		Example: `  kafkatls bundle --brokers kafka-1,kafka-2,kafka-3 --zookeepers zookeeper --clients client1,client2
@@ -116,6 +117,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				return err
 			}
 			o := bundle.Options{Dir: g.dir, CAPassphrase: pp, Prune: prune, DryRun: dryRun || check, Export: export}
+			if flagForm {
+				o.SaveSpec = bundle.SpecMerge // under the lock, with the index: concurrent runs add up
+			}
 			if !g.json {
 				tty := isTerminal(os.Stderr)
 				o.Progress = func(p bundle.Progress) {
@@ -135,12 +139,6 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 					printPlan(g.stdout, res.Plan)
 				}
 				return err
-			}
-			if flagForm && !o.DryRun {
-				path := filepath.Join(g.dir, bundle.SpecFile)
-				if err := fsx.WriteFile(path, spec.Marshal(), fsx.PublicFile); err != nil {
-					return err
-				}
 			}
 			if err := g.emit(res, func(w io.Writer) {
 				printPlan(w, res.Plan)

@@ -129,8 +129,8 @@ Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.`,
 				return err
 			}
 			var res *identity.Result
-			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				res, err = identity.Issue(p, idx, req, p.Settings.Key, opts)
+			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
 				return err
 			})
 			if err != nil {

@@ -148,7 +148,7 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 		if serial != "" && r.Serial != serial {
 			continue
 		}
-		if r.Status != StatusValid && r.Status != StatusSuperseded {
+		if r.Status != StatusValid && r.Status != StatusSuperseded && r.Status != StatusUnplaced {
 			continue
 		}
 		r.Status = StatusRevoked
@@ -159,7 +159,7 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 	case !known:
 		return nil, fmt.Errorf("%w: no certificate named %q in the index (see kafkatls list)", ErrNotRevocable, name)
 	case len(out) == 0 && serial != "":
-		return nil, fmt.Errorf("%w: %s has no valid or superseded certificate with serial %s (see kafkatls list --all)", ErrNotRevocable, name, serial)
+		return nil, fmt.Errorf("%w: %s has no valid, superseded or unplaced certificate with serial %s (see kafkatls list --all)", ErrNotRevocable, name, serial)
 	case len(out) == 0:
 		return nil, fmt.Errorf("%w: every certificate of %s is already revoked or removed (see kafkatls list --all)", ErrNotRevocable, name)
 	}

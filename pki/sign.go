@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type CertRequest struct {
 	SANs       SANs
 	// Days is the validity; 0 means the directory default.
 	Days int
+	// Serial, when set, is the serial Tx.Reserve recorded for this
+	// certificate; nil means Sign picks one (and nothing records it: a
+	// writer outside a transaction, such as a test).
+	Serial *big.Int
 }
 
 // ErrOutlivesCA is wrapped by Sign when the requested validity ends after
@@ -105,12 +110,12 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 		IPAddresses:           req.SANs.IPs,
 		EmailAddresses:        req.SANs.Emails,
 	}
-	for {
+	for tmpl.SerialNumber = req.Serial; tmpl.SerialNumber == nil; {
 		if tmpl.SerialNumber, err = randomSerial(); err != nil {
 			return nil, err
 		}
-		if idx == nil || !idx.HasSerial(fmt.Sprintf("%x", tmpl.SerialNumber)) {
-			break
+		if idx != nil && idx.HasSerial(serialHex(tmpl.SerialNumber)) {
+			tmpl.SerialNumber = nil
 		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.CA, pub, signer)
