@@ -187,19 +187,18 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 		return err
 	}
 	// Reserve every serial this run signs, durably, while the keys are
-	// generated. A CA this run creates is not reserved against: its key
-	// exists only in this run's batch until the commit, so if the run dies
-	// the key is removed unused and nothing it signed can be trusted.
-	if !plan.CreateCA {
-		var reqs []*pki.CertRequest
-		for i := range plan.Steps {
-			if a := plan.Steps[i].Action; a == ActionCreate || a == ActionRenew {
-				reqs = append(reqs, &plan.Steps[i].req)
-			}
+	// generated. A CA this run creates is staged in the batch, so its
+	// certificate lands with the index; should the run die in between,
+	// the index already holds these serials. (Should it die before the
+	// CA's certificate is placed, recovery drops them with the CA's key.)
+	var reqs []*pki.CertRequest
+	for i := range plan.Steps {
+		if a := plan.Steps[i].Action; a == ActionCreate || a == ActionRenew {
+			reqs = append(reqs, &plan.Steps[i].req)
 		}
-		if err := tx.Reserve(reqs...); err != nil {
-			return err
-		}
+	}
+	if err := tx.Reserve(reqs...); err != nil {
+		return err
 	}
 	truststores := plan.startTruststores() // overlaps issuing
 	issued, runErr := plan.issueAll(ctx, tx, o, keys)
@@ -220,7 +219,7 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 	if runErr == nil {
 		if res.Outputs, err = plan.stageOutputs(&b, o, truststores); err != nil {
 			res.Entities, res.Outputs = nil, nil
-			return nothingRecorded(err)
+			return plan.lostBatch(err)
 		}
 	}
 	if len(issued) > 0 {
@@ -235,27 +234,37 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 		if data := plan.spec.Marshal(); fileDiffers(path, data) {
 			if err := b.WriteFile(path, data, fsx.PublicFile); err != nil { // the batch is gone
 				res.Entities, res.Outputs = nil, nil
-				return errors.Join(runErr, nothingRecorded(err))
+				return errors.Join(runErr, plan.lostBatch(err))
 			}
 		}
 	}
 	if len(issued) > 0 || pruned {
 		if err := plan.idx.Stage(&b, plan.Dir); err != nil { // the batch is gone
 			res.Entities, res.Outputs = nil, nil
-			return errors.Join(runErr, nothingRecorded(err))
+			return errors.Join(runErr, plan.lostBatch(err))
 		}
 	}
 	if err := b.Commit(); err != nil {
 		res.Entities, res.Outputs = nil, nil
-		return errors.Join(runErr, fmt.Errorf("%d identities written but not made durable (run again to re-issue them): %w", len(issued), err))
+		return errors.Join(runErr, fmt.Errorf("the run's files were not all committed: %w (%s)", err, plan.afterLoss()))
 	}
 	return runErr
 }
 
-// nothingRecorded reports an error that emptied the run's batch: no
-// identity of the run is recorded (nor a CA it was creating).
-func nothingRecorded(err error) error {
-	return fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err)
+// lostBatch reports an error that emptied the run's batch.
+func (plan *Plan) lostBatch(err error) error {
+	return fmt.Errorf("%w (%s)", err, plan.afterLoss())
+}
+
+// afterLoss says what a run whose batch was lost or failed leaves: with a
+// CA of its own, nothing (the CA's certificate was not placed, so its
+// identities are dropped); else the identities in place, which the
+// transaction records from their reserved serials.
+func (plan *Plan) afterLoss() string {
+	if plan.CreateCA && !fsx.Exists(filepath.Join(plan.Dir, pki.CACertFile)) {
+		return "nothing recorded, no CA created: run again to start over"
+	}
+	return "the identities in place are recorded: run again to finish"
 }
 
 // refreshAndPrune applies the plan's config and prune steps, and reports

@@ -244,7 +244,16 @@ func (idx *Index) Settle(r Record) {
 // (same serial) was placed, and becomes a valid record (superseding the
 // name's previous one); any other was perhaps signed but never placed, and
 // becomes an unplaced record, listed and revocable, never valid.
+//
+// In a directory without a CA, pending records are dropped: they come from
+// a run that created its CA in the same batch and died before the CA's
+// certificate was placed, and recovery removed the CA's staged key, so
+// nothing that CA signed can ever be trusted.
 func (idx *Index) resolvePending(dir string) {
+	if !fsx.Exists(filepath.Join(dir, CACertFile)) {
+		idx.Records = slices.DeleteFunc(idx.Records, func(r Record) bool { return r.Status == StatusPending })
+		return
+	}
 	for i := range idx.Records {
 		r := idx.Records[i]
 		if r.Status != StatusPending {
