@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/realpeer"
 	"github.com/kafkatls/kafkatls/pem"
@@ -224,5 +225,69 @@ func TestBundleKilledMidwayThenRerun(t *testing.T) {
 				t.Fatalf("verify after re-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// TestConcurrentFlagBundles: flag-form bundle runs with different clients
+// into one directory at once. Each run merges its identities into the
+// saved spec under the directory's lock, so every run succeeds (before:
+// one run's recovery removed another's staged spec, "rename
+// .kafkatls.yaml.tmp-…: no such file or directory", and the spec kept
+// only the last writer's clients), the spec lists every client, and a
+// later --prune from it deletes nothing.
+func TestConcurrentFlagBundles(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "bundle", "--key-type", "ecdsa", "--brokers", "kafka-1")
+	const n = 4
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = kt(t, dir, "bundle", "--clients", fmt.Sprintf("app%d-a,app%d-b", i, i))
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 || !strings.Contains(r.stdout, "Plan for") {
+			t.Errorf("run %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	spec, err := bundle.LoadSpec(filepath.Join(pkiDir, bundle.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSpec := map[string]bool{}
+	for _, e := range spec.Entities() {
+		inSpec[e.Name] = true
+	}
+	for i := range n {
+		for _, c := range []string{"a", "b"} {
+			if name := fmt.Sprintf("app%d-%s", i, c); !inSpec[name] {
+				t.Errorf("the saved spec lacks %s", name)
+			}
+		}
+	}
+	r := kt(t, dir, "bundle", "--prune", "--json")
+	if r.code != 0 {
+		t.Fatalf("bundle --prune: exit %d\n%s", r.code, r.stderr)
+	}
+	var res struct {
+		Plan struct {
+			Steps []struct{ Action, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Plan.Steps {
+		if s.Action != "keep" {
+			t.Errorf("bundle --prune from the merged spec: %s %s, want keep", s.Action, s.Name)
+		}
+	}
+
+	// A flag-form run that defines a saved name differently is refused.
+	if r := kt(t, dir, "bundle", "--brokers", "app0-a"); r.code == 0 || !strings.Contains(r.stderr, `"app0-a"`) {
+		t.Errorf("bundle --brokers app0-a (a client in the spec): exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -35,7 +35,7 @@ import (
 )
 
 // PreviousDir holds the outgoing CA during a rotation.
-const PreviousDir = "ca/previous"
+const PreviousDir = pki.PreviousCADir
 
 // ErrNoRotation is returned by Reissue and Finish outside a rotation.
 var ErrNoRotation = errors.New("no CA rotation in progress")
@@ -189,6 +189,7 @@ func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
 	req := pki.CertRequest{
 		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
 		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses}, Days: o.Days,
+		ExternalKey: rec.ExternalKey,
 	}
 	cert, err := tx.Sign(req, pub)
 	if err != nil {

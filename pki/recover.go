@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"io/fs"
@@ -17,6 +18,10 @@ import (
 // certificate was placed.
 const LeafCertFile = "tls.crt"
 
+// PreviousCADir holds the outgoing CA during a rotation (ca rotate start
+// moves it there before creating the new one).
+const PreviousCADir = "ca/previous"
+
 // recoverFiles finishes or undoes what a killed run left on disk (the
 // caller holds the lock): in the certs directory a half-built
 // ".NAME.new-*" directory is removed, and a ".NAME.old-*" directory is put
@@ -31,6 +36,9 @@ func recoverFiles(dir string) error {
 		if err := fsx.RemoveTemps(d); err != nil {
 			return err
 		}
+	}
+	if err := recoverRotationStart(dir); err != nil {
+		return err
 	}
 	certs := filepath.Join(dir, CertsDir)
 	entries, err := os.ReadDir(certs)
@@ -73,4 +81,47 @@ func placedCert(dir, name string) (*x509.Certificate, bool) {
 		return nil, false
 	}
 	return certs[0], true
+}
+
+// recoverRotationStart undoes a rotation start that died after moving the
+// current CA to PreviousCADir and before the new CA's certificate was
+// placed (the new CA's batch places its certificate last): the directory
+// would hold no CA. The previous CA's files move back (over the new CA's
+// key, if it was placed), and DIR/ca.crt, which the new CA's batch may
+// have replaced, is rewritten to trust the restored CA. The rotation can
+// then be started again.
+func recoverRotationStart(dir string) error {
+	prev := filepath.Join(dir, PreviousCADir)
+	if fsx.Exists(filepath.Join(dir, CACertFile)) || !fsx.Exists(filepath.Join(prev, "ca.crt")) {
+		return nil
+	}
+	for _, f := range []string{CAKeyFile, CAChainFile, CACertFile} { // the certificate, which marks a CA, last
+		from := filepath.Join(prev, filepath.Base(f))
+		if !fsx.Exists(from) {
+			continue
+		}
+		if err := os.Rename(from, filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	if err := fsx.SyncDir(filepath.Join(dir, CADir)); err != nil {
+		return err
+	}
+	if err := os.Remove(prev); err != nil {
+		return err
+	}
+	p, err := Open(dir, nil)
+	if err != nil {
+		return err
+	}
+	if trust := pem.EncodeCerts(p.TrustAnchor()); fileDiffers(filepath.Join(dir, TrustFile), trust) {
+		return fsx.WriteFile(filepath.Join(dir, TrustFile), trust, fsx.PublicFile)
+	}
+	return nil
+}
+
+// fileDiffers reports whether path is missing or holds other bytes.
+func fileDiffers(path string, data []byte) bool {
+	old, err := os.ReadFile(path)
+	return err != nil || !bytes.Equal(old, data)
 }

@@ -28,6 +28,9 @@ type CertRequest struct {
 	SANs       SANs
 	// Days is the validity; 0 means the directory default.
 	Days int
+	// ExternalKey says the requester holds the key (a CSR): what the
+	// index records for the certificate.
+	ExternalKey bool
 	// Serial, when set, is the serial Tx.Reserve recorded for this
 	// certificate; nil means Sign picks one (and nothing records it: a
 	// writer outside a transaction, such as a test).
@@ -158,5 +161,5 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 	if err != nil {
 		return CertRequest{}, err
 	}
-	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days}, nil
+	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days, ExternalKey: true}, nil
 }

@@ -58,7 +58,9 @@ func Update(ctx context.Context, dir string, o UpdateOptions, fn func(*Tx) error
 	if dir == "" {
 		return errors.New("PKI directory: empty path")
 	}
-	if !o.AllowNoCA && !fsx.Exists(filepath.Join(dir, CACertFile)) {
+	// (A rotation start that died between moving the CA aside and placing
+	// the new one leaves no CA until recovery restores the previous one.)
+	if !o.AllowNoCA && !fsx.Exists(filepath.Join(dir, CACertFile)) && !fsx.Exists(filepath.Join(dir, PreviousCADir, "ca.crt")) {
 		_, err := Open(dir, nil) // ErrNoCA, or why the CA does not read; creates nothing
 		if err == nil {
 			err = fmt.Errorf("%w %s", ErrNoCA, dir)
@@ -169,7 +171,7 @@ func (tx *Tx) Reserve(reqs ...*CertRequest) error {
 			role = RoleClient
 		}
 		r := Record{Name: req.Name, Role: role, Serial: serialHex(req.Serial), Subject: tx.PKI.SubjectDN(*req),
-			Status: StatusPending, IssuedAt: now, ExternalKey: req.RawSubject != nil}
+			Status: StatusPending, IssuedAt: now, ExternalKey: req.ExternalKey}
 		durable.Add(r)
 		tx.Index.Add(r)
 	}
