@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,4 +291,84 @@ func TestConcurrentFlagBundles(t *testing.T) {
 	if r := kt(t, dir, "bundle", "--brokers", "app0-a"); r.code == 0 || !strings.Contains(r.stderr, `"app0-a"`) {
 		t.Errorf("bundle --brokers app0-a (a client in the spec): exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// TestBundleCheckAndDryRunWriteNothing: --check and --dry-run are plans
+// read from the directory. They create no lock file, change no mode, and
+// touch no file (before: they took the write lock, which creates DIR/.lock
+// and chmods DIR to 0700). CI runs as root, where a read-only tree proves
+// nothing, so the test compares every path's mode and mtime instead.
+func TestBundleCheckAndDryRunWriteNothing(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "bundle", "--key-type", "ecdsa", "--brokers", "kafka-1", "--clients", "c1")
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	if err := os.Remove(filepath.Join(pkiDir, ".lock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pkiDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	before := treeState(t, pkiDir)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"bundle", "--check"}, 0},
+		{[]string{"bundle", "--dry-run"}, 0},
+		{[]string{"bundle", "--clients", "c2", "--check"}, 3},
+		{[]string{"bundle", "--clients", "c2", "--dry-run"}, 0},
+		{[]string{"bundle", "--brokers", "kafka-1", "--clients", "c1", "--prune", "--dry-run", "--json"}, 0},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			if r := kt(t, dir, tc.args...); r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if after := treeState(t, pkiDir); after != before {
+				t.Fatalf("the directory changed:\n%s", diffLines(before, after))
+			}
+		})
+	}
+}
+
+// treeState lists every path under dir with its mode, size and mtime.
+func treeState(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %s %d %s\n", p, info.Mode(), info.Size(), info.ModTime().Format(time.RFC3339Nano))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func diffLines(a, b string) string {
+	as, bs := map[string]bool{}, map[string]bool{}
+	for _, l := range strings.Split(a, "\n") {
+		as[l] = true
+	}
+	for _, l := range strings.Split(b, "\n") {
+		bs[l] = true
+	}
+	var d []string
+	for l := range as {
+		if !bs[l] {
+			d = append(d, "- "+l)
+		}
+	}
+	for l := range bs {
+		if !as[l] {
+			d = append(d, "+ "+l)
+		}
+	}
+	return strings.Join(d, "\n")
 }
