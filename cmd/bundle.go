@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -134,6 +135,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				}
 			}
 			res, err := bundle.Run(cmd.Context(), spec, o)
+			if errors.Is(err, bundle.ErrSpecConflict) {
+				return &exitError{ExitUsage, err} // the flags contradict the saved spec: nothing was done
+			}
 			if err != nil {
 				if res != nil && !g.json {
 					printPlan(g.stdout, res.Plan)

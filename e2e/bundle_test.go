@@ -288,7 +288,7 @@ func TestConcurrentFlagBundles(t *testing.T) {
 	}
 
 	// A flag-form run that defines a saved name differently is refused.
-	if r := kt(t, dir, "bundle", "--brokers", "app0-a"); r.code == 0 || !strings.Contains(r.stderr, `"app0-a"`) {
+	if r := kt(t, dir, "bundle", "--brokers", "app0-a"); r.code != 2 || !strings.Contains(r.stderr, `"app0-a"`) {
 		t.Errorf("bundle --brokers app0-a (a client in the spec): exit %d\n%s", r.code, r.stderr)
 	}
 }
