@@ -52,6 +52,8 @@ func faultCases() []faultCase {
 			cmd: []string{"issue", "c1"}, done: current("c1"), verify: true},
 		{name: "issue --force", setup: [][]string{{"init", "--key-type", "ecdsa"}, {"issue", "kafka-1", "--role", "broker", "--dns", "kafka-1"}, {"issue", "c1"}},
 			cmd: []string{"issue", "c1", "--force"}, verify: true},
+		{name: "sign", setup: [][]string{{"init", "--key-type", "ecdsa"}, {"issue", "kafka-1", "--role", "broker", "--dns", "kafka-1"}, {"csr", "ext", "--out-dir", "req"}},
+			cmd: []string{"sign", "req/ext.csr"}, done: current("ext"), verify: true},
 		{name: "bundle with a new CA", cmd: bundleSetup[0], verify: true},
 		{name: "bundle with an existing CA", setup: [][]string{{"init", "--key-type", "ecdsa"}}, cmd: bundleSetup[0], verify: true},
 		{name: "bundle adding a client", setup: bundleSetup, cmd: []string{"bundle", "--clients", "c3"}, verify: true},
@@ -124,16 +126,28 @@ func TestFaultKilledAtEveryDurableStep(t *testing.T) {
 func checkFaultInvariants(t *testing.T, pkiDir string, settled bool) {
 	t.Helper()
 	certs := filepath.Join(pkiDir, pki.CertsDir)
+	idx := loadIndex(t, pkiDir)
+	external := map[string]bool{} // signed from a CSR: certificates only, no key or stores
+	for _, r := range idx.Records {
+		external[r.Name] = r.ExternalKey
+	}
 	entries, _ := os.ReadDir(certs)
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue // a temporary: never visible as an identity
 		}
+		if external[e.Name()] {
+			for _, f := range []string{identity.CertPEM, identity.ChainPEM, identity.CAPEM} {
+				if b, err := os.ReadFile(filepath.Join(certs, e.Name(), f)); err != nil || len(b) == 0 {
+					t.Errorf("identity %s (signed from a CSR) is half-written: %s: %v", e.Name(), f, err)
+				}
+			}
+			continue
+		}
 		if _, err := identity.Load(filepath.Join(certs, e.Name()), ""); err != nil {
 			t.Errorf("identity %s is half-written: %v", e.Name(), err)
 		}
 	}
-	idx := loadIndex(t, pkiDir)
 	known := map[string]string{}
 	for _, r := range idx.Records {
 		known[r.Serial] = r.Status
