@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -60,30 +61,42 @@ const (
 	SpecMerge
 )
 
-// specToApply is the spec a run plans: spec itself, or for SpecMerge the
-// saved DIR/kafkatls.yaml with spec's identities added. The caller holds
-// the directory's lock (or reads it under View), so concurrent flag-form
-// runs merge one after the other instead of the last one winning.
-func (o Options) specToApply(dir string, spec *Spec) (*Spec, error) {
-	if o.SaveSpec != SpecMerge {
-		return spec, nil
+// specToApply is the spec a run plans, and the spec it saves (nil: none).
+// For SpecMerge both are the saved DIR/kafkatls.yaml with spec's
+// identities added: the one saved keeps the file's relative paths, the one
+// applied has them resolved against DIR. The caller holds the directory's
+// lock (or reads it under View), so concurrent flag-form runs merge one
+// after the other instead of the last one winning.
+func (o Options) specToApply(dir string, spec *Spec) (apply, save *Spec, err error) {
+	switch o.SaveSpec {
+	case SpecKeep:
+		return spec, nil, nil
+	case SpecReplace:
+		return spec, spec, nil
 	}
 	path := filepath.Join(dir, SpecFile)
-	if !fsx.Exists(path) {
-		return spec, nil
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return spec, spec, nil
 	}
-	saved, err := LoadSpec(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	merged, err := saved.Merge(spec)
+	saved, err := ParseSpec(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := merged.Validate(); err != nil {
-		return nil, fmt.Errorf("%s with this run's identities added: %w", path, err)
+	if save, err = saved.Merge(spec); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return merged, nil
+	if apply, err = ParseSpec(save.Marshal()); err != nil { // a deep copy, to resolve paths in
+		return nil, nil, err
+	}
+	apply.resolvePaths(dir)
+	if err := apply.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%s with this run's identities added: %w", path, err)
+	}
+	return apply, save, nil
 }
 
 // Passphrase is the callback pki.Open uses for an encrypted CA key.
@@ -115,9 +128,8 @@ type Result struct {
 // writing anything, the lock file included. Identities are issued in
 // parallel; each is written as a unit, and the index (the commit point)
 // is saved once they are in place, so an interrupted run leaves whole
-// identities and a re-run completes the bundle. Every certificate signed
-// by an existing CA is reserved in the index before it is signed (see
-// docs/architecture.md).
+// identities and a re-run completes the bundle. Every certificate is
+// reserved in the index before it is signed (see docs/architecture.md).
 func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	start := time.Now()
 	if err := spec.Validate(); err != nil {
@@ -129,7 +141,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	var res *Result
 	if o.DryRun {
 		err := pki.View(o.Dir, o.Passphrase, func(tx *pki.Tx) error {
-			applied, err := o.specToApply(tx.Dir, spec)
+			applied, _, err := o.specToApply(tx.Dir, spec)
 			if err != nil {
 				return err
 			}
@@ -143,7 +155,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		return res, err
 	}
 	err := pki.Update(ctx, o.Dir, pki.UpdateOptions{Passphrase: o.Passphrase, AllowNoCA: true}, func(tx *pki.Tx) error {
-		applied, err := o.specToApply(tx.Dir, spec)
+		applied, save, err := o.specToApply(tx.Dir, spec)
 		if err != nil {
 			return err
 		}
@@ -151,6 +163,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		if err != nil {
 			return err
 		}
+		plan.saveSpec = save
 		res = &Result{Plan: plan}
 		return plan.apply(ctx, tx, o, res)
 	})
@@ -229,9 +242,9 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 		}
 		b.IncludeDirs(identity.SyncDirs(plan.Dir, names...)...)
 	}
-	if o.SaveSpec != SpecKeep && (runErr == nil || len(issued) > 0 || plan.CreateCA) {
+	if plan.saveSpec != nil && (runErr == nil || len(issued) > 0 || plan.CreateCA) {
 		path := filepath.Join(plan.Dir, SpecFile)
-		if data := plan.spec.Marshal(); fileDiffers(path, data) {
+		if data := plan.saveSpec.Marshal(); fileDiffers(path, data) {
 			if err := b.WriteFile(path, data, fsx.PublicFile); err != nil { // the batch is gone
 				res.Entities, res.Outputs = nil, nil
 				return errors.Join(runErr, plan.lostBatch(err))

@@ -2,6 +2,8 @@ package bundle
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -60,5 +62,28 @@ func TestSpecMerge(t *testing.T) {
 	got, err := s.Merge(&Spec{Defaults: Defaults{Days: 90}})
 	if err != nil || got.Defaults.Days != 90 || s.Defaults.Days != 0 {
 		t.Fatalf("unset default: %v, merged days %d, saved days %d", err, got.Defaults.Days, s.Defaults.Days)
+	}
+}
+
+// A flag-form run saves the merged spec with the saved file's relative
+// paths as they were (resolved against DIR only in the spec it applies).
+func TestSpecToApplyKeepsRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	saved := "clients:\n  - name: app\n    password:\n      file: pw/app.txt\n"
+	if err := os.WriteFile(filepath.Join(dir, SpecFile), []byte(saved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply, save, err := Options{SaveSpec: SpecMerge}.specToApply(dir, &Spec{Clients: []Client{{Name: "c1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := save.Clients[0].Password.File; got != "pw/app.txt" {
+		t.Errorf("saved spec: password file %q, want it relative as written", got)
+	}
+	if got := apply.Clients[0].Password.File; got != filepath.Join(dir, "pw/app.txt") {
+		t.Errorf("applied spec: password file %q, want it resolved against DIR", got)
+	}
+	if len(save.Clients) != 2 || len(apply.Clients) != 2 {
+		t.Errorf("merged clients: saved %d, applied %d, want 2", len(save.Clients), len(apply.Clients))
 	}
 }

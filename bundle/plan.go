@@ -55,12 +55,13 @@ type Plan struct {
 	// Outputs are the bundle-level files that would be written or changed.
 	Outputs []string `json:"outputs,omitempty"`
 
-	spec   *Spec
-	pki    *pki.PKI // nil when the CA does not exist yet
-	idx    *pki.Index
-	key    pki.KeySpec
-	days   int
-	caDays int
+	spec     *Spec
+	saveSpec *Spec    // what the run saves as DIR/kafkatls.yaml; nil: nothing
+	pki      *pki.PKI // nil when the CA does not exist yet
+	idx      *pki.Index
+	key      pki.KeySpec
+	days     int
+	caDays   int
 	// newTruststores: the bundle truststores are missing or stale. Decided
 	// once while planning (it decodes both stores); applying cannot change
 	// it except by creating the CA, which already means true.
