@@ -5,7 +5,9 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -35,6 +37,66 @@ type Options struct {
 	// GenerateKey, if set, replaces pki.GenerateKey for identity keys (not
 	// the CA's). Benchmarks use it to time a run apart from key generation.
 	GenerateKey func(pki.KeySpec) (crypto.Signer, error)
+	// SaveSpec says what the run does with DIR/kafkatls.yaml.
+	SaveSpec SpecSave
+}
+
+// SpecSave says whether and how a run saves its spec as DIR/kafkatls.yaml.
+// The one rule: a run that saves its spec stages it in the same batch as
+// the index, so DIR/kafkatls.yaml changes exactly when the run's records
+// do (and when it differs): after a run that applied its plan, or that
+// recorded part of it before an error; never after a dry run, a check, or
+// a run that recorded nothing.
+type SpecSave int
+
+const (
+	// SpecKeep: the run leaves DIR/kafkatls.yaml alone (bundle -f).
+	SpecKeep SpecSave = iota
+	// SpecReplace: the run's spec becomes DIR/kafkatls.yaml (the wizard,
+	// whose answers describe the whole cluster).
+	SpecReplace
+	// SpecMerge: the run's identities are added to DIR/kafkatls.yaml, and
+	// the run applies the merged spec (bundle's flag form, which names
+	// only some identities). A conflicting definition is refused.
+	SpecMerge
+)
+
+// specToApply is the spec a run plans, and the spec it saves (nil: none).
+// For SpecMerge both are the saved DIR/kafkatls.yaml with spec's
+// identities added: the one saved keeps the file's relative paths, the one
+// applied has them resolved against DIR. The caller holds the directory's
+// lock (or reads it under View), so concurrent flag-form runs merge one
+// after the other instead of the last one winning.
+func (o Options) specToApply(dir string, spec *Spec) (apply, save *Spec, err error) {
+	switch o.SaveSpec {
+	case SpecKeep:
+		return spec, nil, nil
+	case SpecReplace:
+		return spec, spec, nil
+	}
+	path := filepath.Join(dir, SpecFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return spec, spec, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	saved, err := ParseSpec(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if save, err = saved.Merge(spec); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if apply, err = ParseSpec(save.Marshal()); err != nil { // a deep copy, to resolve paths in
+		return nil, nil, err
+	}
+	apply.resolvePaths(dir)
+	if err := apply.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%s with this run's identities added: %w", path, err)
+	}
+	return apply, save, nil
 }
 
 // Passphrase is the callback pki.Open uses for an encrypted CA key.
@@ -60,11 +122,14 @@ type Result struct {
 	Elapsed  time.Duration      `json:"-"`
 }
 
-// Run validates the spec, takes the PKI directory lock, plans, and unless
-// DryRun applies the plan. Identities are issued in parallel; each is
-// written as a unit, and the index (the commit point) is saved once they
-// are in place, so an interrupted run leaves whole identities and a
-// re-run completes the bundle.
+// Run validates the spec and, in one transaction on the PKI directory
+// (pki.Update: lock, recovery of a killed run, index), plans and applies
+// it; a dry run only plans, reading the directory (pki.View) without
+// writing anything, the lock file included. Identities are issued in
+// parallel; each is written as a unit, and the index (the commit point)
+// is saved once they are in place, so an interrupted run leaves whole
+// identities and a re-run completes the bundle. Every certificate is
+// reserved in the index before it is signed (see docs/architecture.md).
 func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	start := time.Now()
 	if err := spec.Validate(); err != nil {
@@ -73,27 +138,43 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	if o.Dir == "" {
 		return nil, errors.New("bundle: empty PKI directory")
 	}
-	// A dry run of a directory that does not exist yet must not create it.
-	if !(o.DryRun && !fsx.Exists(o.Dir)) {
-		unlock, err := fsx.Lock(o.Dir)
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		if !o.DryRun {
-			if err := identity.Recover(o.Dir); err != nil {
-				return nil, err
-			}
-		}
-	}
-	plan, err := makePlan(spec, o, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Plan: plan}
+	var res *Result
 	if o.DryRun {
-		return res, nil
+		err := pki.View(o.Dir, o.Passphrase, func(tx *pki.Tx) error {
+			applied, _, err := o.specToApply(tx.Dir, spec)
+			if err != nil {
+				return err
+			}
+			plan, err := makePlan(tx, applied, o, time.Now())
+			if err != nil {
+				return err
+			}
+			res = &Result{Plan: plan}
+			return nil
+		})
+		return res, err
 	}
+	err := pki.Update(ctx, o.Dir, pki.UpdateOptions{Passphrase: o.Passphrase, AllowNoCA: true}, func(tx *pki.Tx) error {
+		applied, save, err := o.specToApply(tx.Dir, spec)
+		if err != nil {
+			return err
+		}
+		plan, err := makePlan(tx, applied, o, time.Now())
+		if err != nil {
+			return err
+		}
+		plan.saveSpec = save
+		res = &Result{Plan: plan}
+		return plan.apply(ctx, tx, o, res)
+	})
+	if err == nil {
+		res.Elapsed = time.Since(start)
+	}
+	return res, err
+}
+
+// apply carries out the plan in the transaction tx, filling res.
+func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result) error {
 	if len(plan.toIssue()) > 0 {
 		go templates.Preload() // on the core the CA's creation leaves idle
 	}
@@ -103,24 +184,39 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	defer keys.stop()
 	// What this run writes lands in one batch, made durable at once at the
 	// end: a new CA's files, the new identities (written without syncing),
-	// the bundle-level files and, renamed last, the index, the commit
-	// point. A crash before the index is in place leaves the identities
-	// unrecorded, and the next run issues them again.
+	// the bundle-level files, the spec and, renamed last, the index, the
+	// commit point. A crash before the index is in place leaves the
+	// identities' serials pending in the index (reserved below), and the
+	// next run resolves them and issues what is missing.
 	var b fsx.Batch
 	defer b.Abort() // the temporaries of a run that returns before its commit
 	if plan.CreateCA {
 		if err := plan.createCA(o, &b); err != nil {
-			return nil, err
+			return err
 		}
+		tx.PKI = plan.pki
 	}
 	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
-		return nil, err
+		return err
+	}
+	// Reserve every serial this run signs, durably, while the keys are
+	// generated. A CA this run creates is staged in the batch, so its
+	// certificate lands with the index; should the run die in between,
+	// the index already holds these serials. (Should it die before the
+	// CA's certificate is placed, recovery drops them with the CA's key.)
+	var reqs []*pki.CertRequest
+	for i := range plan.Steps {
+		if a := plan.Steps[i].Action; a == ActionCreate || a == ActionRenew {
+			reqs = append(reqs, &plan.Steps[i].req)
+		}
+	}
+	if err := tx.Reserve(reqs...); err != nil {
+		return err
 	}
 	truststores := plan.startTruststores() // overlaps issuing
-	issued, runErr := plan.issueAll(ctx, o, keys)
+	issued, runErr := plan.issueAll(ctx, tx, o, keys)
 	for _, r := range issued {
-		plan.idx.SetStatus(r.rec.Name, pki.StatusSuperseded)
-		plan.idx.Add(r.rec)
+		plan.idx.Settle(r.rec)
 		res.Entities = append(res.Entities, r.res)
 	}
 	pruned := false
@@ -129,13 +225,14 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 	}
 
 	// After an error in issuing, the identities that were issued are still
-	// recorded (without the bundle files). An error in staging the bundle
-	// files has emptied the batch, a new CA's files included: then nothing
-	// is recorded.
+	// recorded (without the bundle files), and the spec that names them
+	// saved. An error in staging the bundle files has emptied the batch, a
+	// new CA's files included: then nothing is recorded.
+	var err error
 	if runErr == nil {
 		if res.Outputs, err = plan.stageOutputs(&b, o, truststores); err != nil {
 			res.Entities, res.Outputs = nil, nil
-			return res, nothingRecorded(err)
+			return plan.lostBatch(err)
 		}
 	}
 	if len(issued) > 0 {
@@ -145,27 +242,42 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		}
 		b.IncludeDirs(identity.SyncDirs(plan.Dir, names...)...)
 	}
+	if plan.saveSpec != nil && (runErr == nil || len(issued) > 0 || plan.CreateCA) {
+		path := filepath.Join(plan.Dir, SpecFile)
+		if data := plan.saveSpec.Marshal(); fileDiffers(path, data) {
+			if err := b.WriteFile(path, data, fsx.PublicFile); err != nil { // the batch is gone
+				res.Entities, res.Outputs = nil, nil
+				return errors.Join(runErr, plan.lostBatch(err))
+			}
+		}
+	}
 	if len(issued) > 0 || pruned {
 		if err := plan.idx.Stage(&b, plan.Dir); err != nil { // the batch is gone
 			res.Entities, res.Outputs = nil, nil
-			return res, errors.Join(runErr, nothingRecorded(err))
+			return errors.Join(runErr, plan.lostBatch(err))
 		}
 	}
 	if err := b.Commit(); err != nil {
 		res.Entities, res.Outputs = nil, nil
-		return res, errors.Join(runErr, fmt.Errorf("%d identities written but not made durable (run again to re-issue them): %w", len(issued), err))
+		return errors.Join(runErr, fmt.Errorf("the run's files were not all committed: %w (%s)", err, plan.afterLoss()))
 	}
-	if runErr != nil {
-		return res, runErr
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return runErr
 }
 
-// nothingRecorded reports an error that emptied the run's batch: no
-// identity of the run is recorded (nor a CA it was creating).
-func nothingRecorded(err error) error {
-	return fmt.Errorf("%w (nothing recorded: run again to issue the identities)", err)
+// lostBatch reports an error that emptied the run's batch.
+func (plan *Plan) lostBatch(err error) error {
+	return fmt.Errorf("%w (%s)", err, plan.afterLoss())
+}
+
+// afterLoss says what a run whose batch was lost or failed leaves: with a
+// CA of its own, nothing (the CA's certificate was not placed, so its
+// identities are dropped); else the identities in place, which the
+// transaction records from their reserved serials.
+func (plan *Plan) afterLoss() string {
+	if plan.CreateCA && !fsx.Exists(filepath.Join(plan.Dir, pki.CACertFile)) {
+		return "nothing recorded, no CA created: run again to start over"
+	}
+	return "the identities in place are recorded: run again to finish"
 }
 
 // refreshAndPrune applies the plan's config and prune steps, and reports
@@ -283,8 +395,9 @@ func (ks *keySource) next(ctx context.Context) (crypto.Signer, error) {
 func (ks *keySource) stop() { ks.cancel() }
 
 // issueAll signs and writes identities in parallel, with keys from keys.
-// Each worker only reads the index; records are added by the caller.
-func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]issued, error) {
+// Each worker only reads the index; records are added by the caller, and
+// the reservations of steps never signed are released in tx.
+func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *keySource) ([]issued, error) {
 	todo := plan.toIssue()
 	var (
 		mu   sync.Mutex
@@ -292,7 +405,10 @@ func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]i
 		errs []error
 		done int
 		wg   sync.WaitGroup
-		jobs = make(chan Step)
+		// attempted: the steps handed to the CA; the others were never
+		// signed, and their reservations are released.
+		attempted = map[string]bool{}
+		jobs      = make(chan Step)
 	)
 	for range min(workers(o), max(len(todo), 1)) {
 		wg.Add(1)
@@ -305,6 +421,9 @@ func (plan *Plan) issueAll(ctx context.Context, o Options, keys *keySource) ([]i
 				}
 				var r issued
 				if err == nil {
+					mu.Lock()
+					attempted[s.Name] = true
+					mu.Unlock()
 					opts := s.opts
 					opts.NoSync = true // made durable with the index (Run)
 					r.res, r.rec, err = identity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
@@ -333,6 +452,11 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	for i := range todo {
+		if !attempted[todo[i].Name] {
+			tx.Release(&todo[i].req)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("interrupted after %d of %d identities (each is complete; run again to finish): %w", len(out), len(todo), err))
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -333,26 +334,41 @@ func diffTree(a, b map[string]string) []string {
 	return d
 }
 
-// The index is the commit point: when the batch that makes a run's files
-// durable fails (here SUMMARY.md cannot be replaced), no identity is
-// recorded, the CA made in the run (renamed first) is kept, and the next
-// run issues the identities again.
-func TestBundleFailedCommitRecordsNothing(t *testing.T) {
+// When the batch that makes a run's files durable fails part-way (here
+// SUMMARY.md cannot be replaced), the CA (renamed first) and the
+// identities already in place are recorded from their reserved serials,
+// nothing is left pending, and the next run finishes the bundle without
+// issuing them again. (Before serials were reserved, the placed
+// identities were CA-signed certificates the index did not know.)
+func TestBundleFailedCommitRecordsWhatIsPlaced(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	blocker := filepath.Join(dir, SummaryFile, "x") // a non-empty directory
 	if err := os.MkdirAll(blocker, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Run(context.Background(), ecSpec(), Options{Dir: dir})
-	if err == nil || !strings.Contains(err.Error(), "not made durable") {
+	if err == nil || !strings.Contains(err.Error(), "not all committed") {
 		t.Fatalf("Run with SUMMARY.md blocked: err = %v, want a failed commit", err)
 	}
 	if res == nil || len(res.Entities) != 0 {
 		t.Fatalf("failed commit reported issued identities: %+v", res)
 	}
 	idx, lerr := pki.LoadIndex(dir)
-	if lerr != nil || len(idx.Records) != 0 {
-		t.Fatalf("index after a failed commit: %v records (err %v), want none", len(idx.Records), lerr)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	for _, r := range idx.Records {
+		b, err := os.ReadFile(filepath.Join(identity.Dir(dir, r.Name), "tls.crt"))
+		if err != nil {
+			t.Fatalf("%s recorded (%s) but not in place: %v", r.Name, r.Status, err)
+		}
+		certs, _ := pem.DecodeCerts(b)
+		if r.Status != pki.StatusValid || len(certs) == 0 || pki.SerialHex(certs[0]) != r.Serial {
+			t.Errorf("%s: record %s %s, want valid with the placed serial", r.Name, r.Status, r.Serial)
+		}
+	}
+	if len(idx.Records) != 5 {
+		t.Fatalf("index after a failed commit: %d records, want the 5 placed identities", len(idx.Records))
 	}
 	p, err := pki.Open(dir, nil)
 	if err != nil {
@@ -362,8 +378,8 @@ func TestBundleFailedCommitRecordsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = run(t, dir, ecSpec(), nil)
-	if res.Plan.CreateCA || len(res.Entities) != 5 {
-		t.Fatalf("re-run: createCA=%v issued=%d, want the kept CA and 5 identities", res.Plan.CreateCA, len(res.Entities))
+	if res.Plan.CreateCA || len(res.Entities) != 0 || !slices.Contains(res.Outputs, SummaryFile) {
+		t.Fatalf("re-run: createCA=%v issued=%d outputs=%v, want the kept CA and identities, and SUMMARY.md", res.Plan.CreateCA, len(res.Entities), res.Outputs)
 	}
 	b, err := os.ReadFile(filepath.Join(identity.Dir(dir, "kafka-1"), "tls.crt"))
 	if err != nil {

@@ -59,12 +59,13 @@ type Plan struct {
 	// applied.
 	Preview *Preview `json:"preview"`
 
-	spec   *Spec
-	pki    *pki.PKI // nil when the CA does not exist yet
-	idx    *pki.Index
-	key    pki.KeySpec
-	days   int
-	caDays int
+	spec     *Spec
+	saveSpec *Spec    // what the run saves as DIR/kafkatls.yaml; nil: nothing
+	pki      *pki.PKI // nil when the CA does not exist yet
+	idx      *pki.Index
+	key      pki.KeySpec
+	days     int
+	caDays   int
 	// newTruststores: the bundle truststores are missing or stale. Decided
 	// once while planning (it decodes both stores); applying cannot change
 	// it except by creating the CA, which already means true.
@@ -95,23 +96,21 @@ func (p *Plan) Count(a Action) int {
 	return n
 }
 
-// makePlan compares the spec with the PKI directory. The caller holds the
-// directory lock (or the directory does not exist yet).
-func makePlan(spec *Spec, o Options, now time.Time) (*Plan, error) {
-	plan := &Plan{Dir: o.Dir, Mode: spec.EffectiveMode(), spec: spec}
-	p, err := pki.Open(o.Dir, o.Passphrase)
+// makePlan compares the spec with the PKI directory of tx (a transaction,
+// or a read-only View for a dry run). Nothing is written while planning.
+func makePlan(tx *pki.Tx, spec *Spec, o Options, now time.Time) (*Plan, error) {
+	plan := &Plan{Dir: tx.Dir, Mode: spec.EffectiveMode(), spec: spec}
+	p := tx.PKI
 	switch {
-	case errors.Is(err, pki.ErrNoCA):
+	case p != nil:
+		plan.pki, plan.idx = p, tx.Index
+	case errors.Is(tx.CAErr, pki.ErrNoCA):
 		plan.CreateCA = true
-		plan.idx = &pki.Index{}
-	case err != nil:
-		return nil, err
+		plan.idx = tx.Index
 	default:
-		plan.pki = p
-		if plan.idx, err = pki.LoadIndex(o.Dir); err != nil {
-			return nil, err
-		}
+		return nil, tx.CAErr
 	}
+	var err error
 
 	// Key and validity: spec defaults, else the PKI's, else built-in ones.
 	plan.key = pki.KeySpec{Type: pki.KeyType(spec.Defaults.KeyType), Size: spec.Defaults.KeySize}

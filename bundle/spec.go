@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -417,4 +418,91 @@ func (p Password) read() (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// Merge returns s with the identities of add that s does not list added,
+// for a flag-form run extending the saved spec. An identity both list is
+// kept as s defines it when add only names it (as the flag form does);
+// listed under another role, or defined differently, it is a conflict.
+// So is a CA or defaults setting add gives that differs from s's. Merge
+// refuses conflicts, naming each, rather than letting one run's spec
+// overwrite another's.
+func (s *Spec) Merge(add *Spec) (*Spec, error) {
+	out := *s
+	out.Brokers = slices.Clone(s.Brokers)
+	out.Controllers = slices.Clone(s.Controllers)
+	out.ZooKeepers = slices.Clone(s.ZooKeepers)
+	out.Clients = slices.Clone(s.Clients)
+	var conflicts []string
+	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
+	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
+	if add.Mode != "" && add.Mode != s.EffectiveMode() {
+		conflicts = append(conflicts, fmt.Sprintf("mode: the saved spec has %s, this run gives %s", s.EffectiveMode(), add.Mode))
+	}
+	roles := map[string]string{}
+	for _, e := range s.Entities() {
+		roles[e.Name] = string(e.Role)
+	}
+	mergeList := func(role string, have *[]Node, add []Node) {
+		for _, n := range add {
+			switch r, ok := roles[n.Name]; {
+			case !ok:
+				*have = append(*have, n)
+				roles[n.Name] = role
+			case r != role:
+				conflicts = append(conflicts, fmt.Sprintf("%s %q: the saved spec has it as a %s", role, n.Name, r))
+			default:
+				i := slices.IndexFunc(*have, func(h Node) bool { return h.Name == n.Name })
+				if !reflect.DeepEqual(n, Node{Name: n.Name}) && !reflect.DeepEqual(n, (*have)[i]) {
+					conflicts = append(conflicts, fmt.Sprintf("%s %q: defined differently in the saved spec", role, n.Name))
+				}
+			}
+		}
+	}
+	mergeList(string(pki.RoleBroker), &out.Brokers, add.Brokers)
+	mergeList(string(pki.RoleController), &out.Controllers, add.Controllers)
+	mergeList(string(pki.RoleZooKeeper), &out.ZooKeepers, add.ZooKeepers)
+	for _, c := range add.Clients {
+		switch r, ok := roles[c.Name]; {
+		case !ok:
+			out.Clients = append(out.Clients, c)
+			roles[c.Name] = string(pki.RoleClient)
+		case r != string(pki.RoleClient):
+			conflicts = append(conflicts, fmt.Sprintf("client %q: the saved spec has it as a %s", c.Name, r))
+		default:
+			i := slices.IndexFunc(out.Clients, func(h Client) bool { return h.Name == c.Name })
+			if !reflect.DeepEqual(c, Client{Name: c.Name}) && !reflect.DeepEqual(c, out.Clients[i]) {
+				conflicts = append(conflicts, fmt.Sprintf("client %q: defined differently in the saved spec", c.Name))
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, fmt.Errorf("%w:\n  %s", ErrSpecConflict, strings.Join(conflicts, "\n  "))
+	}
+	return &out, nil
+}
+
+// ErrSpecConflict is wrapped by Merge when a run's spec contradicts the
+// saved one.
+var ErrSpecConflict = errors.New("this run's identities and settings conflict with the saved spec")
+
+// mergeSettings copies into have every field of add that is set where have
+// has none, and reports each field both set to different values by its
+// YAML name.
+func mergeSettings(section string, have, add reflect.Value) []string {
+	var conflicts []string
+	for i := range add.NumField() {
+		a, h := add.Field(i), have.Field(i)
+		if a.IsZero() {
+			continue
+		}
+		name, _, _ := strings.Cut(add.Type().Field(i).Tag.Get("yaml"), ",")
+		switch {
+		case h.IsZero():
+			h.Set(a)
+		case !reflect.DeepEqual(a.Interface(), h.Interface()):
+			conflicts = append(conflicts, fmt.Sprintf("%s.%s: the saved spec has %v, this run gives %v", section, name, h.Interface(), a.Interface()))
+		}
+	}
+	return conflicts
 }

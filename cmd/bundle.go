@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -38,7 +39,8 @@ client identity of a cluster, with bundle-level outputs: truststore.jks,
 truststore.p12, acls.sh (kafka-acls commands for every grant),
 super-users.properties and SUMMARY.md. It prints a plan (create, renew,
 config, keep, orphan) and applies it. Re-running the same spec changes no file.
-The flag form writes the equivalent spec to DIR/kafkatls.yaml for reuse.
+The flag form adds its identities to DIR/kafkatls.yaml (created if missing)
+and applies the result; a name it defines differently is refused.
 A broker advertises its first host (else its name) unless advertise: or
 --advertise NAME=HOST[:PORT] says otherwise; a broker host that does not
 resolve on this machine gets one warning line on stderr
@@ -131,6 +133,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				return err
 			}
 			o := bundle.Options{Dir: g.dir, CAPassphrase: pp, Prune: prune, DryRun: dryRun || check, Export: export}
+			if flagForm {
+				o.SaveSpec = bundle.SpecMerge // under the lock, with the index: concurrent runs add up
+			}
 			if !g.json {
 				tty := isTerminal(os.Stderr)
 				o.Progress = func(p bundle.Progress) {
@@ -145,6 +150,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				}
 			}
 			res, err := bundle.Run(cmd.Context(), spec, o)
+			if errors.Is(err, bundle.ErrSpecConflict) {
+				return &exitError{ExitUsage, err} // the flags contradict the saved spec: nothing was done
+			}
 			if err != nil {
 				if res != nil && !g.json {
 					printPlan(g.stdout, res.Plan)
@@ -158,12 +166,6 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				}
 			}
 			g.warnUnresolved(cmd.Context(), brokerHosts, "advertised.listeners and the clients' bootstrap.servers use them; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial")
-			if flagForm && !o.DryRun {
-				path := filepath.Join(g.dir, bundle.SpecFile)
-				if err := fsx.WriteFile(path, spec.Marshal(), fsx.PublicFile); err != nil {
-					return err
-				}
-			}
 			if err := g.emit(res, func(w io.Writer) {
 				printPlan(w, res.Plan)
 				if o.DryRun {

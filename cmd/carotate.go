@@ -112,12 +112,12 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			}
 			var res *lifecycle.StartResult
 			var ids []lifecycle.Identity
-			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				np, r, err := lifecycle.Start(p, idx, o)
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+				r, err := lifecycle.Start(tx, o)
 				if err != nil {
 					return err
 				}
-				res, ids = r, lifecycle.Identities(np, idx)
+				res, ids = r, lifecycle.Identities(tx.PKI, tx.Index)
 				return nil
 			}); err != nil {
 				return err
@@ -183,12 +183,12 @@ interruption: identities already on the new CA are skipped.`,
 			}
 			var done []*identity.Result
 			var ids []lifecycle.Identity
-			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				done, err = lifecycle.Reissue(p, idx, o, func() error { return idx.Save(p.Dir) })
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+				done, err = lifecycle.Reissue(tx, o)
 				if err != nil {
 					return err
 				}
-				for _, id := range lifecycle.Identities(p, idx) {
+				for _, id := range lifecycle.Identities(tx.PKI, tx.Index) {
 					for _, d := range done {
 						if d.Name == id.Name {
 							ids = append(ids, id)
@@ -246,11 +246,11 @@ them anyway).`,
 			var pass caPassphrase
 			var res *lifecycle.FinishResult
 			var ids []lifecycle.Identity
-			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				if res, err = lifecycle.Finish(p, idx, force); err != nil {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+				if res, err = lifecycle.Finish(tx, force); err != nil {
 					return err
 				}
-				ids = lifecycle.Identities(p, idx)
+				ids = lifecycle.Identities(tx.PKI, tx.Index)
 				return nil
 			}); err != nil {
 				return err

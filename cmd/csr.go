@@ -147,8 +147,9 @@ is the CSR's CN unless --name is given.`,
 				return usageErr("%v (use --name)", err)
 			}
 			var res *identity.Result
-			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				cert, err := p.Sign(req, csr.PublicKey, idx)
+			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+				p, idx := tx.PKI, tx.Index
+				cert, err := tx.Sign(req, csr.PublicKey)
 				if err != nil {
 					return err
 				}
@@ -158,7 +159,7 @@ is the CSR's CN unless --name is given.`,
 				if err != nil {
 					return err
 				}
-				idx.Add(pki.NewRecord(req.Name, role, cert, true))
+				idx.Settle(pki.NewRecord(req.Name, role, cert, true))
 				if out != "" {
 					if err := fsx.WriteFile(out, pem.EncodeCerts(append([]*x509.Certificate{cert}, p.Chain()...)...), fsx.PublicFile); err != nil {
 						return err

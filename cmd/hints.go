@@ -3,10 +3,12 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/kafkaacl"
@@ -116,6 +118,7 @@ func explain(err error, c *cobra.Command, g *globals) string {
 	}
 	const initForce = "`kafkatls init --force` moves every file of the old CA to ca/replaced-<time>/ (nothing is deleted) and creates a new one"
 	var existing *pki.ExistingCAError
+	var unplaced *lifecycle.UnplacedError
 	switch {
 	case errors.As(err, &existing) && !existing.Same():
 		if existing.HasCert && existing.HasKey && len(existing.Identities) > 0 {
@@ -148,6 +151,8 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		hint("see `kafkatls list --all`")
 	case errors.Is(err, lifecycle.ErrRevoked):
 		hint(fmt.Sprintf("issue a new certificate with `kafkatls issue %s --force` (and grant its ACLs again)", name))
+	case errors.As(err, &unplaced):
+		hint(fmt.Sprintf("issue it with `kafkatls issue %s`, and revoke the unplaced one with `kafkatls revoke %s --serial %s`", unplaced.Name, unplaced.Name, unplaced.Serial))
 	case errors.Is(err, lifecycle.ErrNoCertificate):
 		hint("see `kafkatls list`")
 	case errors.Is(err, lifecycle.ErrUnreadableIdentity):
@@ -172,6 +177,8 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		hint("give its password with --password-file FILE or --password-env VAR")
 	case errors.Is(err, inspect.ErrIsDirectory):
 		hint("give files, or lint the directory with `kafkatls lint DIR`")
+	case errors.Is(err, bundle.ErrSpecConflict):
+		hint(fmt.Sprintf("edit %s and run `kafkatls bundle -f` on it, or use another --dir", filepath.Join(g.dir, bundle.SpecFile)))
 	case errors.Is(err, kafkaacl.ErrNoGroup) && has("group"):
 		hint("give --group")
 	}

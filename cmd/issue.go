@@ -159,8 +159,8 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
 			}
 			var res *identity.Result
-			err = withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) error {
-				res, err = identity.Issue(p, idx, req, p.Settings.Key, opts)
+			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
 				return err
 			})
 			if err != nil {

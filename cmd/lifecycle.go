@@ -93,7 +93,8 @@ func newListCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List the certificates of the PKI directory: name, role, serial, expiry, status",
 		Long: `list prints the inventory kept in DIR/index.json: each identity's current
-certificate and revoked ones. --all adds superseded (renewed) and removed
+certificate, revoked ones, and unplaced ones (signed by a run that died or
+failed before placing them: revoke them with kafkatls revoke NAME --serial). --all adds superseded (renewed) and removed
 (pruned) certificates.`,
 		Example: `  kafkatls list
   kafkatls list --all --json`,
@@ -105,7 +106,7 @@ certificate and revoked ones. --all adds superseded (renewed) and removed
 			}
 			recs := []pki.Record{}
 			for _, r := range idx.Records {
-				if all || r.Status == pki.StatusValid || r.Status == pki.StatusRevoked {
+				if all || r.Status != pki.StatusSuperseded && r.Status != pki.StatusRemoved {
 					recs = append(recs, r)
 				}
 			}
@@ -131,7 +132,11 @@ certificate and revoked ones. --all adds superseded (renewed) and removed
 					} else if r.Status == pki.StatusValid && time.Now().After(r.NotAfter) {
 						status = "expired"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, r.Serial, r.NotAfter.Format(time.DateOnly), status)
+					notAfter := "-" // a pending or unplaced record: never read back from a certificate
+					if !r.NotAfter.IsZero() {
+						notAfter = r.NotAfter.Format(time.DateOnly)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, r.Serial, notAfter, status)
 				}
 				tw.Flush()
 			})
@@ -263,8 +268,8 @@ kafka-configs commands); clients pick it up on restart.`,
 				return err
 			}
 			var res *identity.Result
-			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				res, err = lifecycle.Renew(p, idx, name, o)
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+				res, err = lifecycle.Renew(tx, name, o)
 				return err
 			}); err != nil {
 				return err
@@ -341,8 +346,8 @@ stop a revoked certificate:
 				return usageErr("--crl-days %d: must be at least 1", crlDays)
 			}
 			var res *lifecycle.RevokeResult
-			if err := withPKI(g, &pass, func(p *pki.PKI, idx *pki.Index) (err error) {
-				res, err = lifecycle.Revoke(p, idx, name, serial, time.Duration(crlDays)*24*time.Hour)
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+				res, err = lifecycle.Revoke(tx, name, serial, time.Duration(crlDays)*24*time.Hour)
 				return err
 			}); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/realpeer"
 	"github.com/kafkatls/kafkatls/pem"
@@ -186,8 +188,15 @@ func TestBundleKilledMidwayThenRerun(t *testing.T) {
 			_, statErr := os.Stat(filepath.Join(pkiDir, pki.CACertFile))
 			caInPlace := statErr == nil
 			if !tc.init {
-				if caInPlace || len(idx.Records) > 0 {
-					t.Fatalf("killed before its commit, the run left a CA (%v) or index records (%d)", caInPlace, len(idx.Records))
+				settled := 0
+				for _, r := range idx.Records {
+					if r.Status != pki.StatusPending {
+						settled++
+					}
+				}
+				// Only the serials it reserved: recovery drops them with the staged CA.
+				if caInPlace || settled > 0 {
+					t.Fatalf("killed before its commit, the run left a CA (%v) or settled index records (%d)", caInPlace, settled)
 				}
 				if staged, _ := filepath.Glob(filepath.Join(pkiDir, "ca", ".ca.key.tmp-*")); len(staged) != 1 {
 					t.Fatalf("killed while issuing, the run left %v, want its staged CA key", staged)
@@ -218,4 +227,148 @@ func TestBundleKilledMidwayThenRerun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConcurrentFlagBundles: flag-form bundle runs with different clients
+// into one directory at once. Each run merges its identities into the
+// saved spec under the directory's lock, so every run succeeds (before:
+// one run's recovery removed another's staged spec, "rename
+// .kafkatls.yaml.tmp-…: no such file or directory", and the spec kept
+// only the last writer's clients), the spec lists every client, and a
+// later --prune from it deletes nothing.
+func TestConcurrentFlagBundles(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "bundle", "--key-type", "ecdsa", "--brokers", "kafka-1")
+	const n = 4
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i] = kt(t, dir, "bundle", "--clients", fmt.Sprintf("app%d-a,app%d-b", i, i))
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 || !strings.Contains(r.stdout, "Plan for") {
+			t.Errorf("run %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	spec, err := bundle.LoadSpec(filepath.Join(pkiDir, bundle.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSpec := map[string]bool{}
+	for _, e := range spec.Entities() {
+		inSpec[e.Name] = true
+	}
+	for i := range n {
+		for _, c := range []string{"a", "b"} {
+			if name := fmt.Sprintf("app%d-%s", i, c); !inSpec[name] {
+				t.Errorf("the saved spec lacks %s", name)
+			}
+		}
+	}
+	r := kt(t, dir, "bundle", "--prune", "--json")
+	if r.code != 0 {
+		t.Fatalf("bundle --prune: exit %d\n%s", r.code, r.stderr)
+	}
+	var res struct {
+		Plan struct {
+			Steps []struct{ Action, Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Plan.Steps {
+		if s.Action != "keep" {
+			t.Errorf("bundle --prune from the merged spec: %s %s, want keep", s.Action, s.Name)
+		}
+	}
+
+	// A flag-form run that defines a saved name differently is refused.
+	if r := kt(t, dir, "bundle", "--brokers", "app0-a"); r.code != 2 || !strings.Contains(r.stderr, `"app0-a"`) {
+		t.Errorf("bundle --brokers app0-a (a client in the spec): exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestBundleCheckAndDryRunWriteNothing: --check and --dry-run are plans
+// read from the directory. They create no lock file, change no mode, and
+// touch no file (before: they took the write lock, which creates DIR/.lock
+// and chmods DIR to 0700). CI runs as root, where a read-only tree proves
+// nothing, so the test compares every path's mode and mtime instead.
+func TestBundleCheckAndDryRunWriteNothing(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "bundle", "--key-type", "ecdsa", "--brokers", "kafka-1", "--clients", "c1")
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	if err := os.Remove(filepath.Join(pkiDir, ".lock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pkiDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	before := treeState(t, pkiDir)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"bundle", "--check"}, 0},
+		{[]string{"bundle", "--dry-run"}, 0},
+		{[]string{"bundle", "--clients", "c2", "--check"}, 3},
+		{[]string{"bundle", "--clients", "c2", "--dry-run"}, 0},
+		{[]string{"bundle", "--brokers", "kafka-1", "--clients", "c1", "--prune", "--dry-run", "--json"}, 0},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			if r := kt(t, dir, tc.args...); r.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if after := treeState(t, pkiDir); after != before {
+				t.Fatalf("the directory changed:\n%s", diffLines(before, after))
+			}
+		})
+	}
+}
+
+// treeState lists every path under dir with its mode, size and mtime.
+func treeState(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %s %d %s\n", p, info.Mode(), info.Size(), info.ModTime().Format(time.RFC3339Nano))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func diffLines(a, b string) string {
+	as, bs := map[string]bool{}, map[string]bool{}
+	for _, l := range strings.Split(a, "\n") {
+		as[l] = true
+	}
+	for _, l := range strings.Split(b, "\n") {
+		bs[l] = true
+	}
+	var d []string
+	for l := range as {
+		if !bs[l] {
+			d = append(d, "- "+l)
+		}
+	}
+	for l := range bs {
+		if !as[l] {
+			d = append(d, "+ "+l)
+		}
+	}
+	return strings.Join(d, "\n")
 }

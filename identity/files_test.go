@@ -30,7 +30,7 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					res, err := identity.Issue(p, idx, pki.CertRequest{Name: name, Role: role, SANs: pki.DefaultServerSANs(name), Days: 30}, pki.KeySpec{Type: pki.ECDSA}, o)
+					res, err := identity.Issue(&pki.Tx{Dir: p.Dir, PKI: p, Index: idx}, pki.CertRequest{Name: name, Role: role, SANs: pki.DefaultServerSANs(name), Days: 30}, pki.KeySpec{Type: pki.ECDSA}, o)
 					if err != nil {
 						t.Fatal(err)
 					}

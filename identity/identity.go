@@ -44,7 +44,7 @@ const (
 	KeystoreP12   = "keystore.p12"
 	TruststoreP12 = "truststore.p12"
 	KeyPEM        = "tls.key"
-	CertPEM       = "tls.crt"
+	CertPEM       = pki.LeafCertFile
 	ChainPEM      = "chain.pem"
 	CAPEM         = "ca.crt"
 	KeystorePEM   = "keystore.pem"
@@ -428,10 +428,12 @@ func writeDirSync(dir string, files []file, p12 *pendingStores, force, durable b
 			return fmt.Errorf("%s %w", dir, ErrExists)
 		}
 		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+fmt.Sprint(time.Now().UnixNano()))
+		fsx.Fault("move aside " + filepath.Base(dir))
 		if err := os.Rename(dir, old); err != nil {
 			return err
 		}
 	}
+	fsx.Fault("place " + filepath.Base(dir))
 	if err := os.Rename(tmp, dir); err != nil {
 		if old != "" {
 			if rerr := os.Rename(old, dir); rerr != nil {
@@ -532,45 +534,4 @@ func SyncDirs(pkiDir string, names ...string) []string {
 		dirs = append(dirs, Dir(pkiDir, name))
 	}
 	return dirs
-}
-
-// Recover finishes or undoes what a killed run left (callers hold the PKI
-// lock): in the certs directory a half-built ".NAME.new-*" directory is
-// removed, and a ".NAME.old-*" directory is put back if NAME is missing
-// (the run died between the two renames) and removed otherwise; in the
-// PKI directory and ca/, files a batch staged but never renamed into place
-// (a bundle stages a new CA's files until its very end) are removed.
-func Recover(pkiDir string) error {
-	for _, d := range []string{pkiDir, filepath.Join(pkiDir, pki.CADir)} {
-		if err := fsx.RemoveTemps(d); err != nil {
-			return err
-		}
-	}
-	certs := filepath.Join(pkiDir, pki.CertsDir)
-	entries, err := os.ReadDir(certs)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if !strings.HasPrefix(n, ".") {
-			continue
-		}
-		if i := strings.Index(n, ".old-"); i > 0 {
-			live := filepath.Join(certs, n[1:i])
-			if !fsx.Exists(live) {
-				if err := os.Rename(filepath.Join(certs, n), live); err != nil {
-					return err
-				}
-				continue
-			}
-			os.RemoveAll(filepath.Join(certs, n))
-		} else if strings.Contains(n, ".new-") {
-			os.RemoveAll(filepath.Join(certs, n))
-		}
-	}
-	return nil
 }

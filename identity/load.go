@@ -181,7 +181,10 @@ func LoadAll(dir string) ([]*Identity, error) {
 	roles := map[string]pki.Role{}
 	var names []string
 	for _, r := range idx.Records {
-		if r.Status != pki.StatusValid || r.ExternalKey {
+		// A pending record is an identity a killed run was placing: the
+		// next write resolves it; until then verify what is in place.
+		pending := r.Status == pki.StatusPending && fsx.Exists(Dir(dir, r.Name))
+		if r.Status != pki.StatusValid && !pending || r.ExternalKey {
 			continue
 		}
 		if _, seen := roles[r.Name]; !seen {

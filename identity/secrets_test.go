@@ -20,7 +20,8 @@ func issued(t *testing.T, pw string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Issue(p, &pki.Index{}, pki.CertRequest{Name: "c1", Role: pki.RoleClient}, p.Settings.Key, Options{Password: pw})
+	tx := &pki.Tx{Dir: p.Dir, PKI: p, Index: &pki.Index{}}
+	res, err := Issue(tx, pki.CertRequest{Name: "c1", Role: pki.RoleClient}, p.Settings.Key, Options{Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}

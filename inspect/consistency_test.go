@@ -143,14 +143,17 @@ func rotate(t *testing.T, pkiDir string, reissue bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	np, _, err := lifecycle.Start(p, idx, lifecycle.StartOptions{})
-	if err != nil {
+	tx := &pki.Tx{Dir: pkiDir, PKI: p, Index: idx}
+	if _, err := lifecycle.Start(tx, lifecycle.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if reissue {
-		if _, err := lifecycle.Reissue(np, idx, lifecycle.RenewOptions{}, func() error { return idx.Save(pkiDir) }); err != nil {
+		if _, err := lifecycle.Reissue(tx, lifecycle.RenewOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := tx.Save(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -163,7 +166,7 @@ func TestCheckIdentityMountPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := identity.Issue(p, idx, pki.CertRequest{Name: "app", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{MountPath: "/etc/kafka/secrets"}); err != nil {
+	if _, err := identity.Issue(&pki.Tx{Dir: p.Dir, PKI: p, Index: idx}, pki.CertRequest{Name: "app", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{MountPath: "/etc/kafka/secrets"}); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(pkiDir, "certs", "app")

@@ -32,16 +32,16 @@ func testPKI(t testing.TB) (*pki.PKI, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := &pki.Index{}
+	tx := &pki.Tx{Dir: dir, PKI: p, Index: &pki.Index{}}
 	for _, req := range []pki.CertRequest{
 		{Name: "kafka-1", Role: pki.RoleBroker, SANs: pki.DefaultServerSANs("kafka-1")},
 		{Name: "client1", Role: pki.RoleClient},
 	} {
-		if _, err := identity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
+		if _, err := identity.Issue(tx, req, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := idx.Save(dir); err != nil {
+	if err := tx.Save(); err != nil {
 		t.Fatal(err)
 	}
 	return p, dir

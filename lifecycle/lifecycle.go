@@ -35,7 +35,7 @@ import (
 )
 
 // PreviousDir holds the outgoing CA during a rotation.
-const PreviousDir = "ca/previous"
+const PreviousDir = pki.PreviousCADir
 
 // ErrNoRotation is returned by Reissue and Finish outside a rotation.
 var ErrNoRotation = errors.New("no CA rotation in progress")
@@ -160,14 +160,20 @@ type RenewOptions struct {
 
 // Renew issues a new certificate for name from the current CA with the
 // same subject, SANs and role, keeping its key (unless Rekey), password,
-// store formats and configs, and marks the old record superseded. The
-// caller holds the PKI lock and saves idx.
-func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.Result, error) {
+// store formats and configs, and marks the old record superseded. The new
+// serial is reserved in the index before signing (tx.Reserve).
+func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
+	p, idx := tx.PKI, tx.Index
 	rec, ok := idx.Current(name)
 	if !ok {
 		for _, r := range idx.Records {
 			if r.Name == name && r.Status == pki.StatusRevoked {
 				return nil, fmt.Errorf("%s %w", name, ErrRevoked)
+			}
+		}
+		for _, r := range idx.Records {
+			if r.Name == name && r.Status == pki.StatusUnplaced {
+				return nil, &UnplacedError{Name: name, Serial: r.Serial}
 			}
 		}
 		return nil, fmt.Errorf("%w named %q in %s", ErrNoCertificate, name, p.Dir)
@@ -208,8 +214,9 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	req := pki.CertRequest{
 		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
 		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses, URIs: old.URIs}, Days: o.Days,
+		ExternalKey: rec.ExternalKey,
 	}
-	cert, err := p.Sign(req, pub, idx)
+	cert, err := tx.Sign(req, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +225,7 @@ func Renew(p *pki.PKI, idx *pki.Index, name string, o RenewOptions) (*identity.R
 	if err != nil {
 		return nil, err
 	}
-	idx.SetStatus(name, pki.StatusSuperseded)
-	idx.Add(pki.NewRecord(name, rec.Role, cert, rec.ExternalKey))
+	idx.Settle(pki.NewRecord(name, rec.Role, cert, rec.ExternalKey))
 	return res, nil
 }
 
@@ -231,8 +237,10 @@ type RevokeResult struct {
 
 // Revoke marks name's certificates revoked (one serial, or all that still
 // verify) and rewrites DIR/crl.pem. An empty name only re-signs the CRL.
-// The caller holds the lock and saves idx.
-func Revoke(p *pki.PKI, idx *pki.Index, name, serial string, crlValidity time.Duration) (*RevokeResult, error) {
+// Unplaced certificates (signed by an interrupted run, never placed) are
+// revoked with the rest.
+func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*RevokeResult, error) {
+	p, idx := tx.PKI, tx.Index
 	res := &RevokeResult{Revoked: []pki.Record{}}
 	now := time.Now()
 	if name != "" {
@@ -308,9 +316,17 @@ func NextCN(cn string) string {
 }
 
 // Start creates the new CA, keeps the old one under ca/previous/, and
-// makes every truststore (identities, bundle, DIR/ca.crt) trust both. The
-// caller holds the PKI lock. It returns the reopened PKI.
-func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
+// makes every truststore (identities, bundle, DIR/ca.crt) trust both.
+// tx.PKI becomes the new CA.
+func Start(tx *pki.Tx, o StartOptions) (*StartResult, error) {
+	np, res, err := start(tx.PKI, tx.Index, o)
+	if np != nil {
+		tx.PKI = np
+	}
+	return res, err
+}
+
+func start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
 	if InProgress(p.Dir) {
 		// Started before (perhaps interrupted): make sure every truststore
 		// trusts both CAs, and change nothing else.
@@ -375,6 +391,7 @@ func Start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, 
 		if !fsx.Exists(filepath.Join(p.Dir, f)) {
 			continue
 		}
+		fsx.Fault("move CA aside " + filepath.Base(f))
 		if err := os.Rename(filepath.Join(p.Dir, f), filepath.Join(prev, filepath.Base(f))); err != nil {
 			return nil, nil, undo(err)
 		}
@@ -463,9 +480,10 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 // Reissue re-issues every identity still signed by the previous CA from
 // the new one (keystores then chain to the new CA; truststores keep both
 // CAs). It is resumable: identities already on the new CA are skipped.
-// save is called after each identity so the index always matches the
+// The index is saved after each identity, so it always matches the
 // directories.
-func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*identity.Result, error) {
+func Reissue(tx *pki.Tx, o RenewOptions) ([]*identity.Result, error) {
+	p, idx := tx.PKI, tx.Index
 	if !InProgress(p.Dir) {
 		return nil, fmt.Errorf("%w: nothing to reissue from a new CA", ErrNoRotation)
 	}
@@ -474,11 +492,11 @@ func Reissue(p *pki.PKI, idx *pki.Index, o RenewOptions, save func() error) ([]*
 		if id.OnNewCA {
 			continue
 		}
-		res, err := Renew(p, idx, id.Name, o)
+		res, err := Renew(tx, id.Name, o)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", id.Name, err)
 		}
-		if err := save(); err != nil {
+		if err := tx.Save(); err != nil {
 			return out, err
 		}
 		out = append(out, res)
@@ -499,7 +517,8 @@ type FinishResult struct {
 // Finish drops the previous CA from every truststore and DIR/ca.crt, and
 // moves it to ca/retired-<time>/. It refuses while identities are still
 // signed by the previous CA (they would stop being trusted) unless force.
-func Finish(p *pki.PKI, idx *pki.Index, force bool) (*FinishResult, error) {
+func Finish(tx *pki.Tx, force bool) (*FinishResult, error) {
+	p, idx := tx.PKI, tx.Index
 	if !InProgress(p.Dir) {
 		return nil, fmt.Errorf("%w: nothing to finish", ErrNoRotation)
 	}
@@ -572,3 +591,18 @@ func GetStatus(p *pki.PKI, idx *pki.Index) Status {
 	}
 	return s
 }
+
+// UnplacedError is renew's refusal of a name whose only certificate was
+// signed by an interrupted run and never placed: there is no identity
+// directory to renew. It is errors.Is ErrNoCertificate.
+type UnplacedError struct {
+	Name   string
+	Serial string // the unplaced certificate's serial (hex)
+}
+
+func (e *UnplacedError) Error() string {
+	return fmt.Sprintf("%s has no identity in place, only a certificate an interrupted run signed and never placed (serial %s, unplaced)", e.Name, e.Serial)
+}
+
+// Is makes errors.Is(err, ErrNoCertificate) true.
+func (e *UnplacedError) Is(target error) bool { return target == ErrNoCertificate }

@@ -16,26 +16,28 @@ import (
 	"github.com/kafkatls/kafkatls/stores"
 )
 
-func setup(t *testing.T, pass []byte) (*pki.PKI, *pki.Index) {
+// setup is a PKI directory with a broker and a client, and a transaction
+// on it (the tests are its only writer: no lock needed).
+func setup(t *testing.T, pass []byte) *pki.Tx {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pki")
 	p, err := pki.Init(pki.InitOptions{Dir: dir, CN: "Acme CA", Subject: pki.SubjectDefaults{Organization: "Acme"}, Key: pki.KeySpec{Type: pki.ECDSA}, Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := &pki.Index{}
+	tx := &pki.Tx{Dir: dir, PKI: p, Index: &pki.Index{}}
 	issue := func(req pki.CertRequest, o identity.Options) {
-		if _, err := identity.Issue(p, idx, req, pki.KeySpec{Type: pki.ECDSA}, o); err != nil {
+		if _, err := identity.Issue(tx, req, pki.KeySpec{Type: pki.ECDSA}, o); err != nil {
 			t.Fatal(err)
 		}
 	}
 	issue(pki.CertRequest{Name: "kafka-1", Role: pki.RoleBroker, SANs: pki.DefaultServerSANs("kafka-1")},
 		identity.Options{Config: identity.Config{SuperUsers: []string{"User:CN=kafka-1,O=Acme", "User:CN=kafka-2,O=Acme"}}})
 	issue(pki.CertRequest{Name: "client1", Role: pki.RoleClient}, identity.Options{Compat: stores.Legacy, Formats: []string{"p12", "pem"}})
-	if err := idx.Save(dir); err != nil {
+	if err := tx.Save(); err != nil {
 		t.Fatal(err)
 	}
-	return p, idx
+	return tx
 }
 
 func read(t *testing.T, path string) []byte {
@@ -70,14 +72,15 @@ func leafOf(t *testing.T, dir string) *x509.Certificate {
 }
 
 func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
-	p, idx := setup(t, nil)
+	tx := setup(t, nil)
+	p, idx := tx.PKI, tx.Index
 	dir := identity.Dir(p.Dir, "kafka-1")
 	before := map[string][]byte{}
 	for _, f := range []string{"server.properties", "client.properties", "password", "tls.key", "principal.txt"} {
 		before[f] = read(t, filepath.Join(dir, f))
 	}
 	old := leafOf(t, dir)
-	res, err := Renew(p, idx, "kafka-1", RenewOptions{Days: 30})
+	res, err := Renew(tx, "kafka-1", RenewOptions{Days: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +122,7 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 	cdir := identity.Dir(p.Dir, "client1")
 	oldKey := read(t, filepath.Join(cdir, "tls.key"))
 	oldP12 := read(t, filepath.Join(cdir, "keystore.p12"))
-	if _, err := Renew(p, idx, "client1", RenewOptions{Rekey: true}); err != nil {
+	if _, err := Renew(tx, "client1", RenewOptions{Rekey: true}); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Equal(read(t, filepath.Join(cdir, "tls.key")), oldKey) {
@@ -133,19 +136,20 @@ func TestRenewKeepsKeyPasswordAndConfigs(t *testing.T) {
 		t.Error("PKCS12 profile not kept (legacy) or keystore not rewritten")
 	}
 
-	if _, err := Renew(p, idx, "nobody", RenewOptions{}); err == nil {
+	if _, err := Renew(tx, "nobody", RenewOptions{}); err == nil {
 		t.Error("renewed an unknown identity")
 	}
 }
 
 func TestRevokeWritesCRL(t *testing.T) {
-	p, idx := setup(t, nil)
+	tx := setup(t, nil)
+	p, idx := tx.PKI, tx.Index
 	old := leafOf(t, identity.Dir(p.Dir, "client1"))
-	if _, err := Renew(p, idx, "client1", RenewOptions{}); err != nil {
+	if _, err := Renew(tx, "client1", RenewOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Revoke only the superseded certificate, by its serial as openssl prints it.
-	res, err := Revoke(p, idx, "client1", strings.ToUpper(old.SerialNumber.Text(16)), 0)
+	res, err := Revoke(tx, "client1", strings.ToUpper(old.SerialNumber.Text(16)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,34 +159,36 @@ func TestRevokeWritesCRL(t *testing.T) {
 	if _, ok := idx.Current("client1"); !ok {
 		t.Error("revoking the old serial revoked the current certificate")
 	}
-	res, err = Revoke(p, idx, "client1", "", 0)
+	res, err = Revoke(tx, "client1", "", 0)
 	if err != nil || len(res.Revoked) != 1 || len(res.CRL.Serials) != 2 || res.CRL.Number != "2" {
 		t.Fatalf("revoke all: %v %+v", err, res)
 	}
-	if _, err := Renew(p, idx, "client1", RenewOptions{}); err == nil || !strings.Contains(err.Error(), "revoked") {
+	if _, err := Renew(tx, "client1", RenewOptions{}); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Errorf("renewing a revoked identity: %v", err)
 	}
 }
 
 func TestRotation(t *testing.T) {
 	pass := []byte("rotation passphrase")
-	p, idx := setup(t, pass)
+	tx := setup(t, pass)
+	p, idx := tx.PKI, tx.Index
 	bdir, cdir := identity.Dir(p.Dir, "kafka-1"), identity.Dir(p.Dir, "client1")
 	oldCA := p.CA
 	oldKey := read(t, filepath.Join(bdir, "tls.key"))
 	oldServer := read(t, filepath.Join(bdir, "server.properties"))
 
-	if _, err := Reissue(p, idx, RenewOptions{}, func() error { return nil }); err == nil {
+	if _, err := Reissue(tx, RenewOptions{}); err == nil {
 		t.Fatal("reissue outside a rotation")
 	}
-	if _, _, err := Start(p, idx, StartOptions{}); err == nil {
+	if _, err := Start(tx, StartOptions{}); err == nil {
 		t.Fatal("start without the passphrase of an encrypted CA key")
 	}
-	reopened, _ := pki.Open(p.Dir, func() ([]byte, error) { return pass, nil })
-	np, res, err := Start(reopened, idx, StartOptions{Passphrase: pass})
+	tx.PKI, _ = pki.Open(p.Dir, func() ([]byte, error) { return pass, nil })
+	res, err := Start(tx, StartOptions{Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}
+	np := tx.PKI
 	if res.New.Subject != "CN=Acme CA G2,O=Acme" || res.Trust != 2 || len(res.Updated) != 2 {
 		t.Fatalf("start: %+v", res)
 	}
@@ -204,7 +210,7 @@ func TestRotation(t *testing.T) {
 		t.Errorf("DIR/ca.crt holds %d certificates", len(cas))
 	}
 	// An identity issued during the rotation trusts both CAs too.
-	if _, err := identity.Issue(np, idx, pki.CertRequest{Name: "late", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
+	if _, err := identity.Issue(tx, pki.CertRequest{Name: "late", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := trusted(t, identity.Dir(p.Dir, "late"), "truststore.jks"); len(got) != 2 {
@@ -214,14 +220,14 @@ func TestRotation(t *testing.T) {
 		t.Errorf("status after start: %+v", st)
 	}
 	// Start again resumes (idempotent), it does not make a third CA.
-	if _, res2, err := Start(np, idx, StartOptions{Passphrase: pass}); err != nil || !res2.Resumed || res2.New.SHA256 != res.New.SHA256 {
+	if res2, err := Start(tx, StartOptions{Passphrase: pass}); err != nil || !res2.Resumed || res2.New.SHA256 != res.New.SHA256 {
 		t.Errorf("second start: %v %+v", err, res2)
 	}
-	if _, err := Finish(np, idx, false); err == nil {
+	if _, err := Finish(tx, false); err == nil {
 		t.Error("finish with identities on the previous CA")
 	}
 
-	done, err := Reissue(np, idx, RenewOptions{}, func() error { return idx.Save(np.Dir) })
+	done, err := Reissue(tx, RenewOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,14 +248,14 @@ func TestRotation(t *testing.T) {
 	if got := trusted(t, bdir, "truststore.jks"); len(got) != 2 {
 		t.Error("truststores lost the previous CA before finish")
 	}
-	if again, _ := Reissue(np, idx, RenewOptions{}, func() error { return nil }); len(again) != 0 {
+	if again, _ := Reissue(tx, RenewOptions{}); len(again) != 0 {
 		t.Error("reissue is not idempotent")
 	}
 	if s := GetStatus(np, idx); s.Phase != "reissued" {
 		t.Errorf("status after reissue: %+v", s)
 	}
 
-	fin, err := Finish(np, idx, false)
+	fin, err := Finish(tx, false)
 	if err != nil {
 		t.Fatal(err)
 	}

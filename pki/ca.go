@@ -2,6 +2,7 @@ package pki
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -75,8 +76,8 @@ type InitOptions struct {
 	Successor bool
 	// LeafDays is the default validity of issued certificates.
 	LeafDays int
-	// Locked says the caller already holds the directory lock (flock is
-	// per open file: taking it twice in one process would deadlock).
+	// Locked says the caller runs Init inside a transaction (pki.Update)
+	// on Dir; otherwise Init runs in one of its own.
 	Locked bool
 	// Batch, if set, receives the CA's files instead of Init committing
 	// them itself. The caller commits it, with whatever depends on the CA
@@ -116,19 +117,23 @@ func Init(o InitOptions) (*PKI, error) {
 		return nil, err
 	}
 	if !o.Locked {
-		unlock, err := fsx.Lock(o.Dir)
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		// What a killed writer staged and never renamed (a bundle stages a
-		// new CA's files until its end). Under our own lock nothing of ours
-		// is staged yet; a caller holding the lock cleans up itself.
-		for _, d := range []string{o.Dir, filepath.Join(o.Dir, CADir)} {
-			if err := fsx.RemoveTemps(d); err != nil {
-				return nil, err
+		// A transaction of its own: the lock, and the repair of what a
+		// killed writer left (a bundle stages a new CA's files until its
+		// end), before anything else.
+		var p *PKI
+		err := Update(context.Background(), o.Dir, UpdateOptions{AllowNoCA: true}, func(tx *Tx) error {
+			o.Locked = true
+			var err error
+			p, err = Init(o)
+			tx.PKI = p
+			if p != nil && p.Replaced != nil {
+				// The old CA's index moved aside with it: the new CA
+				// starts with an empty one, not the transaction's copy.
+				tx.Index = &Index{}
 			}
-		}
+			return err
+		})
+		return p, err
 	}
 
 	var earlier *earlierCA

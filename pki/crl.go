@@ -147,7 +147,7 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 		if serial != "" && r.Serial != serial {
 			continue
 		}
-		if r.Status != StatusValid && r.Status != StatusSuperseded {
+		if r.Status != StatusValid && r.Status != StatusSuperseded && r.Status != StatusUnplaced {
 			continue
 		}
 		r.Status = StatusRevoked
@@ -158,7 +158,7 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 	case !known:
 		return nil, fmt.Errorf("%w: no certificate named %q in the index", ErrNotRevocable, name)
 	case len(out) == 0 && serial != "":
-		return nil, fmt.Errorf("%w: %s has no valid or superseded certificate with serial %s", ErrNotRevocable, name, serial)
+		return nil, fmt.Errorf("%w: %s has no valid, superseded or unplaced certificate with serial %s", ErrNotRevocable, name, serial)
 	case len(out) == 0:
 		return nil, fmt.Errorf("%w: every certificate of %s is already revoked or removed", ErrNotRevocable, name)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,6 +28,16 @@ const (
 	StatusSuperseded = "superseded"
 	// StatusRemoved marks a certificate whose entity was pruned.
 	StatusRemoved = "removed"
+	// StatusPending marks a certificate being issued: its serial is
+	// reserved (made durable) before the CA signs it, and the record is
+	// settled once its files are in place. A pending record outlives only
+	// a run that died; the next transaction resolves it (Update).
+	StatusPending = "pending"
+	// StatusUnplaced marks a certificate the CA may have signed that never
+	// reached its identity's directory (the run died or failed in
+	// between). No identity holds it, but a copy may exist (a temporary
+	// file, a backup): it is listed, and revoke revokes it.
+	StatusUnplaced = "unplaced"
 )
 
 // Record is one issued certificate in the PKI directory's index.
@@ -70,7 +81,9 @@ func Fingerprint(c *x509.Certificate) string {
 }
 
 // SerialHex returns a certificate serial as lowercase hex.
-func SerialHex(c *x509.Certificate) string { return hex.EncodeToString(c.SerialNumber.Bytes()) }
+func SerialHex(c *x509.Certificate) string { return serialHex(c.SerialNumber) }
+
+func serialHex(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }
 
 // NewRecord describes an issued certificate for the index.
 func NewRecord(name string, role Role, cert *x509.Certificate, externalKey bool) Record {
@@ -119,9 +132,14 @@ func (idx *Index) Save(dir string) error {
 // together with other files: the index is the commit point of whatever it
 // records, so stage it last (a batch renames in the order staged).
 func (idx *Index) Stage(b *fsx.Batch, dir string) error {
+	return b.WriteFile(filepath.Join(dir, indexFile), idx.marshal(), fsx.PublicFile)
+}
+
+// marshal sorts the records by issue time and renders index.json.
+func (idx *Index) marshal() []byte {
 	sort.SliceStable(idx.Records, func(i, j int) bool { return idx.Records[i].IssuedAt.Before(idx.Records[j].IssuedAt) })
 	data, _ := json.MarshalIndent(idx, "", "  ")
-	return b.WriteFile(filepath.Join(dir, indexFile), append(data, '\n'), fsx.PublicFile)
+	return append(data, '\n')
 }
 
 // Current returns the newest valid record for name, if any.

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -27,6 +28,13 @@ type CertRequest struct {
 	SANs       SANs
 	// Days is the validity; 0 means the directory default.
 	Days int
+	// ExternalKey says the requester holds the key (a CSR): what the
+	// index records for the certificate.
+	ExternalKey bool
+	// Serial, when set, is the serial Tx.Reserve recorded for this
+	// certificate; nil means Sign picks one (and nothing records it: a
+	// writer outside a transaction, such as a test).
+	Serial *big.Int
 }
 
 // ErrOutlivesCA is wrapped by Sign when the requested validity ends after
@@ -108,12 +116,12 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 		EmailAddresses:        req.SANs.Emails,
 		URIs:                  req.SANs.URIs,
 	}
-	for {
+	for tmpl.SerialNumber = req.Serial; tmpl.SerialNumber == nil; {
 		if tmpl.SerialNumber, err = randomSerial(); err != nil {
 			return nil, err
 		}
-		if idx == nil || !idx.HasSerial(fmt.Sprintf("%x", tmpl.SerialNumber)) {
-			break
+		if idx != nil && idx.HasSerial(serialHex(tmpl.SerialNumber)) {
+			tmpl.SerialNumber = nil
 		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.CA, pub, signer)
@@ -160,5 +168,5 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 	if err != nil {
 		return CertRequest{}, err
 	}
-	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days}, nil
+	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days, ExternalKey: true}, nil
 }

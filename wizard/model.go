@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kafkatls/kafkatls/bundle"
-	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -450,7 +449,8 @@ func (m *Model) doneKey(k tea.KeyPressMsg) tea.Cmd {
 }
 
 // generate runs bundle.Run (the code path of `kafkatls bundle -f`) in the
-// background, then writes DIR/kafkatls.yaml once the directory holds a CA.
+// background; the run saves the answers as DIR/kafkatls.yaml by bundle's
+// one rule (bundle.SpecSave): with the index, whenever it records anything.
 func (m *Model) generate() tea.Cmd {
 	m.stack = append(m.stack, frame{kind: stepGenerate})
 	m.form = nil
@@ -459,12 +459,7 @@ func (m *Model) generate() tea.Cmd {
 	m.events = make(chan tea.Msg, 64)
 	spec, dir, pass, events := m.spec, m.a.Dir, m.caPassphrase(), m.events
 	go func() {
-		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
-		if _, statErr := os.Stat(filepath.Join(dir, pki.CACertFile)); statErr == nil {
-			if werr := fsx.WriteFile(filepath.Join(dir, bundle.SpecFile), spec.Marshal(), fsx.PublicFile); werr != nil {
-				err = errors.Join(err, werr)
-			}
-		}
+		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
 		events <- genDoneMsg{res: res, err: err}
 	}()
 	return m.waitEvents()

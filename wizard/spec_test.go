@@ -259,7 +259,6 @@ func TestDuplicateName(t *testing.T) {
 	}
 }
 
-
 func TestWrapLines(t *testing.T) {
 	in := "short\n    kafka-acls.sh --bootstrap-server kafka-1:9093 --command-config /a/very/long/path/client.properties --add\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	got := wrapLines(in, 30)

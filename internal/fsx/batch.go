@@ -92,6 +92,7 @@ func (b *Batch) Commit() error {
 	var dirs []string
 	seen := map[string]bool{}
 	for i, s := range b.staged {
+		Fault("rename " + filepath.Base(s.path))
 		if err := os.Rename(s.tmp, s.path); err != nil {
 			b.staged = b.staged[i:]
 			b.Abort()

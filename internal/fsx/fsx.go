@@ -76,3 +76,22 @@ func Lock(dir string) (unlock func() error, err error) {
 		return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	}, nil
 }
+
+// LockShared takes dir's lock shared, for a reader that must not see a
+// writer's half-done work, without writing anything: it opens DIR/.lock
+// read-only and, when dir has no lock file (no writer ever ran there, or
+// dir does not exist), takes no lock at all rather than create one.
+func LockShared(dir string) (unlock func() error, err error) {
+	f, err := os.Open(filepath.Join(dir, ".lock"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return func() error { return nil }, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f.Close, nil
+}
