@@ -191,7 +191,7 @@ func subjectSetting(want, got subject) string {
 	}
 	for _, t := range want.types {
 		if !slices.ContainsFunc(vaultSubjectOIDs, t.Equal) {
-			out = append(out, fmt.Sprintf("nothing: the engine builds the subject from the CN and the role's ou, organization, locality, province, country, street_address, postal_code only; drop attribute %s from the subject", t))
+			out = append(out, fmt.Sprintf("nothing: the engine builds the subject from the CN and the role's ou, organization, locality, province, country, street_address, postal_code only; drop attribute %s from the subject", oidName(t)))
 			break
 		}
 	}
@@ -326,4 +326,18 @@ func diffStrings(want, got []string) string {
 		parts = append(parts, "extra "+strings.Join(extra, ","))
 	}
 	return strings.Join(parts, "; ")
+}
+
+func oidName(t asn1.ObjectIdentifier) string {
+	switch t.String() {
+	case "0.9.2342.19200300.100.1.25":
+		return "DC"
+	case "0.9.2342.19200300.100.1.1":
+		return "UID"
+	case "1.2.840.113549.1.9.1":
+		return "EMAILADDRESS"
+	case "2.5.4.12":
+		return "T"
+	}
+	return t.String()
 }

@@ -58,7 +58,9 @@ func (e *MismatchError) Error() string {
 	} else if e.Got != "" {
 		fmt.Fprintf(&b, " refused: %s", e.Got)
 	}
-	if e.Setting != "" {
+	if strings.HasPrefix(e.Setting, "nothing") {
+		fmt.Fprintf(&b, "; %s", e.Setting)
+	} else if e.Setting != "" {
 		if e.Probable {
 			fmt.Fprintf(&b, "; probably (the token may not read the role) set %s", e.Setting)
 		} else {

@@ -43,10 +43,12 @@ func (c *Client) Revoke(ctx context.Context, serial *big.Int) (time.Time, error)
 	return time.Now().UTC(), nil
 }
 
-// rawGet fetches an unauthenticated-or-not raw endpoint (PEM, not JSON).
+// rawGet fetches an endpoint that answers PEM, not JSON.
 func (c *Client) rawGet(ctx context.Context, op, path string) ([]byte, error) {
-	r := c.api.NewRequest("GET", "/v1/"+path)
-	resp, err := c.api.RawRequestWithContext(ctx, r)
+	// The raw calls ignore the client's timeout: apply it here.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	resp, err := c.api.Logical().ReadRawWithContext(ctx, path)
 	if resp != nil {
 		defer resp.Body.Close()
 	}

@@ -71,12 +71,11 @@ func roleKV(o SetupOptions) []kv {
 	} else {
 		s = append(s, kv{"allow_any_name", "true"})
 	}
-	for _, f := range []kv{
+	// Empty values clear the field: the subject must match exactly.
+	s = append(s, []kv{
 		{"ou", o.Subject.OrganizationalUnit}, {"organization", o.Subject.Organization},
 		{"locality", o.Subject.Locality}, {"province", o.Subject.State}, {"country", o.Subject.Country},
-	} {
-		s = append(s, f) // empty values clear the field: the subject must match exactly
-	}
+	}...)
 	s = append(s, kv{"ttl", fmt.Sprintf("%dh", o.LeafDays*24)}, kv{"max_ttl", fmt.Sprintf("%dh", o.MaxDays*24)},
 		kv{"no_store", "false"}) // stored certificates can be revoked by serial
 	return s
