@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -127,5 +128,23 @@ func TestSetupCommandsAndPolicy(t *testing.T) {
 	}
 	if strings.Contains(p, "issue") && strings.Contains(p, "/issue/") {
 		t.Errorf("policy grants /issue:\n%s", p)
+	}
+}
+
+// TestDocsMatchCode keeps docs/engines.md's policy and commands the ones
+// the code writes.
+func TestDocsMatchCode(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "engines.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := regexp.MustCompile(` \\\n\s+`).ReplaceAllString(string(b), " ")
+	if !strings.Contains(doc, Policy("pki", "kafka")) {
+		t.Errorf("docs/engines.md lacks the policy Policy(\"pki\", \"kafka\") writes:\n%s", Policy("pki", "kafka"))
+	}
+	for _, cmd := range SetupCommands(Config{}, SetupOptions{RootCN: "Acme Kafka Root", Subject: pki.SubjectDefaults{OrganizationalUnit: "kafka", Organization: "Acme"}}, "bao") {
+		if !strings.Contains(doc, cmd) {
+			t.Errorf("docs/engines.md lacks the command:\n%s", cmd)
+		}
 	}
 }
