@@ -315,6 +315,13 @@ func TestOpenBaoPolicyAndPermissions(t *testing.T) {
 			t.Errorf("error %q", err)
 		}
 	})
+	t.Run("unknown role", func(t *testing.T) {
+		_, err := clientFor(t, d, "pki", "nosuch", d.Token).Sign(ctx, brokerReq("b"), ecKey(t))
+		var ee *EngineError
+		if !errors.As(err, &ee) || ee.Status != 400 || !strings.Contains(err.Error(), "unknown role: nosuch") {
+			t.Fatalf("got %v", err)
+		}
+	})
 	t.Run("expired token", func(t *testing.T) {
 		short := strings.TrimSpace(d.Bao(t, "token", "create", "-policy=kafkatls", "-ttl=1s", "-explicit-max-ttl=1s", "-field=token"))
 		deadline := time.Now().Add(10 * time.Second)
@@ -589,3 +596,64 @@ func runShell(d *realpeer.OpenBaoDev, line string) (string, error) {
 }
 
 func big1() *big.Int { return big.NewInt(0x7eadbeef) }
+
+// TestOpenBaoHTTPSAndNamespace: the engine's HTTPS certificate is verified
+// against the configured CA (VAULT_CACERT), never skipped, and requests go
+// to the configured namespace (VAULT_NAMESPACE).
+func TestOpenBaoHTTPSAndNamespace(t *testing.T) {
+	d := realpeer.StartOpenBaoDevTLS(t)
+	ctx := context.Background()
+	d.Bao(t, "namespace", "create", "team")
+	env := map[string]string{EnvAddr: d.Addr, EnvCACert: d.CACert, EnvNamespace: "team", EnvToken: d.Token}
+	cfg := ConfigFromEnv(func(k string) string { return env[k] })
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Setup(ctx, SetupOptions{RootCN: "Team Root", Subject: testSubject}); err != nil {
+		t.Fatalf("Setup in namespace team over HTTPS: %v", err)
+	}
+	is, err := c.Sign(ctx, brokerReq("tls-broker"), ecKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Root.Subject.CommonName != "Team Root" {
+		t.Errorf("root %q", is.Root.Subject)
+	}
+	// The mount lives in the namespace only.
+	if out, err := d.BaoErr(d.Token, "read", "pki/roles/kafka"); err == nil {
+		t.Errorf("role found outside namespace team:\n%s", out)
+	}
+	t.Run("without the CA the engine's certificate is refused", func(t *testing.T) {
+		t.Setenv("VAULT_SKIP_VERIFY", "true")
+		t.Setenv("VAULT_CACERT", "")
+		noCA := cfg
+		noCA.CACert = ""
+		noCA.MaxRetries = -1
+		c, err := New(noCA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Sign(ctx, brokerReq("tls-broker"), ecKey(t))
+		var ee *EngineError
+		if !errors.As(err, &ee) || ee.Status != 0 || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("got %v, want a TLS verification error", err)
+		}
+	})
+}
+
+// TestOpenBaoMountCapsValidity: with no max_ttl on the role, the mount's
+// max_lease_ttl caps the validity; the error names the mount tuning.
+func TestOpenBaoMountCapsValidity(t *testing.T) {
+	d := realpeer.StartOpenBaoDev(t)
+	d.Bao(t, "secrets", "enable", "-path=pki-short", "-max-lease-ttl=8760h", "pki")
+	d.Bao(t, "write", "pki-short/root/generate/internal", "common_name=Short Root", "ttl=8760h")
+	d.Bao(t, "secrets", "tune", "-max-lease-ttl=48h", "pki-short")
+	writeRole(t, d, "pki-short", "kafka", "ttl=24h", "max_ttl=0")
+	_, err := clientFor(t, d, "pki-short", "kafka", d.Token).Sign(context.Background(), brokerReq("b1"), ecKey(t))
+	ms := mismatches(err)
+	if len(ms) != 1 || ms[0].Field != "validity" || ms[0].Probable ||
+		ms[0].Setting != "the mount's max_lease_ttl (bao secrets tune -max-lease-ttl=720h pki-short)" {
+		t.Fatalf("got %v", err)
+	}
+}

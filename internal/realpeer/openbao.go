@@ -2,6 +2,8 @@ package realpeer
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,9 +18,10 @@ import (
 // unsealed, root token known) on a free loopback port, for tests of the
 // Vault/OpenBao PKI engine. OpenBao speaks Vault's HTTP API.
 type OpenBaoDev struct {
-	Addr  string // http://127.0.0.1:PORT
-	Token string // the root token
-	Bin   string // the bao binary, for CLI set-up calls
+	Addr   string // http://127.0.0.1:PORT, or https:// with StartOpenBaoDevTLS
+	Token  string // the root token
+	Bin    string // the bao binary, for CLI set-up calls
+	CACert string // with TLS: the PEM file of the CA of the server's certificate
 }
 
 // OpenBaoBinary finds the real `bao` server: on PATH, else in the virtualenv
@@ -52,12 +55,34 @@ func OpenBaoBinary(t testing.TB) string {
 // the test ends.
 func StartOpenBaoDev(t testing.TB) *OpenBaoDev {
 	t.Helper()
+	return startOpenBao(t, false)
+}
+
+// StartOpenBaoDevTLS is StartOpenBaoDev with HTTPS (bao server -dev-tls):
+// the server's certificate is signed by a CA generated for the run, whose
+// PEM file is d.CACert.
+func StartOpenBaoDevTLS(t testing.TB) *OpenBaoDev {
+	t.Helper()
+	return startOpenBao(t, true)
+}
+
+func startOpenBao(t testing.TB, withTLS bool) *OpenBaoDev {
+	t.Helper()
 	bin := OpenBaoBinary(t)
 	port := freePort(t)
 	d := &OpenBaoDev{Addr: fmt.Sprintf("http://127.0.0.1:%d", port), Token: "kafkatls-test-root", Bin: bin}
+	args := []string{"server", "-dev", "-dev-root-token-id=" + d.Token,
+		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-dev-no-store-token"}
+	client := http.DefaultClient
+	if withTLS {
+		dir := t.TempDir()
+		d.Addr = fmt.Sprintf("https://127.0.0.1:%d", port)
+		d.CACert = filepath.Join(dir, "vault-ca.pem") // the name bao -dev-tls writes
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+dir)
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "server", "-dev", "-dev-root-token-id="+d.Token,
-		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port), "-dev-no-store-token")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "bao.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +99,15 @@ func StartOpenBaoDev(t testing.TB) *OpenBaoDev {
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(d.Addr + "/v1/sys/health")
+		if withTLS && client.Transport.(*http.Transport).TLSClientConfig.RootCAs == nil {
+			// The server writes the CA file as it starts: use it once whole.
+			if pemCA, err := os.ReadFile(d.CACert); err == nil {
+				if pool := x509.NewCertPool(); pool.AppendCertsFromPEM(pemCA) {
+					client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+				}
+			}
+		}
+		resp, err := client.Get(d.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -105,6 +138,9 @@ func (d *OpenBaoDev) Bao(t testing.TB, args ...string) string {
 func (d *OpenBaoDev) BaoErr(token string, args ...string) (string, error) {
 	cmd := exec.Command(d.Bin, args...)
 	cmd.Env = append(os.Environ(), "VAULT_ADDR="+d.Addr, "VAULT_TOKEN="+token, "BAO_ADDR="+d.Addr, "BAO_TOKEN="+token)
+	if d.CACert != "" {
+		cmd.Env = append(cmd.Env, "VAULT_CACERT="+d.CACert, "BAO_CACERT="+d.CACert)
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
