@@ -171,7 +171,11 @@ func New(cfg Config) (*Client, error) {
 		ac.MaxRetryWait = cfg.MaxRetryWait
 	}
 	ac.DisableRedirects = false // follow a standby's redirect to the active node
-	ac.AgentAddress = ""        // VAULT_AGENT_ADDR would replace Address
+	// OpenBao standbys (and Vault performance standbys) answer reads from
+	// their own, eventually consistent, copy: send back the storage index
+	// of our last write so a read (revoke after sign) waits for it.
+	ac.ReadYourWrites = true
+	ac.AgentAddress = "" // VAULT_AGENT_ADDR would replace Address
 	ac.SRVLookup = false
 	// DefaultConfig already applied VAULT_SKIP_VERIFY, VAULT_CACERT, ... to
 	// the transport, and ConfigureTLS never turns verification back on:

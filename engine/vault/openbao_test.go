@@ -657,3 +657,55 @@ func TestOpenBaoMountCapsValidity(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestOpenBaoStandby signs through a real standby of a Raft cluster: the
+// standby forwards (or redirects, followed by the client) to the active node.
+func TestOpenBaoStandby(t *testing.T) {
+	cl := realpeer.StartOpenBaoCluster(t, 2)
+	active, standby := cl.Nodes[0], cl.Nodes[1]
+	ctx := context.Background()
+	if _, err := clientFor(t, active, "pki", "kafka", active.Token).Setup(ctx, SetupOptions{RootCN: "Raft Root", Subject: testSubject}); err != nil {
+		t.Fatal(err)
+	}
+	c := clientFor(t, standby, "pki", "kafka", standby.Token)
+	// The standby serves reads from its eventually consistent copy: wait
+	// until the role written on the active node has reached it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := c.ReadRole(ctx); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("role not visible on the standby after 30 s: %v", err)
+		}
+	}
+	is, err := c.Sign(ctx, brokerReq("via-raft-standby"), ecKey(t))
+	if err != nil {
+		t.Fatalf("sign through the standby %s: %v", standby.Addr, err)
+	}
+	if is.Root.Subject.CommonName != "Raft Root" {
+		t.Errorf("root %q", is.Root.Subject)
+	}
+	// Likewise the new certificate's record, before revoking it there.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := standby.BaoErr(standby.Token, "read", "pki/cert/"+SerialColons(is.Leaf.SerialNumber)); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("certificate %s not visible on the standby after 30 s", is.Serial())
+		}
+	}
+	if _, err := c.Revoke(ctx, is.Leaf.SerialNumber); err != nil {
+		t.Fatalf("revoke through the standby: %v", err)
+	}
+	// The CRL is rebuilt on the active node and reaches the standby later.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		crl, err := c.CRL(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if Revoked(crl, is.Leaf.SerialNumber) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serial %s not in the CRL read through the standby after 30 s", is.Serial())
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -153,4 +154,138 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// OpenBaoCluster is a real OpenBao Raft cluster on loopback: Nodes[0] is
+// the active node, the others standbys (initialized, unsealed, joined).
+type OpenBaoCluster struct {
+	Nodes []*OpenBaoDev // Addr of each node; Token is the root token
+}
+
+// StartOpenBaoCluster starts n OpenBao servers with integrated (Raft)
+// storage, initializes the first with one unseal key, unseals every node
+// and waits until the others answer as standbys. It takes some seconds.
+func StartOpenBaoCluster(t testing.TB, n int) *OpenBaoCluster {
+	t.Helper()
+	bin := OpenBaoBinary(t)
+	dir := t.TempDir()
+	type node struct{ api, cluster int }
+	nodes := make([]node, n)
+	for i := range nodes {
+		nodes[i] = node{freePort(t), freePort(t)}
+	}
+	c := &OpenBaoCluster{}
+	var logs []string
+	for i, nd := range nodes {
+		data := filepath.Join(dir, fmt.Sprintf("n%d", i))
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		hcl := fmt.Sprintf(`storage "raft" {
+  path = %q
+  node_id = "n%d"
+  retry_join { leader_api_addr = "http://127.0.0.1:%d" }
+}
+listener "tcp" {
+  address = "127.0.0.1:%d"
+  cluster_address = "127.0.0.1:%d"
+  tls_disable = true
+}
+api_addr = "http://127.0.0.1:%d"
+cluster_addr = "https://127.0.0.1:%d"
+disable_mlock = true
+`, data, i, nodes[0].api, nd.api, nd.cluster, nd.api, nd.cluster)
+		cfg := filepath.Join(dir, fmt.Sprintf("n%d.hcl", i))
+		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("n%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, logf.Name())
+		ctx, cancel := context.WithCancel(context.Background())
+		cmd := exec.CommandContext(ctx, bin, "server", "-config="+cfg)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			cancel()
+			t.Fatalf("starting %s server -config=%s: %v", bin, cfg, err)
+		}
+		t.Cleanup(func() {
+			cancel()
+			cmd.Wait()
+			logf.Close()
+		})
+		c.Nodes = append(c.Nodes, &OpenBaoDev{Addr: fmt.Sprintf("http://127.0.0.1:%d", nd.api), Bin: bin})
+	}
+	fail := func(format string, args ...any) {
+		t.Helper()
+		var b []byte
+		for _, l := range logs {
+			out, _ := os.ReadFile(l)
+			b = append(b, fmt.Sprintf("--- %s\n%s", l, out)...)
+		}
+		t.Fatalf(format+"\nlogs:\n%s", append(args, b)...)
+	}
+	// health: 501 not initialized, 503 sealed, 429 standby, 200 active.
+	waitHealth := func(d *OpenBaoDev, want ...int) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		last := 0
+		for time.Now().Before(deadline) {
+			if resp, err := http.Get(d.Addr + "/v1/sys/health"); err == nil {
+				resp.Body.Close()
+				last = resp.StatusCode
+				for _, w := range want {
+					if last == w {
+						return
+					}
+				}
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		fail("OpenBao node %s: health %d after 90 s, want %v", d.Addr, last, want)
+	}
+	for _, d := range c.Nodes {
+		waitHealth(d, 501, 503)
+	}
+	out, err := c.Nodes[0].BaoErr("", "operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json")
+	if err != nil {
+		fail("bao operator init: %v\n%s", err, out)
+	}
+	var init struct {
+		Keys      []string `json:"unseal_keys_b64"`
+		RootToken string   `json:"root_token"`
+	}
+	if err := json.Unmarshal([]byte(out), &init); err != nil || len(init.Keys) != 1 {
+		fail("bao operator init output: %v\n%s", err, out)
+	}
+	for _, d := range c.Nodes {
+		d.Token = init.RootToken
+	}
+	unseal := func(d *OpenBaoDev) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			// A standby must have joined before the key unseals it: retry.
+			out, err := d.BaoErr("", "operator", "unseal", "-format=json", init.Keys[0])
+			var st struct {
+				Sealed bool `json:"sealed"`
+			}
+			if err == nil && json.Unmarshal([]byte(out), &st) == nil && !st.Sealed {
+				return
+			}
+			if time.Now().After(deadline) {
+				fail("bao operator unseal on %s: %v\n%s", d.Addr, err, out)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	unseal(c.Nodes[0])
+	waitHealth(c.Nodes[0], 200)
+	for _, d := range c.Nodes[1:] {
+		unseal(d)
+		waitHealth(d, 429)
+	}
+	return c
 }
