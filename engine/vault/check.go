@@ -40,11 +40,11 @@ func (c *Client) mismatch(field, want, got, setting string, probable bool) *Mism
 
 // check compares what the engine issued with what was asked; every
 // difference is a *MismatchError (joined).
-func (c *Client) check(ctx context.Context, req Request, key crypto.Signer, want subject, start time.Time, is *Issued) error {
+func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, want subject, start time.Time, is *Issued) error {
 	leaf := is.Leaf
 	roles := &roleLookup{c: c, ctx: ctx}
 	var errs []error
-	if pk, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pk.Equal(key.Public()) {
+	if pk, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pk.Equal(pub) {
 		return fmt.Errorf("%w: the engine's certificate is not for the key in the CSR", ErrEngine)
 	}
 	if leaf.IsCA {
@@ -203,11 +203,11 @@ func subjectSetting(want, got subject) string {
 
 // diagnoseRefusal turns a 400 from /sign into a MismatchError naming the
 // role setting, or nil when the message is not one we know.
-func (c *Client) diagnoseRefusal(ctx context.Context, req Request, key crypto.Signer, msgs []string) *MismatchError {
+func (c *Client) diagnoseRefusal(ctx context.Context, req Request, pub crypto.PublicKey, msgs []string) *MismatchError {
 	msg := strings.Join(msgs, "; ")
 	low := strings.ToLower(msg)
 	roles := &roleLookup{c: c, ctx: ctx}
-	kt := keyTypeName(key.Public())
+	kt := keyTypeName(pub)
 	switch {
 	case strings.Contains(low, "role requires keys of type"):
 		setting := "key_type=any or " + kt

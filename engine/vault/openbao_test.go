@@ -709,3 +709,54 @@ func TestOpenBaoStandby(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenBaoSignCSRFromOpenSSL: a host keeps its key and sends an openssl
+// CSR; the engine signs it, and a subject the engine cannot reproduce (the
+// RDN order openssl -subj writes by default) is refused with the reason.
+func TestOpenBaoSignCSRFromOpenSSL(t *testing.T) {
+	_, c := devEngine(t)
+	openssl := realpeer.Need(t, "openssl")[0]
+	tests := []struct {
+		name, subj, setting string
+	}{
+		{name: "subject in the engine's order", subj: "/O=Acme Corp/OU=kafka/CN=host-1"},
+		{name: "subject in openssl's usual order", subj: "/CN=host-1/OU=kafka/O=Acme Corp", setting: "nothing on the role: the engine writes the attributes in its own order"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			csrFile := filepath.Join(dir, "host.csr")
+			realpeer.Run(t, openssl, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+				"-keyout", filepath.Join(dir, "host.key"), "-subj", tt.subj, "-addext", "subjectAltName=DNS:host-1.example.com", "-out", csrFile)
+			b, err := os.ReadFile(csrFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blk, _ := pem.Decode(b)
+			csr, err := x509.ParseCertificateRequest(blk.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr, err := pki.CSRRequest(csr, "", pki.RoleBroker, nil, nil, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			is, err := c.SignCSR(context.Background(), FromCertRequest(cr, cr.Subject), csr)
+			if tt.setting == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := principal.JavaName(is.Leaf.RawSubject); got != cr.Subject {
+					t.Errorf("subject %q, CSR's %q", got, cr.Subject)
+				}
+				opensslVerify(t, is, "sslserver", "sslclient")
+				return
+			}
+			ms := mismatches(err)
+			if len(ms) != 1 || ms[0].Field != "subject (the Kafka principal)" || !strings.Contains(ms[0].Setting, tt.setting) {
+				t.Fatalf("got %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}

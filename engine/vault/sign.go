@@ -82,25 +82,48 @@ func CSR(req Request, key crypto.Signer) ([]byte, error) {
 // difference from req is a *MismatchError naming the role setting; a 403 is
 // a *PermissionError.
 func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Issued, error) {
+	if err := checkRequest(&req); err != nil {
+		return nil, err
+	}
+	csrDER, err := CSR(req, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.sign(ctx, req, csrDER, key.Public())
+}
+
+// SignCSR is Sign for a host that keeps its key and sent a CSR: the CSR is
+// passed on as is (its signature checked first) and the result checked
+// against req, which says what the certificate must hold (pki.CSRRequest
+// builds it from the CSR plus any extra names).
+func (c *Client) SignCSR(ctx context.Context, req Request, csr *x509.CertificateRequest) (*Issued, error) {
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("CSR signature does not verify: %w", err)
+	}
+	if err := checkRequest(&req); err != nil {
+		return nil, err
+	}
+	return c.sign(ctx, req, csr.Raw, csr.PublicKey)
+}
+
+func checkRequest(req *Request) error {
 	if req.Days < 1 {
-		return nil, fmt.Errorf("validity %d days: must be at least 1", req.Days)
+		return fmt.Errorf("validity %d days: must be at least 1", req.Days)
 	}
 	if req.Role == "" {
 		req.Role = pki.RoleClient
 	}
-	if _, err := pki.ParseRole(string(req.Role)); err != nil {
-		return nil, err
-	}
+	_, err := pki.ParseRole(string(req.Role))
+	return err
+}
+
+func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypto.PublicKey) (*Issued, error) {
 	want, err := parseSubject(req.Subject)
 	if err != nil {
 		return nil, err
 	}
 	if want.name.CommonName == "" {
 		return nil, fmt.Errorf("subject %q has no CN: the engine requires one", req.Subject)
-	}
-	csrDER, err := CSR(req, key)
-	if err != nil {
-		return nil, err
 	}
 	data := map[string]any{
 		"csr":         string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER})),
@@ -137,7 +160,7 @@ func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Iss
 		err = classify("sign", path, "update", err)
 		var ee *EngineError
 		if errors.As(err, &ee) && ee.Status == 400 {
-			if m := c.diagnoseRefusal(ctx, req, key, ee.Messages); m != nil {
+			if m := c.diagnoseRefusal(ctx, req, pub, ee.Messages); m != nil {
 				return nil, m
 			}
 		}
@@ -172,7 +195,7 @@ func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Iss
 	if err := c.buildChain(ctx, issued, pool); err != nil {
 		return nil, err
 	}
-	if err := c.check(ctx, req, key, want, start, issued); err != nil {
+	if err := c.check(ctx, req, pub, want, start, issued); err != nil {
 		return nil, err
 	}
 	return issued, nil
