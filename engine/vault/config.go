@@ -82,17 +82,21 @@ var ErrTokenFileMode = errors.New("token file is readable by group or others")
 // MaxTokenFileSize bytes, surrounding whitespace trimmed. A file any other
 // user can read is refused (the token is a credential, like a key file).
 func ReadTokenFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	// Stat first: opening a FIFO would block.
+	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
 		return "", fmt.Errorf("token file %s: not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return "", fmt.Errorf("token file: %w", err)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return "", fmt.Errorf("%w: %s has mode %04o; chmod 600 %s", ErrTokenFileMode, path, perm, path)
