@@ -26,8 +26,8 @@ var layer = map[string]int{
 	"internal/fsx": 0, "internal/buildinfo": 0, "internal/realpeer": 0,
 	// 1: the CA and its index; the test broker.
 	"pki": 1, "testbroker": 1,
-	// 2: one identity's directory.
-	"identity": 2,
+	// 2: one identity's directory; a shared CA engine's client.
+	"identity": 2, "engine/vault": 2,
 	// 3: whole bundles; reading and linting files.
 	"bundle": 3, "inspect": 3,
 	// 4: lifecycle and verification of bundles.
