@@ -14,6 +14,7 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/stores"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 // maxFileSize bounds every read of an identity's files: its stores are a
@@ -173,7 +174,7 @@ func configPasswords(dir string) ([]configPassword, error) {
 		if ext == ".conf" {
 			props = parseLibrdkafkaConf(b)
 		} else {
-			props = ParseProperties(b)
+			props = templates.ParseProperties(b)
 		}
 		for _, key := range slices.Sorted(maps.Keys(props)) {
 			lk := strings.ToLower(key)

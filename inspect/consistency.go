@@ -11,6 +11,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/stores"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 // Consistency of one identity directory: its configs and password file
@@ -156,7 +157,7 @@ func CheckIdentity(dir string) []Finding {
 		if n == "kcat.conf" {
 			props = parseKcat(b)
 		} else {
-			props = parseProperties(b)
+			props = templates.ParseProperties(b)
 		}
 		cr := configRefs(path, props, n == "kcat.conf")
 		noted := map[string]bool{}

@@ -12,6 +12,7 @@ import (
 	"github.com/kafkatls/kafkatls/lifecycle"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/stores"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 func editFile(t *testing.T, path, old, new string) {
@@ -198,7 +199,7 @@ func TestConfigPasswordKeytool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return parseProperties(b)["ssl.keystore.password"]
+		return templates.ParseProperties(b)["ssl.keystore.password"]
 	}
 	pwFile := filepath.Join(t.TempDir(), "storepass")
 	keytoolOpens := func() bool {
