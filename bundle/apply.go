@@ -261,6 +261,11 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 		res.Entities, res.Outputs = nil, nil
 		return errors.Join(runErr, fmt.Errorf("the run's files were not all committed: %w (%s)", err, plan.afterLoss()))
 	}
+	if plan.pki.StagedTrust() != nil { // a CA of the run's own is now wholly in place
+		if err := plan.pki.CreationDone(); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	return runErr
 }
 

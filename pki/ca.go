@@ -178,12 +178,13 @@ func Init(o InitOptions) (*PKI, error) {
 			return nil, err
 		}
 	}
-	// One batch, renamed in this order: the key first and the certificate,
-	// which marks a directory as holding a CA, last. A run killed part-way
-	// leaves no CA, never a certificate without its key; killed between
-	// the renames it leaves a key without its certificate, which init
-	// reports and does not overwrite (it cannot tell a lost certificate
-	// from a killed run): init --force moves it aside. (Across a power loss
+	// One batch, renamed in this order: the intent (creatingFile), the key,
+	// and the certificate, which marks a directory as holding a CA, last.
+	// A run killed part-way leaves no CA, never a certificate without its
+	// key; killed between the renames it leaves a key without its
+	// certificate, which the next transaction's recovery completes from the
+	// intent (init never overwrites a lone key: without an intent it cannot
+	// tell a lost certificate from a killed run). (Across a power loss
 	// the order holds on file systems that journal metadata in order, as
 	// ext4 and XFS do; elsewhere the worst case is a certificate whose key
 	// is missing, which kafkatls reports and init --force moves aside.)
@@ -191,13 +192,7 @@ func Init(o InitOptions) (*PKI, error) {
 	if len(p.Parents) > 0 {
 		chain = pem.EncodeCerts(p.Parents...)
 	}
-	b := o.Batch
-	if b == nil {
-		b = new(fsx.Batch)
-	}
-	if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
-		return nil, err
-	}
+	var public []creationFile
 	for _, w := range []struct {
 		name string
 		data []byte
@@ -207,10 +202,28 @@ func Init(o InitOptions) (*PKI, error) {
 		{settingsFile, settingsJSON(p.Settings)},
 		{CACertFile, pem.EncodeCerts(p.CA)},
 	} {
-		if w.data == nil {
-			continue
+		if w.data != nil {
+			public = append(public, creationFile{Path: w.name, Data: w.data})
 		}
-		if err := b.WriteFile(filepath.Join(o.Dir, w.name), w.data, fsx.PublicFile); err != nil {
+	}
+	intent, err := newCreation(keyPEM, public)
+	if err != nil {
+		return nil, err
+	}
+	b := o.Batch
+	if b == nil {
+		b = new(fsx.Batch)
+	}
+	// The intent first (see creatingFile), then the key, then the public
+	// files, the certificate last.
+	if err := b.WriteFile(filepath.Join(o.Dir, creatingFile), intent, fsx.PublicFile); err != nil {
+		return nil, err
+	}
+	if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
+		return nil, err
+	}
+	for _, f := range public {
+		if err := b.WriteFile(filepath.Join(o.Dir, f.Path), f.Data, fsx.PublicFile); err != nil {
 			return nil, err
 		}
 	}
@@ -221,7 +234,7 @@ func Init(o InitOptions) (*PKI, error) {
 	if err := b.Commit(); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return p, removeCreating(o.Dir)
 }
 
 // StagedTrust returns, for a PKI from an Init with InitOptions.Batch, the

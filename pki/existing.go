@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,7 +157,9 @@ type earlierCA struct {
 }
 
 // findEarlierCA looks for any CA material in dir; nil if there is none.
-// An index without records is not material (nothing refers to a CA).
+// An index without settled records is not material: nothing refers to a
+// CA when it holds only the pending reservations of a run that died before
+// its CA was placed (recovery drops those).
 func findEarlierCA(dir string) (*earlierCA, error) {
 	e := &earlierCA{}
 	for _, f := range caMaterial {
@@ -165,7 +168,7 @@ func findEarlierCA(dir string) (*earlierCA, error) {
 		}
 		if f == indexFile {
 			idx, err := LoadIndex(dir)
-			if err == nil && len(idx.Records) == 0 {
+			if err == nil && !slices.ContainsFunc(idx.Records, func(r Record) bool { return r.Status != StatusPending }) {
 				continue
 			}
 			if err == nil {

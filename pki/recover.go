@@ -40,6 +40,9 @@ func recoverFiles(dir string) error {
 	if err := recoverRotationStart(dir); err != nil {
 		return err
 	}
+	if err := recoverCreation(dir); err != nil {
+		return err
+	}
 	certs := filepath.Join(dir, CertsDir)
 	entries, err := os.ReadDir(certs)
 	if err != nil {
