@@ -126,7 +126,7 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		}
 		hint(fmt.Sprintf("to give up this CA, %s (%s would have to be issued again); use --force", initForce, existing.Orphans()))
 	case errors.Is(err, pki.ErrIncompleteCA) || errors.Is(err, pki.ErrMissingCAKey):
-		hint("`kafkatls init` will not replace it; to give up this CA, " + initForce + " (every identity it signed would have to be issued again)")
+		hint("`kafkatls init` will not replace the key; to give up this CA, " + initForce + " (every identity it signed would have to be issued again)")
 	case errors.Is(err, pki.ErrCAExists) && has("force"):
 		hint("use --force to move it aside and create a new one")
 	case errors.Is(err, identity.ErrExists) && has("force"):

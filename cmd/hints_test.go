@@ -55,7 +55,7 @@ func TestCoreErrorsGetFlagHints(t *testing.T) {
 		{"--days beyond the CA", []string{"issue", "e", "--days", "4000"}, ExitError, "or less, or rotate the CA"},
 		{"CA exists", []string{"init"}, ExitError, "use --force"},
 		{"CA exists with identities", []string{"init"}, ExitError, "to move its 1 identity to a new CA without breaking them, run `kafkatls ca rotate start`"},
-		{"CA key without certificate", []string{"--dir", keyOnly, "issue", "k"}, ExitError, "`kafkatls init` will not replace it; to give up this CA, `kafkatls init --force`"},
+		{"CA key without certificate", []string{"--dir", keyOnly, "issue", "k"}, ExitError, "`kafkatls init` will not replace the key; to give up this CA, `kafkatls init --force`"},
 		{"identity exists", []string{"issue", "c"}, ExitError, "use --force to replace it"},
 		{"no CA", []string{"--dir", filepath.Join(work, "none"), "issue", "c"}, ExitError, "kafkatls init --dir " + filepath.Join(work, "none")},
 		{"encrypted CA key", []string{"--dir", enc, "issue", "c"}, ExitError, "--ca-passphrase-file FILE or KAFKATLS_CA_PASSPHRASE"},
