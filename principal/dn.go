@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -20,9 +21,10 @@ import (
 //     prints as its dotted OID and "#" + lowercase hex of the DER value.
 //   - A value prints as text only when its tag is PrintableString, T61String,
 //     IA5String, GeneralString, BMPString or UTF8String (VisibleString,
-//     NumericString, UniversalString... print as hex). The content bytes are
-//     decoded as UTF-8 whatever the tag, so a BMPString (UCS-2) or a Latin-1
-//     T61String prints garbled; malformed UTF-8 becomes U+FFFD.
+//     NumericString, UniversalString... print as hex). JDK 17.0.21 decodes a
+//     BMPString as UTF-16BE and a T61String as ISO-8859-1, the others as
+//     UTF-8 (malformed UTF-8 becomes U+FFFD); JDK 17.0.15 decoded every tag
+//     as UTF-8, printing a non-ASCII BMPString or T61String garbled.
 //   - Escaping: a backslash before each of , = + < > # ; " \ anywhere, NUL as
 //     \00, and a backslash before each leading and trailing space or CR.
 //     Every other character (control characters, non-ASCII) prints raw.
@@ -521,7 +523,34 @@ func dnJavaAVA(b []byte) (string, error) {
 		}
 		return kw + "=#" + hex.EncodeToString(val.FullBytes), nil
 	}
-	return kw + "=" + dnJavaEscape(dnJavaDecodeUTF8(val.Bytes)), nil
+	return kw + "=" + dnJavaEscape(dnJavaDecode(val)), nil
+}
+
+// dnJavaDecode decodes a string value as current JDKs do: a BMPString as
+// UTF-16BE, a T61String as ISO-8859-1, the others as UTF-8 (malformed
+// input becoming U+FFFD). JDK 17.0.15 and older decoded every tag as
+// UTF-8, so they print a non-ASCII BMPString or T61String garbled; no
+// kafkatls certificate uses those tags (it writes UTF8String).
+func dnJavaDecode(v asn1.RawValue) string {
+	switch v.Tag {
+	case asn1.TagBMPString:
+		units := make([]uint16, 0, len(v.Bytes)/2)
+		for i := 0; i+1 < len(v.Bytes); i += 2 {
+			units = append(units, uint16(v.Bytes[i])<<8|uint16(v.Bytes[i+1]))
+		}
+		s := string(utf16.Decode(units))
+		if len(v.Bytes)%2 == 1 {
+			s += "\uFFFD"
+		}
+		return s
+	case asn1.TagT61String:
+		r := make([]rune, len(v.Bytes))
+		for i, b := range v.Bytes {
+			r[i] = rune(b)
+		}
+		return string(r)
+	}
+	return dnJavaDecodeUTF8(v.Bytes)
 }
 
 // dnJavaStringTag reports whether Java prints a value as text (AVA's
