@@ -345,6 +345,11 @@ func TestStepCA(t *testing.T) {
 		if err := brokers.Revoke(ctx, revoked.Leaf.SerialNumber, ReasonKeyCompromise, "test"); err != nil {
 			t.Fatalf("Revoke: %v\nlog:\n%s", err, s.Log())
 		}
+		err = brokers.Revoke(ctx, revoked.Leaf.SerialNumber, ReasonKeyCompromise, "again")
+		var ee *EngineError
+		if !errors.As(err, &ee) || !strings.Contains(ee.Message, "already revoked") {
+			t.Fatalf("revoking twice: want an EngineError saying already revoked, got %v", err)
+		}
 		crl, err := brokers.CRL(ctx, revoked.Intermediates[0])
 		if err != nil {
 			t.Fatalf("CRL: %v", err)
