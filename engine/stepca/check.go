@@ -75,8 +75,8 @@ func (c *Client) check(req Request, pub crypto.PublicKey, want subject, start ti
 	if d := diffStrings(lower(req.SANs.Emails), lower(leaf.EmailAddresses)); d != "" {
 		errs = append(errs, c.mismatch("email SANs", list(req.SANs.Emails), list(leaf.EmailAddresses)+" ("+d+")", sansSetting, false))
 	}
-	if d := diffStrings(uriStrings(req.URIs), uriStrings(leaf.URIs)); d != "" {
-		errs = append(errs, c.mismatch("URI SANs", list(uriStrings(req.URIs)), list(uriStrings(leaf.URIs))+" ("+d+")", sansSetting, false))
+	if d := diffStrings(uriStrings(req.uris()), uriStrings(leaf.URIs)); d != "" {
+		errs = append(errs, c.mismatch("URI SANs", list(uriStrings(req.uris())), list(uriStrings(leaf.URIs))+" ("+d+")", sansSetting, false))
 	}
 
 	// Subject, as Java (hence Kafka's principal) prints it.
@@ -123,7 +123,7 @@ func (c *Client) diagnoseRefusal(ctx context.Context, req Request, ee *EngineErr
 	case strings.Contains(low, "valid common name"):
 		return c.mismatch("common name", "", msg, "nothing on the provisioner: the CSR's CN must be the token subject or one of its SANs", false)
 	case strings.Contains(low, "valid dns names") || strings.Contains(low, "valid ip addresses") || strings.Contains(low, "valid email addresses") || strings.Contains(low, "valid uris"):
-		return c.mismatch("SANs", "", msg, "nothing on the provisioner: the CSR's SANs must equal those given to kafkatls", false)
+		return c.mismatch("SANs", "", msg, "nothing on the provisioner: step-ca signs exactly the CSR's SANs, which must equal the names asked; a CSR signed as is cannot get extra names (ask the host for a new CSR with them)", false)
 	case strings.Contains(low, "not allowed") || strings.Contains(low, "policy"):
 		return c.mismatch("SANs", "", msg, policySetting(req), false)
 	}

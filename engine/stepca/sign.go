@@ -30,8 +30,21 @@ type Request struct {
 	Role    pki.Role // decides the extended key usages required
 	Subject string   // RFC 4514 DN, e.g. "CN=broker-1,OU=kafka,O=Acme"
 	SANs    pki.SANs
-	URIs    []*url.URL
-	Days    int // validity in days, at least 1
+	URIs    []*url.URL // added to SANs.URIs
+	Days    int        // validity in days, at least 1
+}
+
+// uris is SANs.URIs plus URIs, without duplicates.
+func (r Request) uris() []*url.URL {
+	var out []*url.URL
+	seen := map[string]bool{}
+	for _, u := range append(append([]*url.URL{}, r.SANs.URIs...), r.URIs...) {
+		if u != nil && !seen[u.String()] {
+			seen[u.String()] = true
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // FromCertRequest converts a pki.CertRequest whose subject is resolved
@@ -72,7 +85,7 @@ func CSR(req Request, key crypto.Signer) ([]byte, error) {
 	}
 	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
 		RawSubject: raw, DNSNames: req.SANs.DNS, IPAddresses: req.SANs.IPs,
-		EmailAddresses: req.SANs.Emails, URIs: req.URIs,
+		EmailAddresses: req.SANs.Emails, URIs: req.uris(),
 	}, key)
 }
 
@@ -125,7 +138,7 @@ func tokenSANs(req Request) []string {
 	out = append(out, req.SANs.DNS...)
 	out = append(out, ipStrings(req.SANs.IPs)...)
 	out = append(out, req.SANs.Emails...)
-	out = append(out, uriStrings(req.URIs)...)
+	out = append(out, uriStrings(req.uris())...)
 	return out
 }
 

@@ -11,15 +11,21 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,6 +374,86 @@ func TestStepCA(t *testing.T) {
 		// The CRL is signed by the intermediate, not the root.
 		if _, err := brokers.CRL(ctx, s.Root); !errors.Is(err, ErrEngine) {
 			t.Fatalf("CRL checked against the root: want ErrEngine, got %v", err)
+		}
+	})
+
+	t.Run("SignCSR keeps a foreign CSR's subject order and multi-valued RDN", func(t *testing.T) {
+		// openssl -subj /CN=.../OU=.../O=... order (CN first in the DER,
+		// Java prints it last) and a CN+UID RDN: a principal the default
+		// template could never produce.
+		raw, err := principal.ParseDN(`O=Acme Corp,OU=kafka,CN=erin+UID=e42`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := ecKey(t)
+		u, _ := url.Parse("spiffe://acme/kafka/erin")
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{RawSubject: raw, URIs: []*url.URL{u}}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csr, _ := x509.ParseCertificateRequest(der)
+		cr, err := pki.CSRRequest(csr, "", pki.RoleClient, nil, nil, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		is, err := clients.SignCSR(ctx, FromCertRequest(cr, cr.Subject), csr)
+		if err != nil {
+			t.Fatalf("SignCSR: %v\nlog:\n%s", err, s.Log())
+		}
+		if string(is.Leaf.RawSubject) != string(raw) {
+			got, _ := principal.JavaName(is.Leaf.RawSubject)
+			t.Fatalf("subject %q, want the CSR's %q byte for byte", got, cr.Subject)
+		}
+		if len(is.Leaf.URIs) != 1 || is.Leaf.URIs[0].String() != u.String() {
+			t.Fatalf("URIs %v", is.Leaf.URIs)
+		}
+	})
+
+	t.Run("retries a 5xx with a fresh one-time token", func(t *testing.T) {
+		// A front that lets the first sign reach step-ca (which signs and
+		// records the token) but answers 502: resending the same token
+		// would be refused as a replay.
+		target, _ := url.Parse(s.URL)
+		pool := x509.NewCertPool()
+		pool.AddCert(s.Root)
+		rp := httputil.NewSingleHostReverseProxy(target)
+		rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+		var signs atomic.Int32
+		front := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == signPath && signs.Add(1) == 1 {
+				rec := httptest.NewRecorder()
+				rp.ServeHTTP(rec, r)
+				if rec.Code != 201 && rec.Code != 200 {
+					t.Errorf("first sign through the front: step-ca answered %d", rec.Code)
+				}
+				http.Error(w, `{"status":502,"message":"bad gateway"}`, http.StatusBadGateway)
+				return
+			}
+			rp.ServeHTTP(w, r)
+		}))
+		front.StartTLS()
+		defer front.Close()
+		roots := filepath.Join(t.TempDir(), "roots.pem")
+		writePEM(t, roots, s.Root, front.Certificate())
+		mk := func(retries int) *Client {
+			c, err := New(Config{URL: front.URL, Root: roots, Provisioner: "kafka", Password: []byte(testPassword),
+				MaxRetries: retries, MinRetryWait: 10 * time.Millisecond, MaxRetryWait: 20 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		if _, err := mk(2).Sign(ctx, brokerReq("broker-retry"), ecKey(t)); err != nil {
+			t.Fatalf("Sign through a front failing once: %v", err)
+		}
+		if n := signs.Load(); n != 2 {
+			t.Fatalf("%d sign requests, want 2 (one retry)", n)
+		}
+		signs.Store(0)
+		_, err := mk(-1).Sign(ctx, brokerReq("broker-noretry"), ecKey(t))
+		var ee *EngineError
+		if !errors.As(err, &ee) || ee.Status != http.StatusBadGateway || signs.Load() != 1 {
+			t.Fatalf("MaxRetries<0: want one request and EngineError 502, got %d requests, %v", signs.Load(), err)
 		}
 	})
 
