@@ -75,6 +75,20 @@ type Config struct {
 	MinRetryWait, MaxRetryWait time.Duration // backoff bounds; 0: DefaultMinRetry, DefaultMaxRetry
 }
 
+// String shows the configuration with the password redacted, so a Config
+// printed by mistake (%v, %+v, a log line) does not leak it.
+func (c Config) String() string {
+	pw := "none"
+	if len(c.Password) > 0 {
+		pw = "redacted"
+	}
+	return fmt.Sprintf("stepca.Config{URL: %q, Root: %q, Provisioner: %q, Password: %s, KeyFile: %q, Timeout: %s, MaxRetries: %d}",
+		c.URL, c.Root, c.Provisioner, pw, c.KeyFile, c.Timeout, c.MaxRetries)
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return c.String() }
+
 // ConfigFromEnv returns a Config with URL, Root and Provisioner from
 // STEP_CA_URL, STEP_ROOT and STEP_PROVISIONER, and the password read from
 // the file STEP_PROVISIONER_PASSWORD_FILE names (when set). Flags override

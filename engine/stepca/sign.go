@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -176,6 +177,9 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 		var ee *EngineError
 		if errors.As(err, &ee) && (ee.Status == 403 || ee.Status == 400) {
 			return nil, c.diagnoseRefusal(ctx, req, ee)
+		}
+		if errors.As(err, &ee) && ee.Status == 500 && strings.Contains(strings.ToLower(ee.Message), "template") {
+			return nil, c.mismatch("template", "", ee.Message, "options.x509.template of the provisioner to valid JSON once rendered (step-ca's log shows the rendered text)", false)
 		}
 		return nil, err
 	}

@@ -170,6 +170,9 @@ func TestStepCA(t *testing.T) {
 		provisioner(t, "kafka", ProvisionerOptions{Claims: testClaims}, nil),
 		provisioner(t, "kafka-clients", ProvisionerOptions{ClientOnly: true, Claims: testClaims}, nil),
 		provisioner(t, "plain", ProvisionerOptions{Claims: testClaims}, func(m map[string]any) { delete(m, "options") }),
+		provisioner(t, "broken", ProvisionerOptions{Claims: testClaims}, func(m map[string]any) {
+			m["options"] = map[string]any{"x509": map[string]any{"template": `{"subject": {{ toJson .Subject }},, }`}}
+		}),
 	}})
 	ctx := context.Background()
 	brokers := clientFor(t, s, "kafka", testPassword)
@@ -289,6 +292,15 @@ func TestStepCA(t *testing.T) {
 			m := mismatchOf(t, err, "validity")
 			if !strings.Contains(m.Setting, "claims.maxTLSCertDuration") || !strings.Contains(m.Setting, "8760h") {
 				t.Fatalf("setting %q does not name claims.maxTLSCertDuration", m.Setting)
+			}
+		})
+		t.Run("template that renders to invalid JSON", func(t *testing.T) {
+			c := clientFor(t, s, "broken", testPassword)
+			c.cfg.MaxRetries = 0 // a 500: no point waiting on retries of a template error
+			_, err := c.Sign(ctx, brokerReq("broker-t"), ecKey(t))
+			m := mismatchOf(t, err, "template")
+			if !strings.Contains(m.Setting, "options.x509.template") {
+				t.Fatalf("setting %q", m.Setting)
 			}
 		})
 		t.Run("unknown provisioner", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -199,5 +200,50 @@ func TestKafkaTemplateEKUs(t *testing.T) {
 	}
 	if s := KafkaTemplate(true); !strings.Contains(s, `"extKeyUsage": ["clientAuth"]`) || strings.Contains(s, "serverAuth") {
 		t.Fatal(s)
+	}
+}
+
+func TestConfigStringRedactsPassword(t *testing.T) {
+	cfg := Config{URL: "https://ca:9000", Provisioner: "kafka", Password: []byte("hunter2-secret")}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(f, cfg); strings.Contains(out, "hunter2") || !strings.Contains(out, "redacted") {
+			t.Errorf("%s: %s", f, out)
+		}
+	}
+}
+
+// TestDiagnoseGenericRefusal: when step-ca's 403 message names no check,
+// the provisioner's published claims decide between the duration claim and
+// a name policy.
+func TestDiagnoseGenericRefusal(t *testing.T) {
+	c, err := New(Config{URL: "https://ca.example.com:9000", Root: writeRoot(t), Password: []byte("pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	generic := &EngineError{Op: "sign", Path: signPath, Status: 403, Message: "The request lacked necessary authorization to be completed."}
+	for _, tc := range []struct {
+		name     string
+		claims   *Claims
+		days     int
+		field    string
+		setting  string
+		probable bool
+	}{
+		{"published max exceeded", &Claims{MaxTLSCertDuration: "2160h"}, 365, "validity", `claims.maxTLSCertDuration to at least "8760h"`, false},
+		{"step-ca default max exceeded", nil, 2, "validity", `claims.maxTLSCertDuration to at least "48h"`, true},
+		{"within the max: a policy", &Claims{MaxTLSCertDuration: "2160h"}, 30, "SANs", "authority.policy.x509.allow", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.key = &provKey{claims: tc.claims}
+			req := brokerReq("b1")
+			req.Days = tc.days
+			var m *MismatchError
+			if !errors.As(c.diagnoseRefusal(context.Background(), req, generic), &m) {
+				t.Fatal("not a MismatchError")
+			}
+			if m.Field != tc.field || !strings.Contains(m.Setting, tc.setting) || m.Probable != tc.probable {
+				t.Fatalf("got %+v", m)
+			}
+		})
 	}
 }
