@@ -108,44 +108,54 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// ErrPasswordFileMode is wrapped when a password file can be read by
-// other users.
-var ErrPasswordFileMode = errors.New("password file is readable by group or others")
+// ErrPasswordFileMode is wrapped when a password file (or a provisioner
+// key file) can be read by other users.
+var ErrPasswordFileMode = errors.New("secret file is readable by group or others")
 
 // ReadPasswordFile reads a provisioner password from a file: at most
 // MaxPasswordFileSize bytes, one trailing newline (and CR) removed, as the
 // step CLI's --password-file does. A file any other user can read is
 // refused: the password unlocks a key that signs for the whole CA.
 func ReadPasswordFile(path string) ([]byte, error) {
-	// Stat first: opening a FIFO would block.
-	st, err := os.Stat(path)
+	b, err := readSecretFile(path, MaxPasswordFileSize, "password file")
 	if err != nil {
-		return nil, fmt.Errorf("password file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("password file %s: not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("password file: %w", err)
-	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil {
-		return nil, fmt.Errorf("password file: %w", err)
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; chmod 600 %s", ErrPasswordFileMode, path, perm, path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxPasswordFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("password file %s: %w", path, err)
-	}
-	if len(b) > MaxPasswordFileSize {
-		return nil, fmt.Errorf("password file %s: larger than %d bytes, not a password", path, MaxPasswordFileSize)
+		return nil, err
 	}
 	b = []byte(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"))
 	if len(b) == 0 {
 		return nil, fmt.Errorf("password file %s: empty", path)
+	}
+	return b, nil
+}
+
+// readSecretFile reads at most limit bytes of a regular file that no
+// other user can read (what names it in errors).
+func readSecretFile(path string, limit int64, what string) ([]byte, error) {
+	// Stat first: opening a FIFO would block.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s %s: not a regular file", what, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s %s has mode %04o; chmod 600 %s", ErrPasswordFileMode, what, path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s %s: larger than %d bytes", what, path, limit)
 	}
 	return b, nil
 }

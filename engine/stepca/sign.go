@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -331,18 +328,6 @@ func subjectOf(raw []byte) (subject, error) {
 	s := subject{java: java}
 	s.name.FillFromRDNSequence(&rdns)
 	return s, nil
-}
-
-func keyTypeName(pub crypto.PublicKey) string {
-	switch pub.(type) {
-	case *ecdsa.PublicKey:
-		return "ec"
-	case *rsa.PublicKey:
-		return "rsa"
-	case ed25519.PublicKey:
-		return "ed25519"
-	}
-	return fmt.Sprintf("%T", pub)
 }
 
 // Job is one Sign call for SignAll.

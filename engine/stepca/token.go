@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -126,9 +125,9 @@ func (c *Client) providerKey(ctx context.Context) (*provKey, error) {
 		claims *Claims
 	)
 	if c.cfg.KeyFile != "" {
-		b, err := readLimited(c.cfg.KeyFile, maxKeyFile)
+		b, err := readSecretFile(c.cfg.KeyFile, maxKeyFile, "provisioner key file")
 		if err != nil {
-			return nil, fmt.Errorf("provisioner key file: %w", err)
+			return nil, err
 		}
 		data, source = b, "key file "+c.cfg.KeyFile
 		// Claims only for diagnoses: a CA that cannot be listed still signs.
@@ -257,29 +256,6 @@ func (c *Client) token(ctx context.Context, path, sub string, sans []string) (st
 		ID:        hex.EncodeToString(id),
 	}, SANs: sans}
 	return jwt.Signed(signer).Claims(cl).Serialize()
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
 }
 
 // ProvisionerOptions are the settings GenerateProvisioner writes.

@@ -247,3 +247,18 @@ func TestDiagnoseGenericRefusal(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyFileReadableByOthersRefused(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(f, []byte(`{"kty":"EC"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(f, 0o644)
+	c, err := New(Config{URL: "https://ca.example.com:9000", Root: writeRoot(t), Password: []byte("pw"), KeyFile: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.providerKey(context.Background()); !errors.Is(err, ErrPasswordFileMode) || !strings.Contains(err.Error(), "provisioner key file") {
+		t.Fatalf("want ErrPasswordFileMode for the key file, got %v", err)
+	}
+}
