@@ -469,6 +469,19 @@ func TestStepCA(t *testing.T) {
 		}
 	})
 
+	t.Run("preflight", func(t *testing.T) {
+		if err := brokers.Preflight(ctx, 90); err != nil {
+			t.Fatalf("kafka provisioner, 90 days: %v", err)
+		}
+		mismatchOf(t, brokers.Preflight(ctx, 365), "validity")
+		err := clientFor(t, s, "plain", testPassword).Preflight(ctx, 30)
+		mismatchOf(t, err, "subject")
+		mismatchOf(t, err, "SANs")
+		if err := clientFor(t, s, "kafka", "wrong").Preflight(ctx, 30); !errors.Is(err, ErrPassword) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	})
+
 	t.Run("roots from the CA", func(t *testing.T) {
 		roots, err := brokers.RootsFromCA(ctx)
 		if err != nil || len(roots) != 1 || !roots[0].Equal(s.Root) {
