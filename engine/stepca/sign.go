@@ -1,0 +1,365 @@
+package stepca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+)
+
+// Request describes the leaf to sign, as pki.CertRequest does, with the
+// subject already resolved (pki.PKI.SubjectDN) and URI SANs.
+type Request struct {
+	Name    string   // the identity's name, for messages
+	Role    pki.Role // decides the extended key usages required
+	Subject string   // RFC 4514 DN, e.g. "CN=broker-1,OU=kafka,O=Acme"
+	SANs    pki.SANs
+	URIs    []*url.URL // added to SANs.URIs
+	Days    int        // validity in days, at least 1
+}
+
+// uris is SANs.URIs plus URIs, without duplicates.
+func (r Request) uris() []*url.URL {
+	var out []*url.URL
+	seen := map[string]bool{}
+	for _, u := range append(append([]*url.URL{}, r.SANs.URIs...), r.URIs...) {
+		if u != nil && !seen[u.String()] {
+			seen[u.String()] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// FromCertRequest converts a pki.CertRequest whose subject is resolved
+// (subject: p.SubjectDN(req)) and whose Days is set.
+func FromCertRequest(req pki.CertRequest, subject string) Request {
+	return Request{Name: req.Name, Role: req.Role, Subject: subject, SANs: req.SANs, Days: req.Days}
+}
+
+// Issued is what step-ca signed: the leaf, then the chain up to the root
+// of Config.Root, each checked against the request.
+type Issued struct {
+	Leaf          *x509.Certificate
+	Intermediates []*x509.Certificate // leaf's issuer first; empty when the root signs leaves
+	Root          *x509.Certificate
+	// Warnings are kafkatls notes that did not warrant a refusal (a client
+	// certificate that also has serverAuth).
+	Warnings []string
+}
+
+// Serial is the leaf serial as the local index writes it (lowercase hex).
+func (i *Issued) Serial() string { return pki.SerialHex(i.Leaf) }
+
+// Fingerprint is the leaf's SHA-256 fingerprint as the local index writes it.
+func (i *Issued) Fingerprint() string { return pki.Fingerprint(i.Leaf) }
+
+// ErrIncompleteChain is wrapped when step-ca's chain does not end at the
+// configured root.
+var ErrIncompleteChain = errors.New("engine CA chain does not end at the configured root")
+
+const signPath = "/1.0/sign"
+
+// CSR makes the PKCS#10 request Sign sends: req's subject byte for byte (as
+// principal.ParseDN encodes it) and its SANs, signed by key.
+func CSR(req Request, key crypto.Signer) ([]byte, error) {
+	raw, err := principal.ParseDN(req.Subject)
+	if err != nil {
+		return nil, fmt.Errorf("subject: %w", err)
+	}
+	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		RawSubject: raw, DNSNames: req.SANs.DNS, IPAddresses: req.SANs.IPs,
+		EmailAddresses: req.SANs.Emails, URIs: req.uris(),
+	}, key)
+}
+
+// Sign has step-ca sign a CSR for key (POST /1.0/sign with a one-time
+// token; the key never leaves) and checks the result against req. A
+// refusal or a difference from req is a *MismatchError naming the ca.json
+// setting; a refused token is a *PermissionError; a wrong password a
+// *PasswordError.
+func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Issued, error) {
+	if err := checkRequest(&req); err != nil {
+		return nil, err
+	}
+	csrDER, err := CSR(req, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.sign(ctx, req, csrDER, key.Public())
+}
+
+// SignCSR is Sign for a host that keeps its key and sent a CSR: the CSR is
+// passed on as is (its signature checked first) and the result checked
+// against req, which says what the certificate must hold (pki.CSRRequest
+// builds it from the CSR plus any extra names). step-ca refuses a CSR
+// whose SANs differ from req's (the token carries req's).
+func (c *Client) SignCSR(ctx context.Context, req Request, csr *x509.CertificateRequest) (*Issued, error) {
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("CSR signature does not verify: %w", err)
+	}
+	if err := checkRequest(&req); err != nil {
+		return nil, err
+	}
+	return c.sign(ctx, req, csr.Raw, csr.PublicKey)
+}
+
+func checkRequest(req *Request) error {
+	if req.Days < 1 {
+		return fmt.Errorf("validity %d days: must be at least 1", req.Days)
+	}
+	if req.Role == "" {
+		req.Role = pki.RoleClient
+	}
+	_, err := pki.ParseRole(string(req.Role))
+	return err
+}
+
+// tokenSANs are the SANs the token authorizes, as step-ca splits them
+// (DNS names, IPs, emails, URIs as strings).
+func tokenSANs(req Request) []string {
+	var out []string
+	out = append(out, req.SANs.DNS...)
+	out = append(out, ipStrings(req.SANs.IPs)...)
+	out = append(out, req.SANs.Emails...)
+	out = append(out, uriStrings(req.uris())...)
+	return out
+}
+
+type signAnswer struct {
+	Crt       string   `json:"crt"`
+	CA        string   `json:"ca"`
+	CertChain []string `json:"certChain"`
+}
+
+func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypto.PublicKey) (*Issued, error) {
+	want, err := parseSubject(req.Subject)
+	if err != nil {
+		return nil, err
+	}
+	if want.name.CommonName == "" {
+		return nil, fmt.Errorf("subject %q has no CN: step-ca's token names the CN as its subject", req.Subject)
+	}
+	// Decrypt the key before the clock starts: a wrong password is not a
+	// step-ca answer.
+	if _, err := c.providerKey(ctx); err != nil {
+		return nil, err
+	}
+	csrPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}))
+	sans := tokenSANs(req)
+	start := time.Now()
+	b, err := c.do(ctx, "POST", signPath, func() (any, error) {
+		ott, err := c.token(ctx, signPath, want.name.CommonName, sans)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"csr": csrPEM, "ott": ott, "notAfter": fmt.Sprintf("%dh", req.Days*24)}, nil
+	})
+	if err != nil {
+		err = c.classify("sign", signPath, err)
+		var ee *EngineError
+		if errors.As(err, &ee) && (ee.Status == 403 || ee.Status == 400) {
+			return nil, c.diagnoseRefusal(ctx, req, ee)
+		}
+		if errors.As(err, &ee) && ee.Status == 500 && strings.Contains(strings.ToLower(ee.Message), "template") {
+			return nil, c.mismatch("template", "", ee.Message, "options.x509.template of the provisioner to valid JSON once rendered (step-ca's log shows the rendered text)", false)
+		}
+		return nil, err
+	}
+	var ans signAnswer
+	if err := json.Unmarshal(b, &ans); err != nil {
+		return nil, &EngineError{Op: "sign", Path: signPath, Status: 200, Message: "unparsable answer: " + err.Error()}
+	}
+	leafs, err := parsePEMCerts([]byte(ans.Crt))
+	if err != nil {
+		return nil, &EngineError{Op: "sign", Path: signPath, Status: 200, Message: "crt: " + err.Error()}
+	}
+	var pool []*x509.Certificate
+	for _, s := range append([]string{ans.CA}, ans.CertChain...) {
+		if s == "" {
+			continue
+		}
+		certs, err := parsePEMCerts([]byte(s))
+		if err != nil {
+			return nil, &EngineError{Op: "sign", Path: signPath, Status: 200, Message: "certChain: " + err.Error()}
+		}
+		pool = append(pool, certs...)
+	}
+	issued := &Issued{Leaf: leafs[0]}
+	if err := c.buildChain(issued, pool); err != nil {
+		return nil, err
+	}
+	if err := c.check(req, pub, want, start, issued); err != nil {
+		return nil, err
+	}
+	return issued, nil
+}
+
+// classify turns a do error into PermissionError or EngineError.
+func (c *Client) classify(op, path string, err error) error {
+	var se *statusError
+	if errors.As(err, &se) {
+		if se.Status == 401 {
+			return &PermissionError{Op: op, Path: path, Provisioner: c.cfg.Provisioner, Status: se.Status, Message: se.Message}
+		}
+		return &EngineError{Op: op, Path: path, Status: se.Status, Message: se.Message}
+	}
+	var pe *PasswordError
+	if errors.As(err, &pe) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &EngineError{Op: op, Path: path, Err: err}
+}
+
+// buildChain fills Intermediates and Root from pool, ending at a root of
+// Config.Root.
+func (c *Client) buildChain(issued *Issued, pool []*x509.Certificate) error {
+	cur := issued.Leaf
+	var inter []*x509.Certificate
+	for range 10 {
+		if r := findParent(cur, c.roots); r != nil {
+			issued.Intermediates, issued.Root = inter, r
+			return verifyChain(issued)
+		}
+		parent := findParent(cur, pool)
+		if parent == nil {
+			return fmt.Errorf("%w: no certificate in step-ca's chain or in %s signed %q; is %s the root of this CA (step ca root)?",
+				ErrIncompleteChain, c.cfg.Root, cur.Subject, c.cfg.Root)
+		}
+		if selfSigned(parent) {
+			return fmt.Errorf("%w: step-ca's chain ends at root %q, which is not in %s", ErrIncompleteChain, parent.Subject, c.cfg.Root)
+		}
+		inter = append(inter, parent)
+		cur = parent
+	}
+	return fmt.Errorf("%w: more than 10 certificates in the chain", ErrIncompleteChain)
+}
+
+func findParent(child *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
+	for _, p := range pool {
+		if p.Equal(child) || !bytes.Equal(child.RawIssuer, p.RawSubject) {
+			continue
+		}
+		if child.CheckSignatureFrom(p) == nil {
+			return p
+		}
+	}
+	return nil
+}
+
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+}
+
+// verifyChain runs Go's path validation over what was assembled, so a
+// certificate that would fail in a TLS stack is caught here.
+func verifyChain(i *Issued) error {
+	roots, inters := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(i.Root)
+	for _, c := range i.Intermediates {
+		inters.AddCert(c)
+	}
+	if _, err := i.Leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		return fmt.Errorf("%w: step-ca's leaf does not verify against its own chain: %v", ErrEngine, err)
+	}
+	return nil
+}
+
+func parsePEMCerts(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate")
+	}
+	return out, nil
+}
+
+// subject is a parsed requested DN.
+type subject struct {
+	java string // as Java prints it
+	name pkix.Name
+}
+
+func parseSubject(dn string) (subject, error) {
+	raw, err := principal.ParseDN(dn)
+	if err != nil {
+		return subject{}, fmt.Errorf("subject: %w", err)
+	}
+	return subjectOf(raw)
+}
+
+func subjectOf(raw []byte) (subject, error) {
+	java, err := principal.JavaName(raw)
+	if err != nil {
+		return subject{}, err
+	}
+	var rdns pkix.RDNSequence
+	if _, err := asn1.Unmarshal(raw, &rdns); err != nil {
+		return subject{}, fmt.Errorf("subject: %w", err)
+	}
+	s := subject{java: java}
+	s.name.FillFromRDNSequence(&rdns)
+	return s, nil
+}
+
+// Job is one Sign call for SignAll.
+type Job struct {
+	Req Request
+	Key crypto.Signer
+}
+
+// SignAll signs jobs with at most parallel requests in flight (a bundle
+// signs a cluster's worth of identities at once without flooding step-ca).
+// Results and errors are indexed like jobs.
+func (c *Client) SignAll(ctx context.Context, jobs []Job, parallel int) ([]*Issued, []error) {
+	if parallel < 1 {
+		parallel = 1
+	}
+	out, errs := make([]*Issued, len(jobs)), make([]error, len(jobs))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			out[i], errs[i] = c.Sign(ctx, j.Req, j.Key)
+		}()
+	}
+	wg.Wait()
+	return out, errs
+}
