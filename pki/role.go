@@ -32,6 +32,9 @@ type RoleSpec struct {
 	// SANs unless asked not to (DefaultServerSANs). Roles without them
 	// take their SANs only from what the user gives.
 	DefaultSANs bool
+	// Cluster: the identity is a member of the Kafka cluster (a broker, a
+	// controller, a ZooKeeper server), trusted with the cluster itself.
+	Cluster bool
 	// Advertises: the identity has a Kafka listener others dial, named by
 	// --advertise HOST[:PORT] and written to advertised.listeners.
 	Advertises bool
@@ -77,20 +80,20 @@ var roleSpecs = []RoleSpec{
 		ReloadNote: "restart the client application: Java clients, librdkafka and KafkaJS load their stores only at startup",
 	},
 	{
-		Role: RoleBroker, Display: "Broker", SpecKey: "brokers",
+		Role: RoleBroker, Cluster: true, Display: "Broker", SpecKey: "brokers",
 		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Advertises: true, Port: 9093,
 		Bootstrap: true, SuperUser: true, KafkaClient: true, KafkaServer: true,
 		Configs: []string{"server.properties", "client.properties", "zookeeper-client.properties"},
 	},
 	{
-		Role: RoleController, Display: "Controller", SpecKey: "controllers",
+		Role: RoleController, Cluster: true, Display: "Controller", SpecKey: "controllers",
 		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Advertises: true, Port: 9094,
 		SuperUser: true, KafkaClient: true, KafkaServer: true,
 		Configs:    []string{"server.properties"},
 		ReloadNote: "the KRaft controller listener cannot reload its stores (KAFKA-20583): restart this controller (one at a time)",
 	},
 	{
-		Role: RoleZooKeeper, Display: "ZooKeeper", SpecKey: "zookeepers",
+		Role: RoleZooKeeper, Cluster: true, Display: "ZooKeeper", SpecKey: "zookeepers",
 		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Port: 2182, ZooKeeperConnect: true,
 		Configs:    []string{"zoo.cfg", "zookeeper-client.properties"},
 		ReloadNote: "restart this ZooKeeper server (one at a time), or run ZooKeeper >= 3.8.1 with client.certReload=true and sslQuorumReloadCertFiles=true, which reload changed store files",

@@ -40,6 +40,12 @@ func TestRoleSpecsConsistent(t *testing.T) {
 			if s.KafkaServer && !(s.Server && s.HasExtKeyUsage(x509.ExtKeyUsageClientAuth)) {
 				t.Error("a Kafka server needs serverAuth and clientAuth (it dials its peers)")
 			}
+			if (s.SuperUser || s.Advertises) && !s.Cluster {
+				t.Error("a super user or an advertised listener outside the cluster")
+			}
+			if s.Cluster && !(s.Server && s.DefaultSANs && s.Port != 0) {
+				t.Error("a cluster member serves TLS on a port of its own, with default SANs")
+			}
 			if s.Advertises && s.Port == 0 {
 				t.Error("a role that advertises a listener needs a default port")
 			}
