@@ -14,7 +14,8 @@ import (
 // templates (docs/roles.md, "Adding a role").
 type RoleSpec struct {
 	Role Role
-	// Display names the role in the wizard and in summaries ("Broker").
+	// Display names one identity of the role in the wizard's step titles
+	// ("Broker 1", "KRaft controller 2").
 	Display string
 	// SpecKey is the bundle spec's list of identities of this role
 	// (brokers:, clients:, ...).
@@ -86,14 +87,14 @@ var roleSpecs = []RoleSpec{
 		Configs: []string{"server.properties", "client.properties", "zookeeper-client.properties"},
 	},
 	{
-		Role: RoleController, Cluster: true, Display: "Controller", SpecKey: "controllers",
+		Role: RoleController, Cluster: true, Display: "KRaft controller", SpecKey: "controllers",
 		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Advertises: true, Port: 9094,
 		SuperUser: true, KafkaClient: true, KafkaServer: true,
 		Configs:    []string{"server.properties"},
 		ReloadNote: "the KRaft controller listener cannot reload its stores (KAFKA-20583): restart this controller (one at a time)",
 	},
 	{
-		Role: RoleZooKeeper, Cluster: true, Display: "ZooKeeper", SpecKey: "zookeepers",
+		Role: RoleZooKeeper, Cluster: true, Display: "ZooKeeper node", SpecKey: "zookeepers",
 		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Port: 2182, ZooKeeperConnect: true,
 		Configs:    []string{"zoo.cfg", "zookeeper-client.properties"},
 		ReloadNote: "restart this ZooKeeper server (one at a time), or run ZooKeeper >= 3.8.1 with client.certReload=true and sslQuorumReloadCertFiles=true, which reload changed store files",
