@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kafkatls/kafkatls/bundle"
@@ -74,5 +75,28 @@ func TestBundleTLSServer(t *testing.T) {
 	}
 	if rep.Passed || !caught {
 		t.Fatalf("verify passed = %v, PEM inconsistency caught = %v, with the broker's PEM files in the server's directory", rep.Passed, caught)
+	}
+}
+
+// TestRemoteRefusesServerIdentity: verify --client with a server identity
+// says it is a server by design, before dialling anything.
+func TestRemoteRefusesServerIdentity(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	spec := &bundle.Spec{
+		CA:      bundle.CASpec{KeyType: "ecdsa", Org: "Acme"},
+		Servers: []bundle.Server{{Name: "idp", DNS: []string{"idp.example.com"}}},
+	}
+	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	rep := remote(t, RemoteOptions{Bootstrap: "127.0.0.1:1", ClientDir: identity.Dir(dir, "idp")})
+	f := failing(rep)
+	if rep.Passed || f == nil || f.Step != "client certificate" || !strings.Contains(f.Message, "idp is a server identity") || !strings.Contains(f.Fix, "client identity") {
+		t.Fatalf("passed=%v failing=%+v", rep.Passed, f)
+	}
+	for _, x := range rep.Findings {
+		if x.Step == "connect" {
+			t.Errorf("it dialled the broker: %+v", x)
+		}
 	}
 }
