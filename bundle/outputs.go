@@ -63,7 +63,7 @@ func (plan *Plan) aclScript(ctx clusterCtx) []byte {
 	var brokers []Entity
 	var lines []string
 	for _, e := range plan.spec.Entities() {
-		if e.Role == pki.RoleBroker {
+		if e.Role.Spec().Bootstrap { // a broker: its client.properties is an admin config
 			brokers = append(brokers, e)
 		}
 		for _, g := range e.Grants {

@@ -342,13 +342,14 @@ func (plan *Plan) clusterContext(entities []Entity) (clusterCtx, error) {
 		}
 		c.principals[e.Name] = principal.User(subject)
 		host := e.Advertised
-		switch e.Role {
-		case pki.RoleBroker:
+		rs := e.Role.Spec()
+		if rs.SuperUser {
 			c.SuperUsers = append(c.SuperUsers, c.principals[e.Name])
+		}
+		if rs.Bootstrap {
 			bootstrap = append(bootstrap, hostPort(host, e.Port))
-		case pki.RoleController:
-			c.SuperUsers = append(c.SuperUsers, c.principals[e.Name])
-		case pki.RoleZooKeeper:
+		}
+		if rs.ZooKeeperConnect {
 			zk = append(zk, hostPort(host, e.Port))
 		}
 	}

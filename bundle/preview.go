@@ -60,7 +60,7 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 		}
 		ip := IdentityPreview{Name: e.Name, Role: e.Role, Principal: s.Principal, SANs: s.SANs,
 			Dir: filepath.ToSlash(filepath.Join(pki.CertsDir, e.Name)), Files: files}
-		if e.Role.IsServer() {
+		if e.Role.Spec().Cluster {
 			ip.Advertised = hostPort(e.Advertised, e.Port)
 		}
 		pv.Identities = append(pv.Identities, ip)

@@ -42,6 +42,7 @@ type Spec struct {
 	Controllers []Node   `yaml:"controllers,omitempty"`
 	ZooKeepers  []Node   `yaml:"zookeepers,omitempty"`
 	Clients     []Client `yaml:"clients,omitempty"`
+	Servers     []Server `yaml:"servers,omitempty"`
 }
 
 // CASpec configures the CA created on the first run (ignored afterwards:
@@ -97,6 +98,21 @@ type Client struct {
 	Password Password         `yaml:"password,omitempty"`
 }
 
+// Server is a TLS server of the platform outside Kafka (an IdP such as
+// Keycloak, a REST proxy, a metrics endpoint): a serverAuth-only
+// certificate for exactly the names and addresses given, its stores and a
+// note (role server in pki.RoleSpecs).
+type Server struct {
+	Name     string   `yaml:"name"`
+	DNS      []string `yaml:"dns,omitempty"`
+	IPs      []string `yaml:"ips,omitempty"`
+	Subject  string   `yaml:"subject,omitempty"`
+	Password Password `yaml:"password,omitempty"`
+}
+
+// sans are the server's SANs: its DNS names and IPs, nothing added.
+func (v Server) sans() (pki.SANs, error) { return pki.BuildSANs(pki.SANs{}, v.DNS, v.IPs, nil) }
+
 // Password says where an entity's store password comes from; empty means
 // generated.
 type Password struct {
@@ -146,6 +162,9 @@ func (s *Spec) resolvePaths(base string) {
 	for i := range s.Clients {
 		s.Clients[i].Password.File = abs(s.Clients[i].Password.File)
 	}
+	for i := range s.Servers {
+		s.Servers[i].Password.File = abs(s.Servers[i].Password.File)
+	}
 }
 
 // Marshal renders the spec as YAML. A Spec holds only strings, numbers,
@@ -181,7 +200,8 @@ type Entity struct {
 }
 
 // Entities returns every identity in the spec in a stable order: brokers,
-// controllers, ZooKeeper servers, clients.
+// controllers, ZooKeeper servers, clients, TLS servers. Each gets its
+// role's default grants (pki.RoleSpec.DefaultGrants) before its own.
 func (s *Spec) Entities() []Entity {
 	var out []Entity
 	node := func(n Node, role pki.Role, port int) {
@@ -202,16 +222,31 @@ func (s *Spec) Entities() []Entity {
 		out = append(out, e)
 	}
 	for _, n := range s.Brokers {
-		node(n, pki.RoleBroker, 9093)
+		node(n, pki.RoleBroker, pki.RoleBroker.Spec().Port)
 	}
 	for _, n := range s.Controllers {
-		node(n, pki.RoleController, 9094)
+		node(n, pki.RoleController, pki.RoleController.Spec().Port)
 	}
 	for _, n := range s.ZooKeepers {
-		node(n, pki.RoleZooKeeper, 2182)
+		node(n, pki.RoleZooKeeper, pki.RoleZooKeeper.Spec().Port)
 	}
 	for _, c := range s.Clients {
 		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants})
+	}
+	for _, v := range s.Servers {
+		e := Entity{Name: v.Name, Role: pki.RoleServer, Subject: v.Subject, Password: v.Password, Advertised: v.Name}
+		e.SANs, _ = v.sans() // validated in Validate
+		if len(e.SANs.DNS) > 0 {
+			e.Advertised = e.SANs.DNS[0]
+		} else if len(e.SANs.IPs) > 0 {
+			e.Advertised = e.SANs.IPs[0].String()
+		}
+		out = append(out, e)
+	}
+	for i := range out {
+		if d := out[i].Role.Spec().DefaultGrants; len(d) > 0 {
+			out[i].Grants = append(slices.Clone(d), out[i].Grants...)
+		}
 	}
 	return out
 }
@@ -271,8 +306,8 @@ func (s *Spec) Validate() error {
 	default:
 		bad("mode %q: must be kraft or zookeeper", s.Mode)
 	}
-	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients) == 0 {
-		bad("the spec lists no brokers, controllers, zookeepers or clients")
+	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients)+len(s.Servers) == 0 {
+		bad("the spec lists no brokers, controllers, zookeepers, clients or servers")
 	}
 	if _, err := (pki.KeySpec{Type: pki.KeyType(s.CA.KeyType), Size: s.CA.KeySize}).Normalize(); err != nil {
 		bad("ca: %v", err)
@@ -365,6 +400,21 @@ func (s *Spec) Validate() error {
 		}
 		checkPassword("client", c.Name, c.Password)
 	}
+	for _, v := range s.Servers {
+		checkName("server", v.Name)
+		sans, err := v.sans()
+		if err != nil {
+			bad("server %q: %v", v.Name, err)
+		} else if len(sans.DNS)+len(sans.IPs) == 0 {
+			bad("server %q: no dns or ips: clients could not verify its hostname", v.Name)
+		}
+		if v.Subject != "" {
+			if _, err := principal.ParseDN(v.Subject); err != nil {
+				bad("server %q: subject: %v", v.Name, err)
+			}
+		}
+		checkPassword("server", v.Name, v.Password)
+	}
 	return errors.Join(errs...)
 }
 
@@ -433,6 +483,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	out.Controllers = slices.Clone(s.Controllers)
 	out.ZooKeepers = slices.Clone(s.ZooKeepers)
 	out.Clients = slices.Clone(s.Clients)
+	out.Servers = slices.Clone(s.Servers)
 	var conflicts []string
 	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
 	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
@@ -443,44 +494,51 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	for _, e := range s.Entities() {
 		roles[e.Name] = string(e.Role)
 	}
-	mergeList := func(role string, have *[]Node, add []Node) {
-		for _, n := range add {
-			switch r, ok := roles[n.Name]; {
-			case !ok:
-				*have = append(*have, n)
-				roles[n.Name] = role
-			case r != role:
-				conflicts = append(conflicts, fmt.Sprintf("%s %q: the saved spec has it as a %s", role, n.Name, r))
-			default:
-				i := slices.IndexFunc(*have, func(h Node) bool { return h.Name == n.Name })
-				if !reflect.DeepEqual(n, Node{Name: n.Name}) && !reflect.DeepEqual(n, (*have)[i]) {
-					conflicts = append(conflicts, fmt.Sprintf("%s %q: defined differently in the saved spec", role, n.Name))
-				}
-			}
-		}
-	}
-	mergeList(string(pki.RoleBroker), &out.Brokers, add.Brokers)
-	mergeList(string(pki.RoleController), &out.Controllers, add.Controllers)
-	mergeList(string(pki.RoleZooKeeper), &out.ZooKeepers, add.ZooKeepers)
-	for _, c := range add.Clients {
-		switch r, ok := roles[c.Name]; {
-		case !ok:
-			out.Clients = append(out.Clients, c)
-			roles[c.Name] = string(pki.RoleClient)
-		case r != string(pki.RoleClient):
-			conflicts = append(conflicts, fmt.Sprintf("client %q: the saved spec has it as a %s", c.Name, r))
-		default:
-			i := slices.IndexFunc(out.Clients, func(h Client) bool { return h.Name == c.Name })
-			if !reflect.DeepEqual(c, Client{Name: c.Name}) && !reflect.DeepEqual(c, out.Clients[i]) {
-				conflicts = append(conflicts, fmt.Sprintf("client %q: defined differently in the saved spec", c.Name))
-			}
-		}
-	}
+	mergeList(roles, &conflicts, pki.RoleBroker, &out.Brokers, add.Brokers)
+	mergeList(roles, &conflicts, pki.RoleController, &out.Controllers, add.Controllers)
+	mergeList(roles, &conflicts, pki.RoleZooKeeper, &out.ZooKeepers, add.ZooKeepers)
+	mergeList(roles, &conflicts, pki.RoleClient, &out.Clients, add.Clients)
+	mergeList(roles, &conflicts, pki.RoleServer, &out.Servers, add.Servers)
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("%w:\n  %s", ErrSpecConflict, strings.Join(conflicts, "\n  "))
 	}
 	return &out, nil
 }
+
+// mergeList adds to have the entries of add (of one role's spec list) that
+// the saved spec lacks. roles maps every name seen so far to its role; a
+// name saved under another role, or saved differently (an entry giving
+// more than its name that is not the saved one), is a conflict.
+func mergeList[T specEntry[T]](roles map[string]string, conflicts *[]string, role pki.Role, have *[]T, add []T) {
+	for _, n := range add {
+		name := n.entryName()
+		switch r, ok := roles[name]; {
+		case !ok:
+			*have = append(*have, n)
+			roles[name] = string(role)
+		case r != string(role):
+			*conflicts = append(*conflicts, fmt.Sprintf("%s %q: the saved spec has it as a %s", role, name, r))
+		default:
+			i := slices.IndexFunc(*have, func(h T) bool { return h.entryName() == name })
+			if !reflect.DeepEqual(n, n.nameOnly()) && !reflect.DeepEqual(n, (*have)[i]) {
+				*conflicts = append(*conflicts, fmt.Sprintf("%s %q: defined differently in the saved spec", role, name))
+			}
+		}
+	}
+}
+
+// specEntry is an entry of one of the spec's identity lists.
+type specEntry[T any] interface {
+	entryName() string
+	nameOnly() T // the entry with its name only, as the flag form gives it
+}
+
+func (n Node) entryName() string   { return n.Name }
+func (n Node) nameOnly() Node      { return Node{Name: n.Name} }
+func (c Client) entryName() string { return c.Name }
+func (c Client) nameOnly() Client  { return Client{Name: c.Name} }
+func (v Server) entryName() string { return v.Name }
+func (v Server) nameOnly() Server  { return Server{Name: v.Name} }
 
 // ErrSpecConflict is wrapped by Merge when a run's spec contradicts the
 // saved one.

@@ -67,7 +67,7 @@ each connection ("accept" or "refuse").`,
 			if id == nil {
 				return err
 			}
-			if !id.Role.IsServer() {
+			if !id.Role.Spec().Cluster {
 				return fmt.Errorf("%s is a %s: the test broker needs a broker or controller identity (kafkatls issue NAME --role broker)", args[0], id.Role)
 			}
 			st := id.Stores[0]
@@ -223,8 +223,9 @@ func orDefault(v []string, d string) []string {
 	return v
 }
 
-// specACLs turns DIR/kafkatls.yaml grants into test-broker ACLs; brokers
-// and controllers get All on the cluster, as super users would.
+// specACLs turns DIR/kafkatls.yaml grants into test-broker ACLs; members
+// of the cluster (brokers, controllers, ZooKeeper servers) get All on the
+// cluster, as super users would.
 func specACLs(dir, path string, mapper *principal.Mapper) (*testbroker.ACLs, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("--acls reads the grants from %s: %w (give --spec, or run kafkatls bundle first)", path, err)
@@ -243,7 +244,7 @@ func specACLs(dir, path string, mapper *principal.Mapper) (*testbroker.ACLs, err
 		if err != nil {
 			continue // cannot authenticate: no ACL can apply
 		}
-		if e.Role.IsServer() {
+		if e.Role.Spec().Cluster {
 			for _, rt := range []testbroker.ResourceType{testbroker.Topic, testbroker.Group, testbroker.Cluster} {
 				out = append(out, testbroker.ACL{Principal: principal, Resource: rt, Name: "*", Operation: "All"})
 			}

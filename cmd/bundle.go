@@ -161,7 +161,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			}
 			var brokerHosts []string
 			for _, e := range res.Plan.Preview.Identities {
-				if host, _, err := net.SplitHostPort(e.Advertised); err == nil && e.Role == pki.RoleBroker {
+				if host, _, err := net.SplitHostPort(e.Advertised); err == nil && e.Role.Spec().Bootstrap {
 					brokerHosts = append(brokerHosts, host)
 				}
 			}

@@ -29,13 +29,13 @@ type certFlags struct {
 func (f *certFlags) register(c *cobra.Command, withRole bool) {
 	fl := c.Flags()
 	if withRole {
-		fl.StringVar(&f.role, "role", "client", "client | broker | controller | zookeeper")
+		fl.StringVar(&f.role, "role", "client", strings.ReplaceAll(pki.RoleNames(), ", ", " | "))
 	}
 	fl.StringVar(&f.subject, "subject", "", `full subject DN as keytool -dname takes it, e.g. "CN=client1,OU=Apps,O=Acme" (default CN=NAME + the init defaults)`)
 	fl.StringSliceVar(&f.dns, "dns", nil, "DNS SANs to add (repeatable, comma lists)")
 	fl.StringSliceVar(&f.ips, "ip", nil, "IP SANs to add (repeatable, comma lists)")
 	fl.StringSliceVar(&f.emails, "email", nil, "email SANs (email belongs in the SAN, not the DN)")
-	fl.BoolVar(&f.noDefaultSANs, "no-default-sans", false, "servers: drop the default SANs (NAME, localhost, 127.0.0.1)")
+	fl.BoolVar(&f.noDefaultSANs, "no-default-sans", false, "broker, controller, zookeeper: drop the default SANs (NAME, localhost, 127.0.0.1)")
 	fl.IntVar(&f.days, "days", 0, "validity in days (default: the PKI's leaf default, 365)")
 }
 
@@ -46,7 +46,7 @@ func (f *certFlags) request(name string) (pki.CertRequest, error) {
 		return pki.CertRequest{}, usageErr("--role: %v", err)
 	}
 	var base pki.SANs
-	if role.IsServer() && !f.noDefaultSANs {
+	if role.Spec().DefaultSANs && !f.noDefaultSANs {
 		base = pki.DefaultServerSANs(name)
 	}
 	sans, err := pki.BuildSANs(base, f.dns, f.ips, f.emails)
@@ -103,12 +103,15 @@ func newIssueCmd(g *globals) *cobra.Command {
 		Use:   "issue NAME",
 		Short: "Issue a certificate and write its stores, PEM files, password and configs",
 		Long: `issue generates a key, signs a certificate for NAME with the role's key usages
-(client: clientAuth; broker, controller, zookeeper: serverAuth and clientAuth)
+(client: clientAuth; broker, controller, zookeeper: serverAuth and clientAuth;
+server, any other TLS service such as an IdP or a REST proxy: serverAuth only)
 and writes DIR/certs/NAME/: keystore.jks, truststore.jks, keystore.p12,
 truststore.p12, tls.key, tls.crt, chain.pem, ca.crt, keystore.pem, password,
 principal.txt, and the role's configs (client.properties and kcat.conf;
-server.properties; zoo.cfg and zookeeper-client.properties).
-Server roles get the SANs NAME, localhost and 127.0.0.1 plus --dns/--ip.
+server.properties; zoo.cfg and zookeeper-client.properties; for a server,
+server-tls.txt, which names the files to point it at).
+Brokers, controllers and ZooKeeper servers get the SANs NAME, localhost and
+127.0.0.1 plus --dns/--ip; a server gets exactly --dns/--ip, one at least.
 A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
 its client.properties) unless --advertise HOST[:PORT] says otherwise; the
 host is added to the SANs. If the advertised host does not resolve on this
@@ -117,6 +120,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 		Example: `  kafkatls issue client1
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
+  kafkatls issue idp --role server --dns idp.example.com
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
   kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
 		Args: exactArgs(1, "NAME"),
@@ -131,7 +135,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			var adv identity.Advertise
 			var err error
 			if advertise != "" {
-				if cf.role != string(pki.RoleBroker) && cf.role != string(pki.RoleController) {
+				if r, _ := pki.ParseRole(cf.role); !r.Spec().Advertises {
 					return usageErr("--advertise: only a broker or a controller advertises an address, not a %s", cf.role)
 				}
 				if adv, err = identity.ParseAdvertise(advertise); err != nil {
@@ -166,7 +170,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if err != nil {
 				return err
 			}
-			if res.Role == pki.RoleBroker {
+			if res.Role.Spec().Bootstrap {
 				host := adv.Host
 				if host == "" && len(res.SANs) > 0 { // the configs advertise the first SAN
 					host = strings.TrimPrefix(strings.TrimPrefix(res.SANs[0], "DNS:"), "IP:")

@@ -391,7 +391,7 @@ stop a revoked certificate:
 					fmt.Fprintln(w, "   then, for each ACL listed, the same kafka-acls.sh command with --remove --force instead of --list")
 					fmt.Fprintf(w, "   (or: kafkatls acls %s --remove --topic T ... for the grants you gave it)\n", name)
 				}
-				if role.IsServer() || role == "" {
+				if role.Spec().Cluster || role == "" {
 					fmt.Fprintln(w, "   If it is in super.users, remove it there on every broker and controller (a static setting: rolling restart).")
 				} else {
 					fmt.Fprintln(w, "   If it is in super.users, remove it there too (a static setting: rolling restart).")

@@ -117,7 +117,7 @@ error (or, with --strict, a warning), 3 warnings only, 2 usage.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&role, "role", "", "what the certificates are for: client, broker, controller or zookeeper (default: from the kafkatls index or directory layout)")
+	f.StringVar(&role, "role", "", "what the certificates are for: "+pki.RoleNames()+" (default: from the kafkatls index or directory layout)")
 	f.StringVar(&within, "within", "30d", "flag certificates expiring within this window (e.g. 30d, 2w, 72h)")
 	f.StringVar(&caFile, "ca", "", "the intended CA (PEM): truststores must trust it and nothing else, keystores must chain to it")
 	f.BoolVar(&strict, "strict", false, "treat warnings as errors (exit 1)")

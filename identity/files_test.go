@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/kafkatls/kafkatls/identity"
@@ -9,7 +10,8 @@ import (
 )
 
 // TestFilesIsWhatIssueWrites: for every role, mode and format mix, Files
-// names exactly the files a real issue writes.
+// names exactly the files a real issue writes, its configs are among the
+// ones the role's declaration lists, and Load tells the role from them.
 func TestFilesIsWhatIssueWrites(t *testing.T) {
 	dir := t.TempDir()
 	p, err := pki.Init(pki.InitOptions{Dir: dir, CN: "Test CA", Subject: pki.SubjectDefaults{Organization: "Acme"}, Key: pki.KeySpec{Type: pki.ECDSA}})
@@ -17,7 +19,7 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx := &pki.Index{}
-	for _, role := range []pki.Role{pki.RoleBroker, pki.RoleController, pki.RoleZooKeeper, pki.RoleClient} {
+	for _, role := range pki.Roles {
 		for _, mode := range []string{"kraft", "zookeeper"} {
 			if role == pki.RoleController && mode == "zookeeper" {
 				continue // no such thing
@@ -37,11 +39,23 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 					if !reflect.DeepEqual(res.Files, want) {
 						t.Errorf("issue wrote %v\nFiles says %v", res.Files, want)
 					}
+					for _, f := range res.Files {
+						if !slices.Contains(storeFiles, f) && !slices.Contains(role.Spec().Configs, f) {
+							t.Errorf("issue wrote %s, which is neither a store nor among the %s role's configs %v", f, role, role.Spec().Configs)
+						}
+					}
+					if id, err := identity.Load(res.Dir, ""); err != nil || id.Role != role {
+						t.Errorf("Load without the index: role %q (%v), want %q", id.Role, err, role)
+					}
 				})
 			}
 		}
 	}
 }
+
+// storeFiles are the files of an identity that are not configs.
+var storeFiles = []string{identity.CertPEM, identity.ChainPEM, identity.CAPEM, identity.PrincipalFile, identity.PasswordFile,
+	identity.KeystoreJKS, identity.TruststoreJKS, identity.KeystoreP12, identity.TruststoreP12, identity.KeyPEM, identity.KeystorePEM}
 
 func fmtName(formats []string) string {
 	if len(formats) == 0 {

@@ -366,7 +366,7 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 			c.Hosts = append(c.Hosts, ip.String())
 		}
 	}
-	if len(c.SuperUsers) == 0 && m.Role.IsServer() {
+	if len(c.SuperUsers) == 0 && m.Role.Spec().SuperUser {
 		c.SuperUsers = []string{principal}
 	}
 	d := templates.Data{

@@ -96,6 +96,8 @@ func Load(dir string, role pki.Role) (*Identity, error) {
 
 func guessRole(dir string) pki.Role {
 	switch {
+	case fileExists(filepath.Join(dir, pki.ServerNoteFile)):
+		return pki.RoleServer
 	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
 	case fileExists(filepath.Join(dir, "server.properties")):

@@ -494,11 +494,12 @@ func (l *linter) leafRole(name string, c *x509.Certificate) {
 		return
 	}
 	role := l.o.Role
+	rs := role.Spec() // what the role's certificates must carry
 	server, client := hasEKU(c, x509.ExtKeyUsageServerAuth), hasEKU(c, x509.ExtKeyUsageClientAuth)
 	switch {
 	case role == pki.RoleClient && !client:
 		l.add(name, SevError, "eku", "client certificate %q lacks the clientAuth extended key usage: brokers reject it (\"Extended key usage does not permit use for TLS client authentication\"); re-issue it with clientAuth", subj(c))
-	case role != "" && role.IsServer() && (!server || !client):
+	case rs.Server && rs.HasExtKeyUsage(x509.ExtKeyUsageClientAuth) && (!server || !client):
 		var missing []string
 		if !server {
 			missing = append(missing, "serverAuth")
@@ -507,12 +508,16 @@ func (l *linter) leafRole(name string, c *x509.Certificate) {
 			missing = append(missing, "clientAuth")
 		}
 		l.add(name, SevError, "eku", "%s certificate %q lacks %s: a %s accepts connections (serverAuth) and dials its peers with the same certificate (clientAuth, inter-broker/quorum); re-issue it with both", role, subj(c), strings.Join(missing, " and "), role)
+	case rs.Server && !server:
+		// A TLS server outside Kafka (role server): serverAuth is all it
+		// needs, and clientAuth is not asked for.
+		l.add(name, SevError, "eku", "%s certificate %q lacks serverAuth: TLS clients refuse it (\"Extended key usage does not permit use for TLS server authentication\"); re-issue it with serverAuth", role, subj(c))
 	case role == "" && explicitEKU(c, x509.ExtKeyUsageServerAuth) && !client:
 		l.add(name, SevWarning, "eku", "%q has serverAuth but not clientAuth: fine for a pure server, but Kafka brokers, controllers and ZooKeeper quorum peers dial each other with it and are rejected", subj(c))
 	}
 	noSAN := len(c.DNSNames) == 0 && len(c.IPAddresses) == 0
 	switch {
-	case role != "" && role.IsServer() && noSAN:
+	case rs.Server && noSAN:
 		l.add(name, SevError, "missing-san", "%s certificate %q has no DNS or IP subject alternative name: clients verify the hostname (ssl.endpoint.identification.algorithm=https) and fail (\"No subject alternative DNS name matching\"); re-issue it with every advertised host and IP", role, subj(c))
 	case role == "" && explicitEKU(c, x509.ExtKeyUsageServerAuth) && noSAN:
 		l.add(name, SevWarning, "missing-san", "server certificate %q has no DNS or IP subject alternative name: hostname verification fails in Go and most clients (Java falls back to the CN); add SANs for every advertised host", subj(c))
@@ -531,7 +536,7 @@ func (l *linter) csr(name string, e Entry) {
 	if e.csr.CheckSignature() != nil {
 		l.add(name, SevError, "csr-signature", "the CSR's signature does not verify: it was altered or is corrupt; regenerate it")
 	}
-	if l.o.Role.IsServer() && l.o.Role != "" && len(e.csr.DNSNames) == 0 && len(e.csr.IPAddresses) == 0 {
+	if l.o.Role.Spec().Server && len(e.csr.DNSNames) == 0 && len(e.csr.IPAddresses) == 0 {
 		l.add(name, SevWarning, "missing-san", "the CSR requests no DNS or IP SAN for a %s: give them when signing (kafkatls sign --dns/--ip)", l.o.Role)
 	}
 }

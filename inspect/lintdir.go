@@ -168,6 +168,9 @@ func findPKI(dir string) *pkiContext {
 // layoutRole guesses an identity's role from the configs kafkatls (or a
 // person) put next to its stores.
 func layoutRole(dir string) pki.Role {
+	if _, err := os.Stat(filepath.Join(dir, pki.ServerNoteFile)); err == nil {
+		return pki.RoleServer
+	}
 	if b, err := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), MaxConfigSize); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {

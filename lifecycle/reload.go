@@ -102,12 +102,12 @@ func ReloadCommands(ids []Identity, kinds []string, o ReloadOptions) []Reload {
 			if o.Rotation {
 				r.Notes = append(r.Notes, "its own connections to KRaft controllers (or ZooKeeper) use the stores loaded at startup: restart it (rolling) before the next rotation step")
 			}
-		case pki.RoleController:
-			r.Notes = append(r.Notes, "the KRaft controller listener cannot reload its stores (KAFKA-20583): restart this controller (one at a time)")
-		case pki.RoleZooKeeper:
-			r.Notes = append(r.Notes, "restart this ZooKeeper server (one at a time), or run ZooKeeper >= 3.8.1 with client.certReload=true and sslQuorumReloadCertFiles=true, which reload changed store files")
-		default:
-			r.Notes = append(r.Notes, "restart the client application: Java clients, librdkafka and KafkaJS load their stores only at startup")
+		default: // the others cannot be told: their declaration says what to do
+			note := id.Role.Spec().ReloadNote
+			if note == "" {
+				note = pki.RoleClient.Spec().ReloadNote
+			}
+			r.Notes = append(r.Notes, note)
 		}
 		out = append(out, r)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,19 +98,30 @@ func TestBuildSANs(t *testing.T) {
 }
 
 func TestRoleProfiles(t *testing.T) {
+	server, client := x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth
+	// Every role, with the usages its certificates carry: Kafka servers
+	// dial their peers with the certificate they serve (both); a client
+	// never poses as a server; a plain TLS server never logs in to Kafka.
+	want := map[Role][]x509.ExtKeyUsage{
+		RoleClient:     {client},
+		RoleBroker:     {server, client},
+		RoleController: {server, client},
+		RoleZooKeeper:  {server, client},
+		RoleServer:     {server},
+	}
+	if len(Roles) != len(want) {
+		t.Errorf("Roles = %v, want the %d roles of this table", Roles, len(want))
+	}
 	for _, r := range Roles {
-		eku := r.ExtKeyUsage()
-		hasServer, hasClient := false, false
-		for _, u := range eku {
-			hasServer = hasServer || u == x509.ExtKeyUsageServerAuth
-			hasClient = hasClient || u == x509.ExtKeyUsageClientAuth
-		}
-		if !hasClient {
-			t.Errorf("%s: missing clientAuth", r)
-		}
-		if hasServer != r.IsServer() {
-			t.Errorf("%s: serverAuth = %v, want %v", r, hasServer, r.IsServer())
-		}
+		t.Run(string(r), func(t *testing.T) {
+			eku := r.ExtKeyUsage()
+			if !slices.Equal(eku, want[r]) {
+				t.Errorf("ExtKeyUsage = %v, want %v", eku, want[r])
+			}
+			if hasServer := slices.Contains(eku, server); hasServer != r.IsServer() {
+				t.Errorf("serverAuth = %v, IsServer = %v", hasServer, r.IsServer())
+			}
+		})
 	}
 	if _, err := ParseRole("Broker"); err != nil {
 		t.Error(err)

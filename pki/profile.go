@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"slices"
 	"strings"
 )
 
@@ -15,10 +16,19 @@ const (
 	RoleBroker     Role = "broker"
 	RoleController Role = "controller"
 	RoleZooKeeper  Role = "zookeeper"
+	// RoleServer is any other TLS server of the platform (an IdP, a REST
+	// proxy, a metrics endpoint): serverAuth only, no Kafka configs.
+	RoleServer Role = "server"
 )
 
-// Roles lists every role in display order.
-var Roles = []Role{RoleClient, RoleBroker, RoleController, RoleZooKeeper}
+// Roles lists every role in display order (the order of roleSpecs).
+var Roles = func() []Role {
+	out := make([]Role, len(roleSpecs))
+	for i, s := range roleSpecs {
+		out[i] = s.Role
+	}
+	return out
+}()
 
 // ParseRole parses a role name, case-insensitively.
 func ParseRole(s string) (Role, error) {
@@ -28,23 +38,24 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", invalid(FieldRole, s, "role %q: must be one of client, broker, controller, zookeeper", s)
+	return "", invalid(FieldRole, s, "role %q: must be one of %s", s, RoleNames())
 }
 
-// IsServer reports whether the role accepts TLS connections. Servers also
-// dial their peers (inter-broker, controller quorum, ZooKeeper quorum), so
-// their certificates carry both serverAuth and clientAuth.
-func (r Role) IsServer() bool { return r != RoleClient }
-
-// ExtKeyUsage returns the role's extended key usages. Brokers without
-// clientAuth fail inter-broker authentication; clients get clientAuth only
-// so a stolen client key cannot impersonate a broker.
-func (r Role) ExtKeyUsage() []x509.ExtKeyUsage {
-	if r.IsServer() {
-		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+// RoleNames lists the role names for messages: "client, broker, ...".
+func RoleNames() string {
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
 	}
-	return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	return strings.Join(names, ", ")
 }
+
+// IsServer reports whether the role accepts TLS connections (its
+// certificate needs a DNS or IP SAN); see RoleSpec.Server.
+func (r Role) IsServer() bool { return r.Spec().Server }
+
+// ExtKeyUsage returns the role's extended key usages (RoleSpec.ExtKeyUsage).
+func (r Role) ExtKeyUsage() []x509.ExtKeyUsage { return slices.Clone(r.Spec().ExtKeyUsage) }
 
 // KeyUsage returns the key usages for a leaf with the given key type:
 // digitalSignature always, plus keyEncipherment for RSA (TLS 1.2 RSA key

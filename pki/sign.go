@@ -87,7 +87,7 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 	if now.After(p.CA.NotAfter) {
 		return nil, fmt.Errorf("%w: it expired on %s", ErrCAExpired, p.CA.NotAfter.Format(time.DateOnly))
 	}
-	if req.Role.IsServer() && len(req.SANs.DNS) == 0 && len(req.SANs.IPs) == 0 {
+	if req.Role.Spec().Server && len(req.SANs.DNS) == 0 && len(req.SANs.IPs) == 0 {
 		return nil, invalid(FieldSANs, "", "%s %q has no DNS or IP SAN: clients verify the server's hostname against them", req.Role, req.Name)
 	}
 	if err := CheckPublicKey(pub); err != nil {

@@ -69,7 +69,7 @@ type Files struct {
 // Data is everything Render needs about one entity.
 type Data struct {
 	Name  string // entity name, e.g. kafka-1
-	Role  string // client | broker | controller | zookeeper
+	Role  string // client | broker | controller | zookeeper | server
 	Files Files
 	// Password protects the JKS/PKCS#12 stores and the key inside them. It
 	// is escaped wherever it is written; it must not start or end with
@@ -118,6 +118,9 @@ const (
 	RoleBroker     = "broker"
 	RoleController = "controller"
 	RoleZooKeeper  = "zookeeper"
+	// RoleServer is a TLS server outside Kafka: it gets only a note
+	// (server-tls.txt) saying which files to point it at.
+	RoleServer = "server"
 )
 
 // Cluster modes.
@@ -138,6 +141,7 @@ const (
 	DefaultBrokerPort     = 9093
 	DefaultControllerPort = 9094
 	DefaultZooKeeperPort  = 2182
+	DefaultServerPort     = 443 // written nowhere: a TLS server's port is its own business
 )
 
 // FieldError reports a missing or invalid Data field.
@@ -162,6 +166,8 @@ func fieldErr(field, format string, a ...any) error {
 //	            zookeeper-client.properties
 //	controller: server.properties (KRaft controller snippet)
 //	zookeeper:  zoo.cfg (snippet), zookeeper-client.properties
+//	server:     server-tls.txt, a note naming the files to point the
+//	            service at (no password in it)
 //
 // Errors are *FieldError values naming the offending field.
 func Render(d Data) (map[string][]byte, error) {
@@ -192,6 +198,8 @@ func Render(d Data) (map[string][]byte, error) {
 	case RoleZooKeeper:
 		files["zoo.cfg"] = "zoo.cfg.tmpl"
 		files["zookeeper-client.properties"] = "zookeeper-client.properties.tmpl"
+	case RoleServer:
+		files["server-tls.txt"] = "server-tls.txt.tmpl"
 	}
 	out := make(map[string][]byte, len(files))
 	for name, t := range files {
@@ -307,6 +315,7 @@ type view struct {
 	Stores            javaStores
 	Lib               *librdkafka
 	HasPEM            bool
+	HasP12, HasJKS    bool
 	SuperUsers        []string
 	AdvertisedHost    string // bracketed if IPv6
 	BootstrapOrHint   string // Bootstrap, or a placeholder for examples
@@ -319,11 +328,11 @@ func newView(d Data) (*view, error) {
 	v := &view{Data: d}
 	v.Role = strings.ToLower(strings.TrimSpace(d.Role))
 	switch v.Role {
-	case RoleClient, RoleBroker, RoleController, RoleZooKeeper:
+	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer:
 	case "":
-		return nil, fieldErr("Role", "empty; want client, broker, controller or zookeeper")
+		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper or server")
 	default:
-		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller or zookeeper", d.Role)
+		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper or server", d.Role)
 	}
 	if err := checkText("Name", d.Name, true); err != nil {
 		return nil, err
@@ -358,6 +367,7 @@ func newView(d Data) (*view, error) {
 		}
 	}
 	v.HasPEM = formats["pem"]
+	v.HasP12, v.HasJKS = formats["p12"], formats["jks"]
 
 	// Every path given must be usable in a config; the ones a written
 	// format needs must be given.
@@ -534,7 +544,7 @@ func newView(d Data) (*view, error) {
 	v.Port = d.ListenerPort
 	if v.Port == 0 {
 		v.Port = map[string]int{RoleClient: DefaultBrokerPort, RoleBroker: DefaultBrokerPort,
-			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort}[v.Role]
+			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort}[v.Role]
 	}
 	if v.Port < 1 || v.Port > 65535 {
 		return nil, fieldErr("ListenerPort", "%d is not a TCP port", d.ListenerPort)

@@ -89,6 +89,18 @@ func goldenCases() []renderCase {
 			Name: "zookeeper", Role: "zookeeper", Files: filesIn("/conf/secrets/zookeeper"),
 			Password: goldenPassword, Formats: []string{"pem"}, Hosts: []string{"zookeeper"},
 		}},
+		// A TLS server outside Kafka (`kafkatls issue idp --role server
+		// --dns idp.example.com`): a note, no Kafka config.
+		{"server/all-formats", templates.Data{
+			Name: "idp", Role: "server", Files: filesIn("/etc/keycloak/tls/idp"),
+			Password: goldenPassword, Formats: allFormats, Principal: "User:CN=idp,O=Example",
+			Hosts: []string{"idp.example.com"},
+		}},
+		{"server/pem-only", templates.Data{
+			Name: "idp", Role: "server", Files: filesIn("/etc/keycloak/tls/idp"),
+			Password: goldenPassword, Formats: []string{"pem"}, Principal: "User:CN=idp,O=Example",
+			Hosts: []string{"idp.example.com"},
+		}},
 		// What `kafkatls issue kafka-1 --role broker --advertise
 		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
 		// checks the binary writes exactly these files).
@@ -174,6 +186,8 @@ func TestFileSets(t *testing.T) {
 		"client/no-bootstrap":      {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
 		"zookeeper/p12":            {"zoo.cfg", "zookeeper-client.properties"},
 		"zookeeper/pem-only":       {"zoo.cfg", "zookeeper-client.properties"},
+		"server/all-formats":       {"server-tls.txt"},
+		"server/pem-only":          {"server-tls.txt"},
 	}
 	for _, c := range goldenCases() {
 		got := sortedNames(render(t, c.d))

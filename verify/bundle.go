@@ -64,7 +64,9 @@ type Options struct {
 const probeTopic = "kafkatls-verify"
 
 // Bundle verifies every identity of a PKI directory against the test
-// broker, started in turn with each broker's and controller's own stores:
+// broker, started in turn with each broker's and controller's own stores
+// (a TLS server outside Kafka gets a plain TLS handshake instead,
+// verifyTLSServer):
 // each identity connects with each store format it has (ApiVersions,
 // Metadata, produce, consume), and must-fail cases — no client
 // certificate, a foreign CA, an expired certificate, a certificate without
@@ -114,7 +116,7 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	}
 	var servers []*identity.Identity
 	for _, id := range ids {
-		if id.Role == pki.RoleBroker || id.Role == pki.RoleController {
+		if id.Role.Spec().KafkaServer {
 			servers = append(servers, id)
 		}
 	}
@@ -134,6 +136,17 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 		}
 		if err := verifyServer(ctx, o, mapper, srv, ids, probes, add); err != nil {
 			return rep, err
+		}
+	}
+	// TLS servers outside Kafka (role server): a plain TLS handshake each.
+	for _, id := range ids {
+		if rs := id.Role.Spec(); rs.Server && !rs.Cluster {
+			for _, c := range storeConsistency(id) {
+				add(c)
+			}
+			if err := verifyTLSServer(ctx, o, id, add); err != nil {
+				return rep, err
+			}
 		}
 	}
 	rep.Passed = true
@@ -195,8 +208,8 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 	}
 
 	for _, id := range ids {
-		if id.Role == pki.RoleZooKeeper {
-			continue // ZooKeeper identities never speak the Kafka protocol
+		if !id.Role.Spec().KafkaClient {
+			continue // ZooKeeper servers and TLS servers never speak the Kafka protocol
 		}
 		for _, cs := range id.Stores {
 			// A canceled run stops here: the checks not run are not failures.

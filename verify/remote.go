@@ -165,7 +165,11 @@ func localChecks(rep *RemoteReport, id *identity.Identity, st identity.Store) bo
 	case leaf.NotAfter.Sub(now) < 30*24*time.Hour:
 		rep.add(Finding{Step: "client certificate", OK: true, Warning: true, Message: fmt.Sprintf("expires %s (within 30 days)", leaf.NotAfter.Format(time.DateOnly)), Fix: "kafkatls renew " + id.Name})
 	}
-	if !hasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+	switch {
+	case !hasEKU(leaf, x509.ExtKeyUsageClientAuth) && !id.Role.Spec().KafkaClient && id.Role.Spec().Server:
+		// A TLS server outside Kafka: by design it cannot log in to Kafka.
+		fail(fmt.Sprintf("%s is a %s identity (serverAuth only): it cannot log in to Kafka, by design", id.Name, id.Role), "give --client a client identity (kafkatls issue NAME)")
+	case !hasEKU(leaf, x509.ExtKeyUsageClientAuth):
 		fail("the client certificate lacks the clientAuth extended key usage: brokers refuse it", "re-issue it as a client: kafkatls issue "+id.Name+" --force")
 	}
 	inter := x509.NewCertPool()

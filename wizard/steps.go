@@ -64,13 +64,13 @@ func (f frame) title() string {
 	case stepMode:
 		return "Cluster mode"
 	case stepBroker:
-		return fmt.Sprintf("Broker %d", f.i+1)
+		return fmt.Sprintf("%s %d", pki.RoleBroker.Spec().Display, f.i+1)
 	case stepController:
-		return fmt.Sprintf("KRaft controller %d", f.i+1)
+		return fmt.Sprintf("%s %d", pki.RoleController.Spec().Display, f.i+1)
 	case stepZooKeeper:
-		return fmt.Sprintf("ZooKeeper node %d", f.i+1)
+		return fmt.Sprintf("%s %d", pki.RoleZooKeeper.Spec().Display, f.i+1)
 	case stepClient:
-		return fmt.Sprintf("Client %d", f.i+1)
+		return fmt.Sprintf("%s %d", pki.RoleClient.Spec().Display, f.i+1)
 	case stepRuntimes:
 		return "Client runtimes"
 	case stepPasswords:
