@@ -27,7 +27,7 @@ var layer = map[string]int{
 	// 1: the CA and its index; the test broker.
 	"pki": 1, "testbroker": 1,
 	// 2: one identity's directory; a shared CA engine's client.
-	"identity": 2, "engine/vault": 2,
+	"identity": 2, "engine/vault": 2, "engine/stepca": 2,
 	// 3: whole bundles; reading and linting files.
 	"bundle": 3, "inspect": 3,
 	// 4: lifecycle and verification of bundles.
