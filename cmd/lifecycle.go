@@ -268,7 +268,7 @@ kafka-configs commands); clients pick it up on restart.`,
 				return err
 			}
 			var res *identity.Result
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				res, err = lifecycle.Renew(tx, name, o)
 				return err
 			}); err != nil {
@@ -346,7 +346,7 @@ stop a revoked certificate:
 				return usageErr("--crl-days %d: must be at least 1", crlDays)
 			}
 			var res *lifecycle.RevokeResult
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				res, err = lifecycle.Revoke(tx, name, serial, time.Duration(crlDays)*24*time.Hour)
 				return err
 			}); err != nil {
