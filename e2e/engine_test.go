@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kafkatls/kafkatls/internal/realpeer"
+)
+
+// ktEnv runs kafkatls with extra environment variables (VAULT_*), the way
+// a CI runner holding only the engine's token does.
+func ktEnv(t testing.TB, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1", "KAFKATLS_DIR=", "KAFKATLS_CA_PASSPHRASE=", "VAULT_TOKEN=", "VAULT_ADDR="), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, isExit := err.(*exec.ExitError); isExit {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func okEnv(t testing.TB, dir string, env []string, args ...string) string {
+	t.Helper()
+	r := ktEnv(t, dir, env, args...)
+	if r.code != 0 {
+		t.Fatalf("kafkatls %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// TestEngineVault drives every command against a real OpenBao: init
+// --engine vault --setup, issue, the stores with keytool and openssl,
+// verify (the test broker handshakes with engine-signed stores), bundle,
+// renew, revoke with the engine's CRL, list, and the refusals that write
+// nothing.
+func TestEngineVault(t *testing.T) {
+	realpeer.Need(t, "keytool", "openssl")
+	bao := realpeer.StartOpenBaoDev(t)
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	env := []string{"VAULT_TOKEN=" + bao.Token}
+	out := okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--vault-mount", "pki", "--vault-role", "kafka",
+		"--setup", "--cn", "Acme Kafka Root", "--ou", "kafka", "--org", "Acme", "--key-type", "ecdsa")
+	if !strings.Contains(out, "signs with engine vault pki/roles/kafka at "+bao.Addr) {
+		t.Errorf("init output:\n%s", out)
+	}
+	settings := readTrim(t, filepath.Join(pkiDir, "kafkatls.json"))
+	if !strings.Contains(settings, `"type": "vault"`) || strings.Contains(settings, bao.Token) {
+		t.Errorf("kafkatls.json names no engine, or holds the token:\n%s", settings)
+	}
+	if _, err := os.Stat(filepath.Join(pkiDir, "ca", "ca.key")); err == nil {
+		t.Error("an engine-signed directory holds a CA key")
+	}
+	// The trust anchor is the engine's root.
+	chain := bao.Bao(t, "read", "-field=certificate", "pki/cert/ca")
+	if got := readTrim(t, filepath.Join(pkiDir, "ca.crt")); got != strings.TrimSpace(chain) {
+		t.Errorf("DIR/ca.crt is not the engine's root:\n%s\nengine:\n%s", got, chain)
+	}
+
+	// Later runs need only the token in the environment.
+	okEnv(t, dir, env, "issue", "kafka-1", "--role", "broker", "--dns", "kafka-1.example.com")
+	okEnv(t, dir, env, "issue", "client1")
+	for _, n := range []string{"kafka-1", "client1"} {
+		c := filepath.Join(pkiDir, "certs", n)
+		pw := readTrim(t, filepath.Join(c, "password"))
+		for _, ks := range []string{"keystore.jks", "keystore.p12", "truststore.jks"} {
+			if out := realpeer.Run(t, "keytool", "-list", "-keystore", filepath.Join(c, ks), "-storepass", pw); !strings.Contains(out, "Entry") {
+				t.Errorf("keytool -list %s/%s:\n%s", n, ks, out)
+			}
+		}
+		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), filepath.Join(c, "tls.crt")); err != nil {
+			t.Errorf("openssl verify %s: %v\n%s", n, err, out)
+		}
+		issuer := realpeer.Run(t, "openssl", "x509", "-in", filepath.Join(c, "tls.crt"), "-noout", "-issuer")
+		if !strings.Contains(issuer, "Acme Kafka Root") {
+			t.Errorf("%s issuer: %s", n, issuer)
+		}
+		// The engine stored it under the serial the index records.
+		serial := strings.ToLower(serialOf(t, filepath.Join(c, "tls.crt")))
+		if !strings.Contains(readTrim(t, filepath.Join(pkiDir, "index.json")), `"serial": "`+strings.TrimLeft(serial, "0")) {
+			t.Errorf("index lacks %s serial %s", n, serial)
+		}
+	}
+	// The test broker handshakes with every engine-signed identity.
+	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "client1") {
+		t.Errorf("verify:\n%s", out)
+	}
+
+	// renew signs a new CSR from the same key.
+	key := readTrim(t, filepath.Join(pkiDir, "certs/client1/tls.key"))
+	oldSerial := serialOf(t, filepath.Join(pkiDir, "certs/client1/tls.crt"))
+	okEnv(t, dir, env, "renew", "client1")
+	if readTrim(t, filepath.Join(pkiDir, "certs/client1/tls.key")) != key {
+		t.Error("renew changed the key")
+	}
+	newSerial := serialOf(t, filepath.Join(pkiDir, "certs/client1/tls.crt"))
+	if newSerial == oldSerial {
+		t.Error("renew kept the serial")
+	}
+
+	// revoke: at the engine, and crl.pem is the engine's CRL.
+	okEnv(t, dir, env, "revoke", "client1", "--serial", newSerial)
+	engineCRL := bao.Bao(t, "read", "-field=certificate", "pki/cert/crl")
+	crlText := realpeer.Run(t, "openssl", "crl", "-noout", "-text", "-in", filepath.Join(pkiDir, "crl.pem"))
+	if !strings.Contains(crlText, "Serial Number: "+newSerial) {
+		t.Errorf("DIR/crl.pem lacks %s:\n%s", newSerial, crlText)
+	}
+	if got := readTrim(t, filepath.Join(pkiDir, "crl.pem")); got != strings.TrimSpace(engineCRL) {
+		t.Errorf("DIR/crl.pem is not the engine's CRL")
+	}
+
+	// list works from the index, offline.
+	list := ktEnv(t, dir, nil, "list", "--all")
+	if list.code != 0 || !regexp.MustCompile(`client1\s+client\s+\S+\s+\S+\s+revoked`).MatchString(list.stdout) || !strings.Contains(list.stdout, "kafka-1") {
+		t.Errorf("list: exit %d\n%s%s", list.code, list.stdout, list.stderr)
+	}
+
+	// bundle with 3 clients, signed by the engine.
+	okEnv(t, dir, env, "bundle", "--brokers", "kafka-1", "--clients", "app1,app2,app3")
+	for _, n := range []string{"app1", "app2", "app3"} {
+		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), filepath.Join(pkiDir, "certs", n, "tls.crt")); err != nil {
+			t.Errorf("openssl verify bundle %s: %v\n%s", n, err, out)
+		}
+	}
+	var idx struct {
+		Records []struct{ Name, Status, Serial, EngineKey string }
+	}
+	if err := json.Unmarshal([]byte(readTrim(t, filepath.Join(pkiDir, "index.json"))), &idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range idx.Records {
+		if r.Status == "pending" || r.Serial == "" {
+			t.Errorf("index record left unsettled: %+v", r)
+		}
+	}
+
+	// Refusals write nothing.
+	before := readTrim(t, filepath.Join(pkiDir, "index.json"))
+	cases := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"wrong token", []string{"VAULT_TOKEN=not-a-token"}, "permission denied on pki/sign/kafka"},
+		{"no token", nil, "VAULT_TOKEN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ktEnv(t, dir, tc.env, "issue", "client9")
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", r.code, r.stderr, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(pkiDir, "certs", "client9")); err == nil {
+				t.Error("an identity was written")
+			}
+			if got := readTrim(t, filepath.Join(pkiDir, "index.json")); got != before {
+				t.Errorf("the index changed:\n%s", got)
+			}
+		})
+	}
+	t.Run("role key_type rsa, EC key", func(t *testing.T) {
+		bao.Bao(t, "write", "pki/roles/kafka", "key_type=rsa")
+		r := ktEnv(t, dir, env, "issue", "client9") // the directory makes EC keys (init --key-type ecdsa)
+		if r.code != 1 || !strings.Contains(r.stderr, "key_type=any") || !strings.Contains(r.stderr, "pki/roles/kafka") {
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(pkiDir, "certs", "client9")); err == nil {
+			t.Error("an identity was written")
+		}
+		if got := readTrim(t, filepath.Join(pkiDir, "index.json")); got != before {
+			t.Errorf("the index changed:\n%s", got)
+		}
+	})
+}
