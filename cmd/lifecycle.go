@@ -136,7 +136,16 @@ failed before placing them: revoke them with kafkatls revoke NAME --serial). --a
 					if !r.NotAfter.IsZero() {
 						notAfter = r.NotAfter.Format(time.DateOnly)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, r.Serial, notAfter, status)
+					serial := r.Serial
+					if r.EngineKey != "" && (r.Status == pki.StatusPending || r.Status == pki.StatusUnplaced) {
+						// Sent to the engine, never placed: the engine has it
+						// (by serial, or, if it never answered, by this key).
+						status += " (engine)"
+						if serial == "" {
+							serial = "key:" + r.EngineKey[:16]
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, serial, notAfter, status)
 				}
 				tw.Flush()
 			})

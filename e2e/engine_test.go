@@ -185,3 +185,50 @@ func TestEngineVault(t *testing.T) {
 		}
 	})
 }
+
+// TestEngineVaultKilledRun: a run killed after the engine signed (its
+// serial recorded as pending, the identity never placed) leaves an
+// "unplaced (engine)" record with the serial, which revoke revokes at the
+// engine; a run killed before the engine's answer was recorded leaves the
+// request known by its key.
+func TestEngineVaultKilledRun(t *testing.T) {
+	realpeer.Need(t, "openssl")
+	bao := realpeer.StartOpenBaoDev(t)
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	env := []string{"VAULT_TOKEN=" + bao.Token}
+	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--setup", "--key-type", "ecdsa")
+
+	// Killed when the engine's serial is about to be recorded: the request
+	// is pending by key only.
+	r := ktEnv(t, dir, append(env, "KAFKATLS_FAULT_KILL_AT=engine serial"), "issue", "c1")
+	if r.code == 0 {
+		t.Fatalf("the fault hook did not kill issue:\n%s", r.stderr)
+	}
+	okEnv(t, dir, env, "issue", "c2") // a writer resolves the pending record
+	out := okEnv(t, dir, env, "list")
+	if !regexp.MustCompile(`c1\s+client\s+key:[0-9a-f]{16}\s+-\s+unplaced \(engine\)`).MatchString(out) {
+		t.Errorf("list after a run killed before the engine's serial was recorded:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(pkiDir, "certs", "c1")); err == nil {
+		t.Error("the killed run's identity is in place")
+	}
+
+	// Killed at the index commit after placing the identity: recovery
+	// finds it in place (by its serial) and makes it valid.
+	r = ktEnv(t, dir, append(env, "KAFKATLS_FAULT_KILL_AT=commit index"), "issue", "c3")
+	if r.code == 0 {
+		t.Fatalf("the fault hook did not kill issue:\n%s", r.stderr)
+	}
+	okEnv(t, dir, env, "revoke", "--crl") // any writer resolves
+	out = okEnv(t, dir, env, "list")
+	if !regexp.MustCompile(`c3\s+client\s+[0-9a-f]+\s+\S+\s+valid`).MatchString(out) {
+		t.Errorf("list after a run killed at its index commit:\n%s", out)
+	}
+	serial := strings.ToLower(serialOf(t, filepath.Join(pkiDir, "certs/c3/tls.crt")))
+	okEnv(t, dir, env, "revoke", "c3")
+	crl := realpeer.Run(t, "openssl", "crl", "-noout", "-text", "-in", filepath.Join(pkiDir, "crl.pem"))
+	if !strings.Contains(strings.ToLower(crl), "serial number: "+serial) {
+		t.Errorf("the engine's CRL lacks c3's serial %s:\n%s", serial, crl)
+	}
+}
