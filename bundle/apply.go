@@ -199,12 +199,10 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 		}
 		tx.PKI = plan.pki
 	}
-	if plan.pki.External() {
-		if _, err := plan.pki.Engine(); err != nil { // no credential: nothing reserved
+	if !plan.pki.External() {
+		if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
 			return err
 		}
-	} else if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
-		return err
 	}
 	// Reserve every serial this run signs, durably, while the keys are
 	// generated. A CA this run creates is staged in the batch, so its
@@ -217,7 +215,10 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 			reqs = append(reqs, &plan.Steps[i].req)
 		}
 	}
-	if plan.pki.External() {
+	if plan.pki.External() && len(reqs) > 0 {
+		if _, err := plan.pki.Engine(); err != nil { // no credential: nothing reserved
+			return err
+		}
 		// The engine picks the serials: its requests are reserved by
 		// their keys, so the keys come first.
 		for _, req := range reqs {

@@ -232,3 +232,42 @@ func TestEngineVaultKilledRun(t *testing.T) {
 		t.Errorf("the engine's CRL lacks c3's serial %s:\n%s", serial, crl)
 	}
 }
+
+// TestEngineVaultBundleSpec: a spec naming the engine (ca.engine, address,
+// mount, role) builds a whole cluster in a fresh directory on a runner
+// that holds only the token.
+func TestEngineVaultBundleSpec(t *testing.T) {
+	realpeer.Need(t, "openssl")
+	bao := realpeer.StartOpenBaoDev(t)
+	// The mount and role, as an operator sets them up.
+	bao.Bao(t, "secrets", "enable", "-path=kafka-pki", "-max-lease-ttl=87600h", "pki")
+	bao.Bao(t, "write", "kafka-pki/root/generate/internal", "common_name=Ops Root", "key_type=ec", "ttl=87600h")
+	bao.Bao(t, append([]string{"write", "kafka-pki/roles/brokers"}, strings.Fields("key_type=any key_bits=0 server_flag=true client_flag=true use_csr_common_name=true use_csr_sans=true enforce_hostnames=false cn_validations=disabled allow_ip_sans=true allow_any_name=true organization=Acme ttl=720h max_ttl=8760h")...)...)
+	dir := t.TempDir()
+	spec := "ca:\n  org: Acme\n  keyType: ecdsa\n  engine: vault\n  address: " + bao.Addr + "\n  mount: kafka-pki\n  role: brokers\n" +
+		"brokers:\n  - name: kafka-1\n  - name: kafka-2\nclients:\n  - name: app1\n  - name: app2\n  - name: app3\n"
+	if err := os.WriteFile(filepath.Join(dir, "cluster.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	okEnv(t, dir, []string{"VAULT_TOKEN=" + bao.Token}, "bundle", "-f", "cluster.yaml", "--days", "30")
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	if _, err := os.Stat(filepath.Join(pkiDir, "ca", "ca.key")); err == nil {
+		t.Error("an engine-signed bundle made a CA key")
+	}
+	for _, n := range []string{"kafka-1", "kafka-2", "app1", "app2", "app3"} {
+		c := filepath.Join(pkiDir, "certs", n, "tls.crt")
+		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), c); err != nil {
+			t.Errorf("openssl verify %s: %v\n%s", n, err, out)
+		}
+		if issuer := realpeer.Run(t, "openssl", "x509", "-in", c, "-noout", "-issuer"); !strings.Contains(issuer, "Ops Root") {
+			t.Errorf("%s issuer: %s", n, issuer)
+		}
+	}
+	// Applied again: nothing to do, and the engine is not even needed.
+	if r := ktEnv(t, dir, nil, "bundle", "-f", "cluster.yaml", "--days", "30"); r.code != 0 {
+		t.Errorf("idempotent bundle without a token: exit %d\n%s", r.code, r.stderr)
+	}
+	if out := okEnv(t, dir, []string{"VAULT_TOKEN=" + bao.Token}, "verify"); !strings.Contains(out, "app3") {
+		t.Errorf("verify:\n%s", out)
+	}
+}
