@@ -88,6 +88,13 @@ func (e *engineInit) run(cmd *cobra.Command, g *globals, o pki.InitOptions) erro
 	}
 	o.Dir = g.dir
 	p, err := pki.Init(o)
+	if exists := (*pki.ExistingCAError)(nil); errors.As(err, &exists) && exists.Same() {
+		subject, _ := principal.JavaName(exists.CA.RawSubject)
+		res := map[string]any{"dir": g.dir, "engine": s, "subject": subject, "sha256": pki.Fingerprint(exists.CA), "alreadyInitialised": true, "setup": did}
+		return g.emit(res, func(w io.Writer) {
+			fmt.Fprintf(w, "%s is already initialised with engine %s and these settings; nothing changed\n  CA        %s\n  sha256    %s\n", g.dir, s, subject, pki.Fingerprint(exists.CA))
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -376,6 +376,10 @@ func Start(tx *pki.Tx, o StartOptions) (*StartResult, error) {
 }
 
 func start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
+	if p.External() {
+		// The engine's CA is rotated at the engine, not here.
+		return nil, nil, fmt.Errorf("CA rotation: %w (%s)", pki.ErrEngineSigns, *p.Settings.Engine)
+	}
 	if InProgress(p.Dir) {
 		// Started before (perhaps interrupted): make sure every truststore
 		// trusts both CAs, and change nothing else.
