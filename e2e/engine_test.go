@@ -271,3 +271,50 @@ func TestEngineVaultBundleSpec(t *testing.T) {
 		t.Errorf("verify:\n%s", out)
 	}
 }
+
+// TestEngineVaultIntermediateMount: a mount holding an intermediate signs;
+// DIR/ca.crt is the root, the keystores carry the intermediate, and
+// openssl and the test broker accept the chain.
+func TestEngineVaultIntermediateMount(t *testing.T) {
+	realpeer.Need(t, "keytool", "openssl")
+	bao := realpeer.StartOpenBaoDev(t)
+	tmp := t.TempDir()
+	bao.Bao(t, "secrets", "enable", "-path=pki", "-max-lease-ttl=87600h", "pki")
+	rootPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/generate/internal", "common_name=Ops Root", "key_type=ec", "ttl=87600h")
+	bao.Bao(t, "secrets", "enable", "-path=pki-int", "-max-lease-ttl=43800h", "pki")
+	csr := bao.Bao(t, "write", "-field=csr", "pki-int/intermediate/generate/internal", "common_name=Ops Kafka Issuing CA", "key_type=ec", "key_bits=256")
+	csrFile := filepath.Join(tmp, "int.csr")
+	if err := os.WriteFile(csrFile, []byte(csr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	intPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/sign-intermediate", "csr=@"+csrFile, "format=pem", "ttl=43800h")
+	chainFile := filepath.Join(tmp, "chain.pem")
+	if err := os.WriteFile(chainFile, []byte(strings.TrimSpace(intPEM)+"\n"+strings.TrimSpace(rootPEM)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bao.Bao(t, "write", "pki-int/intermediate/set-signed", "certificate=@"+chainFile)
+
+	dir := t.TempDir()
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	env := []string{"VAULT_TOKEN=" + bao.Token, "VAULT_ADDR=" + bao.Addr} // the address from the environment
+	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-mount", "pki-int", "--setup", "--org", "Acme", "--key-type", "ecdsa")
+	if got := readTrim(t, filepath.Join(pkiDir, "ca.crt")); !strings.Contains(strings.Join(strings.Fields(rootPEM), ""), strings.Join(strings.Fields(got), "")) { // bao's output may hold warnings too
+		t.Errorf("DIR/ca.crt is not the root:\n%s", got)
+	}
+	okEnv(t, dir, env, "issue", "kafka-1", "--role", "broker")
+	okEnv(t, dir, env, "issue", "client1")
+	for _, n := range []string{"kafka-1", "client1"} {
+		c := filepath.Join(pkiDir, "certs", n)
+		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), "-untrusted", filepath.Join(c, "chain.pem"), filepath.Join(c, "tls.crt")); err != nil {
+			t.Errorf("openssl verify %s through chain.pem: %v\n%s", n, err, out)
+		}
+		pw := readTrim(t, filepath.Join(c, "password"))
+		out := realpeer.Run(t, "keytool", "-list", "-v", "-keystore", filepath.Join(c, "keystore.p12"), "-storepass", pw)
+		if !strings.Contains(out, "Ops Kafka Issuing CA") {
+			t.Errorf("keystore of %s lacks the intermediate:\n%s", n, out)
+		}
+	}
+	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "client1") {
+		t.Errorf("verify:\n%s", out)
+	}
+}
