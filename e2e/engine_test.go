@@ -94,6 +94,18 @@ func TestEngineVault(t *testing.T) {
 			t.Errorf("index lacks %s serial %s", n, serial)
 		}
 	}
+	// A host that keeps its key: its CSR is signed as is.
+	realpeer.Run(t, "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", filepath.Join(dir, "app.key"), "-out", filepath.Join(dir, "app.csr"), "-subj", "/O=Acme/OU=kafka/CN=app",
+		"-addext", "subjectAltName=DNS:app.internal")
+	okEnv(t, dir, env, "sign", "app.csr", "--out", "app-chain.pem")
+	if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), "-purpose", "sslclient", filepath.Join(pkiDir, "certs/app/tls.crt")); err != nil {
+		t.Errorf("openssl verify of the signed CSR: %v\n%s", err, out)
+	}
+	if r := ktEnv(t, dir, env, "renew", "app"); r.code != 1 || !strings.Contains(r.stderr, "CSR") {
+		t.Errorf("renew of a CSR-signed certificate with an engine: exit %d %q", r.code, r.stderr)
+	}
+
 	// The test broker handshakes with every engine-signed identity.
 	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "client1") {
 		t.Errorf("verify:\n%s", out)
