@@ -3,13 +3,16 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/internal/realpeer"
 )
 
@@ -329,4 +332,100 @@ func TestEngineVaultIntermediateMount(t *testing.T) {
 	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "client1") {
 		t.Errorf("verify:\n%s", out)
 	}
+}
+
+// engineSerials lists the serials of the certificates the engine issued
+// (bao list pki/certs), lowercase hex without colons.
+func engineSerials(t *testing.T, bao *realpeer.OpenBaoDev) map[string]bool {
+	t.Helper()
+	out := bao.Bao(t, "list", "-format=json", "pki/certs")
+	var list []string
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "["):]), &list); err != nil {
+		t.Fatalf("bao list pki/certs: %v\n%s", err, out)
+	}
+	m := map[string]bool{}
+	for _, s := range list {
+		m[strings.TrimLeft(strings.ReplaceAll(s, ":", ""), "0")] = true
+	}
+	return m
+}
+
+// TestEngineVaultFaultKilledAtEveryDurableStep: issue, issue --force,
+// bundle, renew and revoke against a real OpenBao, killed at each durable
+// step in turn: the directory's invariants hold, every certificate the
+// engine issued in the killed run is in the index (by serial, or as a
+// request known by its key when the engine's answer was never recorded),
+// and re-running the command completes it.
+func TestEngineVaultFaultKilledAtEveryDurableStep(t *testing.T) {
+	bao := realpeer.StartOpenBaoDev(t)
+	env := []string{"VAULT_TOKEN=" + bao.Token, "VAULT_ADDR=" + bao.Addr}
+	template := t.TempDir()
+	okEnv(t, template, env, "init", "--engine", "vault", "--setup", "--key-type", "ecdsa")
+	okEnv(t, template, env, "issue", "c0")
+	for _, tc := range []struct {
+		name string
+		cmd  []string
+	}{
+		{"issue", []string{"issue", "c1"}},
+		{"issue --force", []string{"issue", "c0", "--force"}},
+		{"bundle", []string{"bundle", "--brokers", "b1", "--clients", "a1,a2"}},
+		{"renew", []string{"renew", "c0"}},
+		{"revoke", []string{"revoke", "c0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for n := 1; ; n++ {
+				if n > 100 {
+					t.Fatal("more than 100 durable steps")
+				}
+				dir := filepath.Join(t.TempDir(), "run")
+				copyTree(t, template, dir)
+				pkiDir := filepath.Join(dir, "kafka-pki")
+				before := engineSerials(t, bao)
+				r := runEnv(t, dir, append(env, fsx.FaultEnv+"="+strconv.Itoa(n)), tc.cmd...)
+				if !r.killed {
+					if r.code != 0 {
+						t.Fatalf("past the last step: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+					}
+					checkFaultInvariants(t, pkiDir, true)
+					break
+				}
+				t.Run(fmt.Sprintf("kill %d", n), func(t *testing.T) {
+					checkFaultInvariants(t, pkiDir, false)
+					idx := loadIndex(t, pkiDir)
+					known, byKey := map[string]bool{}, 0
+					for _, rec := range idx.Records {
+						if rec.Serial == "" {
+							byKey++
+						}
+						known[strings.TrimLeft(rec.Serial, "0")] = true
+					}
+					missing := 0
+					for s := range engineSerials(t, bao) {
+						if !before[s] && !known[s] {
+							missing++
+						}
+					}
+					if missing > byKey {
+						t.Errorf("%d certificates the engine issued are not in the index (%d requests known by key)", missing, byKey)
+					}
+					// A run killed after its last change is done: issue
+					// then refuses to overwrite, revoke has nothing left.
+					done := func(stderr string) bool {
+						return tc.name == "issue" && strings.Contains(stderr, "already exists") && okList(t, dir, env, `c1\s+client\s+[0-9a-f]+\s+\S+\s+valid`) ||
+							tc.name == "revoke" && strings.Contains(stderr, "already revoked")
+					}
+					if again := ktEnv(t, dir, env, tc.cmd...); again.code != 0 && !done(again.stderr) {
+						t.Fatalf("re-run: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+					}
+					checkFaultInvariants(t, pkiDir, true)
+				})
+			}
+		})
+	}
+}
+
+// okList reports whether kafkatls list matches pattern.
+func okList(t *testing.T, dir string, env []string, pattern string) bool {
+	t.Helper()
+	return regexp.MustCompile(pattern).MatchString(okEnv(t, dir, env, "list"))
 }

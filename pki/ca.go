@@ -58,6 +58,9 @@ type PKI struct {
 	engine     Engine
 	engineCtx  context.Context
 	engineOpen EngineOpener
+	// engineSigned records the serial an engine chose, durably, before
+	// Sign returns (set by Tx.Reserve: the transaction's index).
+	engineSigned func(CertRequest, *x509.Certificate) error
 }
 
 // InitOptions configure a new CA.

@@ -151,6 +151,12 @@ func (p *PKI) signEngine(req CertRequest, pub crypto.PublicKey) (*x509.Certifica
 	if err != nil {
 		return nil, err
 	}
+	if p.engineSigned != nil {
+		// Before anything is checked or placed: the engine holds it now.
+		if err := p.engineSigned(req, leaf); err != nil {
+			return nil, err
+		}
+	}
 	if !publicKeysEqual(leaf.PublicKey, pub) {
 		return nil, fmt.Errorf("engine %s returned a certificate for another key", *p.Settings.Engine)
 	}

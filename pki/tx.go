@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -35,6 +36,7 @@ type Tx struct {
 	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
 	ctx      context.Context
 	engines  EngineOpener
+	serialMu sync.Mutex // engine serials are recorded by a bundle's workers
 }
 
 // Engines is the engine opener the transaction was given, for a writer
@@ -172,7 +174,8 @@ func (tx *Tx) Reserve(reqs ...*CertRequest) error {
 		}
 		if tx.PKI.External() {
 			// The engine picks the serial: the request is known by its
-			// key until the engine answers (settleSerial).
+			// key until the engine answers (recordSerial).
+			tx.PKI.engineSigned = tx.recordSerial
 			pub := req.requestPublicKey()
 			if pub == nil {
 				return fmt.Errorf("%s: %w", req.Name, ErrEngineNeedsCSR)
@@ -229,18 +232,18 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 		}
 		return nil, err
 	}
-	if tx.PKI.External() {
-		if err := tx.settleSerial(req, cert); err != nil {
-			return nil, err
-		}
-	}
 	return cert, nil
 }
 
-// settleSerial writes the serial an engine chose into the pending record
-// reserved for req, durably, before the files are placed: a run that dies
-// from here on leaves an unplaced record that names the serial to revoke.
-func (tx *Tx) settleSerial(req CertRequest, cert *x509.Certificate) error {
+// recordSerial writes the serial an engine chose into the pending record
+// reserved for req, durably, before the files are placed (PKI.Sign calls
+// it as soon as the engine answers): a run that dies from here on leaves
+// a record that names the serial, valid if the identity was placed,
+// unplaced (and revocable at the engine) otherwise. A bundle's workers
+// call it concurrently.
+func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate) error {
+	tx.serialMu.Lock()
+	defer tx.serialMu.Unlock()
 	id := req.reservation()
 	durable, err := LoadIndex(tx.Dir)
 	if err != nil {
