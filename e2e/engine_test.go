@@ -429,3 +429,40 @@ func okList(t *testing.T, dir string, env []string, pattern string) bool {
 	t.Helper()
 	return regexp.MustCompile(pattern).MatchString(okEnv(t, dir, env, "list"))
 }
+
+// TestEngineVaultUnreachable: an engine nobody answers at is an error that
+// writes nothing, at init and at issue.
+func TestEngineVaultUnreachable(t *testing.T) {
+	bao := realpeer.StartOpenBaoDev(t)
+	env := []string{"VAULT_TOKEN=" + bao.Token}
+	dir := t.TempDir()
+	down := "http://127.0.0.1:1"
+	r := ktEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", down)
+	if r.code != 1 || !strings.Contains(r.stderr, "127.0.0.1:1") {
+		t.Errorf("init against an unreachable engine: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kafka-pki", "ca")); err == nil {
+		t.Error("init wrote a CA")
+	}
+	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--setup")
+	okEnv(t, dir, env, "issue", "c1")
+	settings := filepath.Join(dir, "kafka-pki", "kafkatls.json")
+	b, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(settings, bytes.ReplaceAll(b, []byte(bao.Addr), []byte(down)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := readTrim(t, filepath.Join(dir, "kafka-pki", "index.json"))
+	r = ktEnv(t, dir, env, "issue", "c2")
+	if r.code != 1 || !strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("issue against an unreachable engine: exit %d %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kafka-pki", "certs", "c2")); err == nil {
+		t.Error("an identity was written")
+	}
+	if got := readTrim(t, filepath.Join(dir, "kafka-pki", "index.json")); got != before {
+		t.Errorf("the index changed:\n%s", got)
+	}
+}

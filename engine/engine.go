@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -120,13 +121,17 @@ func (e *vaultEngine) Sign(ctx context.Context, req pki.CertRequest, subject str
 
 // nothingIssued reports whether err says the engine signed nothing: a
 // permission error, a refusal (no certificate to compare), a 4xx answer,
-// or a request refused before it was sent. A difference found in a
-// certificate the engine did sign, a timeout or a 5xx is not.
+// an engine that could not be reached (no connection was made), or a
+// request refused before it was sent. A difference found in a certificate
+// the engine did sign, a timeout or a 5xx is not.
 func nothingIssued(err error) bool {
 	var pe *vault.PermissionError
 	var me *vault.MismatchError
 	var ee *vault.EngineError
+	var dial *net.OpError
 	switch {
+	case errors.As(err, &dial) && dial.Op == "dial":
+		return true
 	case errors.As(err, &pe):
 		return true
 	case errors.As(err, &me):
