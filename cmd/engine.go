@@ -68,15 +68,19 @@ func (e *engineInit) run(cmd *cobra.Command, g *globals, o pki.InitOptions) erro
 		for _, d := range did {
 			fmt.Fprintf(g.stderr, "engine: %s\n", d)
 		}
-	} else if _, err := cl.ReadRole(ctx); err != nil {
+	} else if role, err := cl.ReadRole(ctx); err != nil {
 		var ee *vault.EngineError
 		if errors.As(err, &ee) && ee.Status == 404 || errors.As(err, &ee) && ee.Status == 400 {
 			return fmt.Errorf("%w; an operator sets it up with:\n  %s\n(or run init again with --setup and a token allowed to)", err,
-				strings.Join(vault.SetupCommands(cl.Config(), so, "bao"), "\n  "))
+				strings.Join(setupCommands(cmd, cl, so), "\n  "))
 		}
 		if !errors.Is(err, vault.ErrPermissionDenied) { // a token that may sign but not read the role is fine
 			return err
 		}
+	} else if problems := engine.RoleProblems(role, o.Key, o.Subject); len(problems) > 0 {
+		cfg := cl.Config()
+		return fmt.Errorf("engine role %s/roles/%s cannot issue what Kafka needs: %s; an operator sets it up with:\n  %s\n(or run init again with --setup and a token allowed to)",
+			cfg.Mount, cfg.Role, strings.Join(problems, "; "), strings.Join(setupCommands(cmd, cl, so), "\n  "))
 	}
 	chain, err := engine.Open(ctx, s, engine.Credentials{TokenFile: g.vaultTokenFile})
 	if err != nil {
@@ -117,4 +121,14 @@ func (e *engineInit) run(cmd *cobra.Command, g *globals, o pki.InitOptions) erro
 		fmt.Fprintf(w, "The token is never stored: each run reads VAULT_TOKEN or --vault-token-file.\n")
 		fmt.Fprintf(w, "Next: kafkatls issue kafka-1 --role broker && kafkatls issue client1\n")
 	})
+}
+
+// setupCommands are the bao commands that set the mount and role up,
+// without enabling the mount and making a root when it already has a CA.
+func setupCommands(cmd *cobra.Command, cl *vault.Client, so vault.SetupOptions) []string {
+	all := vault.SetupCommands(cl.Config(), so, "bao")
+	if chain, err := cl.CAChain(cmd.Context()); err == nil && len(chain) > 0 {
+		return all[len(all)-1:] // the role
+	}
+	return all
 }

@@ -186,6 +186,21 @@ func TestEngineVault(t *testing.T) {
 			}
 		})
 	}
+	t.Run("init checks the role", func(t *testing.T) {
+		// (the role is still the one --setup wrote)
+		other := t.TempDir()
+		r := ktEnv(t, other, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--ou", "ops", "--org", "Acme", "--key-type", "ecdsa")
+		if r.code != 1 || !strings.Contains(r.stderr, `set ou="ops"`) || !strings.Contains(r.stderr, "bao write pki/roles/kafka") {
+			t.Errorf("init with a role whose ou differs: exit %d %q", r.code, r.stderr)
+		}
+		r = ktEnv(t, other, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--vault-role", "nosuch")
+		if r.code != 1 || !strings.Contains(r.stderr, "bao write pki/roles/nosuch") {
+			t.Errorf("init with a missing role: exit %d %q", r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(other, "kafka-pki", "ca")); err == nil {
+			t.Error("a refused init wrote a CA")
+		}
+	})
 	t.Run("role key_type rsa, EC key", func(t *testing.T) {
 		bao.Bao(t, "write", "pki/roles/kafka", "key_type=rsa")
 		r := ktEnv(t, dir, env, "issue", "client9") // the directory makes EC keys (init --key-type ecdsa)
