@@ -93,7 +93,7 @@ func TestEngineVault(t *testing.T) {
 		}
 		// The engine stored it under the serial the index records.
 		serial := strings.ToLower(serialOf(t, filepath.Join(c, "tls.crt")))
-		if !strings.Contains(readTrim(t, filepath.Join(pkiDir, "index.json")), `"serial": "`+strings.TrimLeft(serial, "0")) {
+		if !strings.Contains(readTrim(t, filepath.Join(pkiDir, "index.json")), `"serial": "`+serial+`"`) {
 			t.Errorf("index lacks %s serial %s", n, serial)
 		}
 	}
