@@ -34,14 +34,8 @@ type Tx struct {
 	Index *Index
 
 	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
-	ctx      context.Context
-	engines  EngineOpener
 	serialMu sync.Mutex // engine serials are recorded by a bundle's workers
 }
-
-// Engines is the engine opener the transaction was given, for a writer
-// that creates an engine-signed CA in it (PKI.AttachEngine).
-func (tx *Tx) Engines() (context.Context, EngineOpener) { return tx.ctx, tx.engines }
 
 // UpdateOptions configure Update.
 type UpdateOptions struct {
@@ -83,7 +77,7 @@ func Update(ctx context.Context, dir string, o UpdateOptions, fn func(*Tx) error
 		return err
 	}
 	defer unlock()
-	tx := &Tx{Dir: dir, ctx: ctx, engines: o.Engines}
+	tx := &Tx{Dir: dir}
 	if err := recoverFiles(dir); err != nil {
 		return fmt.Errorf("recover %s after an interrupted run: %w", dir, err)
 	}
