@@ -39,6 +39,9 @@ type Options struct {
 	GenerateKey func(pki.KeySpec) (crypto.Signer, error)
 	// SaveSpec says what the run does with DIR/kafkatls.yaml.
 	SaveSpec SpecSave
+	// Engines connects to the engine that signs (the directory's, or the
+	// spec's ca.engine for a CA this run creates); nil: local CAs only.
+	Engines pki.EngineOpener
 }
 
 // SpecSave says whether and how a run saves its spec as DIR/kafkatls.yaml.
@@ -154,7 +157,7 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		})
 		return res, err
 	}
-	err := pki.Update(ctx, o.Dir, pki.UpdateOptions{Passphrase: o.Passphrase, AllowNoCA: true}, func(tx *pki.Tx) error {
+	err := pki.Update(ctx, o.Dir, pki.UpdateOptions{Passphrase: o.Passphrase, AllowNoCA: true, Engines: o.Engines}, func(tx *pki.Tx) error {
 		applied, save, err := o.specToApply(tx.Dir, spec)
 		if err != nil {
 			return err
@@ -191,13 +194,15 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 	var b fsx.Batch
 	defer b.Abort() // the temporaries of a run that returns before its commit
 	if plan.CreateCA {
-		if err := plan.createCA(o, &b); err != nil {
+		if err := plan.createCA(ctx, o, &b); err != nil {
 			return err
 		}
 		tx.PKI = plan.pki
 	}
-	if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
-		return err
+	if !plan.pki.External() {
+		if _, err := plan.pki.Signer(); err != nil { // decrypt once, before the workers share it
+			return err
+		}
 	}
 	// Reserve every serial this run signs, durably, while the keys are
 	// generated. A CA this run creates is staged in the batch, so its
@@ -208,6 +213,20 @@ func (plan *Plan) apply(ctx context.Context, tx *pki.Tx, o Options, res *Result)
 	for i := range plan.Steps {
 		if a := plan.Steps[i].Action; a == ActionCreate || a == ActionRenew {
 			reqs = append(reqs, &plan.Steps[i].req)
+		}
+	}
+	if plan.pki.External() && len(reqs) > 0 {
+		if _, err := plan.pki.Engine(); err != nil { // no credential: nothing reserved
+			return err
+		}
+		// The engine picks the serials: its requests are reserved by
+		// their keys, so the keys come first.
+		for _, req := range reqs {
+			k, err := keys.next(ctx)
+			if err != nil {
+				return err
+			}
+			req.Key = k
 		}
 	}
 	if err := tx.Reserve(reqs...); err != nil {
@@ -306,12 +325,32 @@ func (plan *Plan) refreshAndPrune() (pruned bool, err error) {
 }
 
 // createCA creates the CA the plan needs, its files staged in b.
-func (plan *Plan) createCA(o Options, b *fsx.Batch) error {
+func (plan *Plan) createCA(ctx context.Context, o Options, b *fsx.Batch) error {
 	ca := plan.spec.CA
 	io := pki.InitOptions{
 		Dir: plan.Dir, CN: ca.CN, Key: pki.KeySpec{Type: pki.KeyType(ca.KeyType), Size: ca.KeySize}, Days: ca.Days,
 		Subject:    pki.SubjectDefaults{OrganizationalUnit: ca.OU, Organization: ca.Org, Locality: ca.Locality, State: ca.State, Country: ca.Country},
 		Passphrase: o.CAPassphrase, LeafDays: plan.days, Locked: true, Batch: b,
+	}
+	if es := ca.EngineSettings(); es != nil {
+		if o.Engines == nil {
+			return fmt.Errorf("ca.engine %s: %w", es.Type, pki.ErrNoEngine)
+		}
+		e, err := o.Engines(ctx, *es)
+		if err != nil {
+			return err
+		}
+		if io.EngineChain, err = e.Chain(ctx); err != nil {
+			return err
+		}
+		io.Engine = es
+		p, err := pki.Init(io)
+		if err != nil {
+			return err
+		}
+		p.AttachEngine(ctx, o.Engines)
+		plan.pki = p
+		return nil
 	}
 	if ca.ImportCert != "" {
 		var err error
@@ -420,7 +459,10 @@ func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *key
 		go func() {
 			defer wg.Done()
 			for s := range jobs {
-				key, err := keys.next(ctx)
+				key, err := s.req.Key, error(nil)
+				if key == nil {
+					key, err = keys.next(ctx)
+				}
 				if err != nil && ctx.Err() != nil {
 					continue // interrupted: reported once below
 				}
@@ -434,6 +476,9 @@ func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *key
 					r.res, r.rec, err = identity.IssueWithKey(plan.pki, plan.idx, s.req, key, opts)
 				}
 				mu.Lock()
+				if errors.Is(err, pki.ErrNothingIssued) {
+					delete(attempted, s.Name) // the engine signed nothing: released below
+				}
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s %s: %w", s.Role, s.Name, err))
 				} else {

@@ -104,6 +104,9 @@ func makePlan(tx *pki.Tx, spec *Spec, o Options, now time.Time) (*Plan, error) {
 	switch {
 	case p != nil:
 		plan.pki, plan.idx = p, tx.Index
+		if err := sameSigner(p, spec.CA); err != nil {
+			return nil, err
+		}
 	case errors.Is(tx.CAErr, pki.ErrNoCA):
 		plan.CreateCA = true
 		plan.idx = tx.Index
@@ -369,4 +372,22 @@ func fileDiffers(path string, data []byte) bool {
 		return true
 	}
 	return string(old) != string(data)
+}
+
+// sameSigner refuses a spec whose ca.engine names another engine than the
+// one that signs for the directory, or one where the directory has a
+// local CA: the spec would be applied with a CA it does not describe.
+func sameSigner(p *pki.PKI, ca CASpec) error {
+	want := ca.EngineSettings()
+	if want == nil {
+		return nil // a spec without ca.engine applies to either
+	}
+	has := p.Settings.Engine
+	if has == nil {
+		return fmt.Errorf("ca.engine %s: the PKI directory %s has a local CA", want.Type, p.Dir)
+	}
+	if want.Type != has.Type || want.Mount != "" && want.Mount != has.Mount || want.Role != "" && want.Role != has.Role || want.Address != "" && want.Address != has.Address {
+		return fmt.Errorf("ca.engine %s: the PKI directory %s is signed by engine %s", *want, p.Dir, *has)
+	}
+	return nil
 }

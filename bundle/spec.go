@@ -60,6 +60,23 @@ type CASpec struct {
 	// ImportCert and ImportKey adopt an existing CA (paths relative to the spec).
 	ImportCert string `yaml:"importCert,omitempty"`
 	ImportKey  string `yaml:"importKey,omitempty"`
+	// Engine ("vault") has that engine sign instead of a local CA, at
+	// Address (empty: VAULT_ADDR), mount Mount, role Role; the token comes
+	// from the environment of each run, never from the spec. CN, KeyType
+	// (other than the identities' default), Days and the imports do not
+	// apply.
+	Engine  string `yaml:"engine,omitempty"`
+	Address string `yaml:"address,omitempty"`
+	Mount   string `yaml:"mount,omitempty"`
+	Role    string `yaml:"role,omitempty"`
+}
+
+// EngineSettings returns the engine the spec names, nil for a local CA.
+func (c CASpec) EngineSettings() *pki.EngineSettings {
+	if c.Engine == "" {
+		return nil
+	}
+	return &pki.EngineSettings{Type: c.Engine, Address: c.Address, Mount: c.Mount, Role: c.Role}
 }
 
 // Defaults apply to every entity.
@@ -319,6 +336,12 @@ func (s *Spec) Validate() error {
 	}
 	if (s.CA.ImportCert == "") != (s.CA.ImportKey == "") {
 		bad("ca: importCert and importKey go together")
+	}
+	if s.CA.Engine != "" && s.CA.ImportCert != "" {
+		bad("ca: engine %s signs: importCert and importKey do not apply", s.CA.Engine)
+	}
+	if s.CA.Engine == "" && (s.CA.Address != "" || s.CA.Mount != "" || s.CA.Role != "") {
+		bad("ca: address, mount and role are an engine's settings: set ca.engine too")
 	}
 	if s.CA.Days < 0 || s.Defaults.Days < 0 {
 		bad("days must be positive")

@@ -132,7 +132,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			if err != nil {
 				return err
 			}
-			o := bundle.Options{Dir: g.dir, CAPassphrase: pp, Prune: prune, DryRun: dryRun || check, Export: export}
+			o := bundle.Options{Dir: g.dir, CAPassphrase: pp, Prune: prune, DryRun: dryRun || check, Export: export, Engines: g.engines()}
 			if flagForm {
 				o.SaveSpec = bundle.SpecMerge // under the lock, with the index: concurrent runs add up
 			}

@@ -112,7 +112,7 @@ func newRotateStartCmd(g *globals) *cobra.Command {
 			}
 			var res *lifecycle.StartResult
 			var ids []lifecycle.Identity
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				r, err := lifecycle.Start(tx, o)
 				if err != nil {
 					return err
@@ -183,7 +183,7 @@ interruption: identities already on the new CA are skipped.`,
 			}
 			var done []*identity.Result
 			var ids []lifecycle.Identity
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				done, err = lifecycle.Reissue(tx, o)
 				if err != nil {
 					return err
@@ -246,7 +246,7 @@ them anyway).`,
 			var pass caPassphrase
 			var res *lifecycle.FinishResult
 			var ids []lifecycle.Identity
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				if res, err = lifecycle.Finish(tx, force); err != nil {
 					return err
 				}

@@ -147,7 +147,7 @@ is the CSR's CN unless --name is given.`,
 				return usageErr("%v (use --name)", err)
 			}
 			var res *identity.Result
-			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				p, idx := tx.PKI, tx.Index
 				cert, err := tx.Sign(req, csr.PublicKey)
 				if err != nil {

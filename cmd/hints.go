@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/engine/vault"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/kafkaacl"
@@ -177,6 +178,22 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		hint("give its password with --password-file FILE or --password-env VAR")
 	case errors.Is(err, inspect.ErrIsDirectory):
 		hint("give files, or lint the directory with `kafkatls lint DIR`")
+	case errors.Is(err, pki.ErrEngineCAChanged):
+		hint("to take the engine's new CA, initialise again: `kafkatls init --engine vault --force` with the same --vault-* flags (identities must then be issued again)")
+	case errors.Is(err, pki.ErrEngineSigns):
+		hint("with an engine, its CA is rotated at the engine; then `kafkatls init --engine vault --force`")
+	case errors.Is(err, pki.ErrNoEngine):
+		hint("this program cannot reach the engine the directory names")
+	case errors.Is(err, pki.ErrEngineNeedsCSR):
+		hint("send a new CSR and sign it with `kafkatls sign`")
+	case errors.Is(err, vault.ErrPermissionDenied):
+		hint("give a token allowed to (VAULT_TOKEN or --vault-token-file FILE; the policy: docs/engines.md)")
+	case errors.Is(err, vault.ErrConfig) && strings.Contains(msg, "no token"):
+		hint("set VAULT_TOKEN or give --vault-token-file FILE")
+	case errors.Is(err, vault.ErrConfig) && strings.Contains(msg, "no engine address"):
+		hint("give --vault-addr URL (init) or set VAULT_ADDR")
+	case errors.Is(err, vault.ErrTokenFileMode):
+		hint("the token is a credential: chmod 600 the --vault-token-file")
 	case errors.Is(err, bundle.ErrSpecConflict):
 		hint(fmt.Sprintf("edit %s and run `kafkatls bundle -f` on it, or use another --dir", filepath.Join(g.dir, bundle.SpecFile)))
 	case errors.Is(err, kafkaacl.ErrNoGroup) && has("group"):

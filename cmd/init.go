@@ -21,6 +21,7 @@ func newInitCmd(g *globals) *cobra.Command {
 		keyType             string
 		importCA, importKey string
 		pass                caPassphrase
+		eng                 engineInit
 	)
 	c := &cobra.Command{
 		Use:   "init",
@@ -37,7 +38,8 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 		Example: `  kafkatls init
   kafkatls init --cn "Acme Kafka CA" --org Acme --ou Kafka --country GB --key-type ecdsa
   KAFKATLS_CA_PASSPHRASE=... kafkatls init --dir /srv/kafka-pki
-  kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key`,
+  kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key
+  VAULT_TOKEN=... kafkatls init --engine vault --vault-addr https://vault:8200 --vault-mount pki --vault-role kafka --ou kafka --org Acme`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := positiveDays(cmd, "days", "leaf-days"); err != nil {
@@ -45,6 +47,22 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 			}
 			o.Dir = g.dir
 			o.Key.Type = pki.KeyType(keyType)
+			if eng.engine != "" {
+				if _, err := principal.ParseDN(o.Subject.DN("x")); err != nil {
+					return err
+				}
+				k, err := o.Key.Normalize()
+				if err != nil {
+					return usageErr("--key-type/--key-size: %v", err)
+				}
+				o.Key = k
+				return eng.run(cmd, g, o)
+			}
+			for _, f := range []string{"setup", "vault-addr", "vault-mount", "vault-role"} {
+				if cmd.Flags().Changed(f) {
+					return usageErr("--%s needs --engine vault", f)
+				}
+			}
 			p, err := pass.get()
 			if err != nil {
 				return err
@@ -127,6 +145,7 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 	f.StringVar(&importKey, "import-key", "", "the private key of --import-ca (PEM; encrypted keys use the CA passphrase)")
 	f.BoolVar(&o.Force, "force", false, "replace an existing CA (the old one is moved to ca/replaced-*)")
 	pass.register(c)
+	eng.register(c)
 	return c
 }
 

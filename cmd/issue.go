@@ -163,7 +163,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
 			}
 			var res *identity.Result
-			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) error {
+			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
 				return err
 			})

@@ -136,7 +136,16 @@ failed before placing them: revoke them with kafkatls revoke NAME --serial). --a
 					if !r.NotAfter.IsZero() {
 						notAfter = r.NotAfter.Format(time.DateOnly)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, r.Serial, notAfter, status)
+					serial := r.Serial
+					if r.EngineKey != "" && (r.Status == pki.StatusPending || r.Status == pki.StatusUnplaced) {
+						// Sent to the engine, never placed: the engine has it
+						// (by serial, or, if it never answered, by this key).
+						status += " (engine)"
+						if serial == "" {
+							serial = "key:" + r.EngineKey[:16]
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Role, serial, notAfter, status)
 				}
 				tw.Flush()
 			})
@@ -268,7 +277,7 @@ kafka-configs commands); clients pick it up on restart.`,
 				return err
 			}
 			var res *identity.Result
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				res, err = lifecycle.Renew(tx, name, o)
 				return err
 			}); err != nil {
@@ -346,7 +355,7 @@ stop a revoked certificate:
 				return usageErr("--crl-days %d: must be at least 1", crlDays)
 			}
 			var res *lifecycle.RevokeResult
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt}, func(tx *pki.Tx) (err error) {
+			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
 				res, err = lifecycle.Revoke(tx, name, serial, time.Duration(crlDays)*24*time.Hour)
 				return err
 			}); err != nil {

@@ -58,6 +58,8 @@ type globals struct {
 	// lint or expiring prints its report, then fails with its exit code):
 	// Run then prints no error object, so stdout stays one document.
 	emitted bool
+	// vaultTokenFile holds the engine token (else VAULT_TOKEN).
+	vaultTokenFile string
 }
 
 // NewRoot builds the command tree; out and errOut receive normal and
@@ -93,6 +95,7 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 	}
 	root.PersistentFlags().StringVar(&g.dir, "dir", defDir, "PKI directory (env KAFKATLS_DIR)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON on stdout")
+	root.PersistentFlags().StringVar(&g.vaultTokenFile, "vault-token-file", "", "engine token file (mode 0600), for a directory a Vault/OpenBao engine signs for (default VAULT_TOKEN)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{ExitUsage, fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})

@@ -25,6 +25,7 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if err != nil {
 		return nil, err
 	}
+	req.Key = k // an engine signs a CSR made with it
 	cert, err := tx.Sign(req, k.Public())
 	if err != nil {
 		return nil, err
@@ -45,6 +46,7 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 // bundle orchestrator can run it in parallel, and returns the index record
 // for the caller to settle.
 func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Signer, o Options) (*Result, pki.Record, error) {
+	req.Key = key // an engine signs a CSR made with it
 	cert, err := p.Sign(req, key.Public(), idx)
 	if err != nil {
 		return nil, pki.Record{}, err

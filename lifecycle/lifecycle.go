@@ -214,7 +214,7 @@ func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
 	req := pki.CertRequest{
 		Name: name, Role: rec.Role, Subject: rec.Subject, RawSubject: old.RawSubject,
 		SANs: pki.SANs{DNS: old.DNSNames, IPs: old.IPAddresses, Emails: old.EmailAddresses, URIs: old.URIs}, Days: o.Days,
-		ExternalKey: rec.ExternalKey,
+		ExternalKey: rec.ExternalKey, Key: m.Key,
 	}
 	cert, err := tx.Sign(req, pub)
 	if err != nil {
@@ -251,7 +251,20 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 		if err != nil {
 			return nil, err
 		}
+		if p.External() {
+			if recs, err = revokeAtEngine(p, idx, recs); err != nil {
+				return nil, err
+			}
+		}
 		res.Revoked = recs
+	}
+	if p.External() {
+		crl, err := p.WriteEngineCRL()
+		if err != nil {
+			return nil, err
+		}
+		res.CRL = crl
+		return res, nil
 	}
 	crl, err := p.WriteCRL(idx, now, crlValidity)
 	if err != nil {
@@ -259,6 +272,42 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 	}
 	res.CRL = crl
 	return res, nil
+}
+
+// revokeAtEngine revokes recs (marked revoked in idx) at the engine that
+// signed them, each with the engine's revocation time. A request whose
+// serial the engine never told (the run died while it signed) cannot be
+// revoked by serial: it goes back to unplaced, and the error says how to
+// find it at the engine.
+func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record, error) {
+	e, err := p.Engine()
+	if err != nil {
+		return nil, err
+	}
+	var out []pki.Record
+	var unknown []string
+	for _, r := range recs {
+		if r.Serial == "" {
+			unknown = append(unknown, "key sha256 "+r.EngineKey)
+			idx.SetEngineRequestStatus(r.EngineKey, pki.StatusUnplaced)
+			continue
+		}
+		serial, ok := new(big.Int).SetString(r.Serial, 16)
+		if !ok {
+			return nil, fmt.Errorf("index record %s has a malformed serial %q", r.Name, r.Serial)
+		}
+		at, err := e.Revoke(p.EngineContext(), serial)
+		if err != nil {
+			return nil, fmt.Errorf("revoke %s serial %s: %w", r.Name, r.Serial, err)
+		}
+		idx.SetRevokedAt(r.Serial, at)
+		r.RevokedAt = at
+		out = append(out, r)
+	}
+	if len(unknown) > 0 && len(out) == 0 {
+		return nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): find it in the engine's list of certificates (bao list MOUNT/certs) and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+	}
+	return out, nil
 }
 
 // matchSerial maps a serial as a person types it (openssl's uppercase,
@@ -327,6 +376,10 @@ func Start(tx *pki.Tx, o StartOptions) (*StartResult, error) {
 }
 
 func start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
+	if p.External() {
+		// The engine's CA is rotated at the engine, not here.
+		return nil, nil, fmt.Errorf("CA rotation: %w (%s)", pki.ErrEngineSigns, *p.Settings.Engine)
+	}
 	if InProgress(p.Dir) {
 		// Started before (perhaps interrupted): make sure every truststore
 		// trusts both CAs, and change nothing else.

@@ -52,6 +52,15 @@ type PKI struct {
 	// stagedTrust is what an Init with InitOptions.Batch staged for
 	// TrustFile, which is not in place until the caller commits.
 	stagedTrust []*x509.Certificate
+
+	// The engine that signs, for a directory whose settings name one
+	// (AttachEngine, Engine).
+	engine     Engine
+	engineCtx  context.Context
+	engineOpen EngineOpener
+	// engineSigned records the serial an engine chose, durably, before
+	// Sign returns (set by Tx.Reserve: the transaction's index).
+	engineSigned func(CertRequest, *x509.Certificate) error
 }
 
 // InitOptions configure a new CA.
@@ -86,6 +95,13 @@ type InitOptions struct {
 	// the CA signed before that. Until then the files are not in place:
 	// (*PKI).StagedTrust stands in for TrustFile.
 	Batch *fsx.Batch
+	// Engine, when set, makes a directory whose certificates this engine
+	// signs: EngineChain (its issuing CA first, up to the root, as
+	// Engine.Chain returns it) is copied in, no CA key is made or kept,
+	// and Key is the key type of the identities' keys. CN, Days,
+	// Passphrase and the Import fields do not apply.
+	Engine      *EngineSettings
+	EngineChain []*x509.Certificate
 }
 
 // Init creates (or adopts) the CA of a PKI directory. It refuses to replace
@@ -149,6 +165,9 @@ func Init(o InitOptions) (*PKI, error) {
 
 	p := &PKI{Dir: o.Dir, Settings: Settings{Version: 1, Subject: o.Subject, Key: o.Key, LeafDays: o.LeafDays, CAKeyEncrypted: len(o.Passphrase) > 0}}
 	var signer crypto.Signer
+	if o.Engine != nil {
+		return p.initEngine(o, earlier)
+	}
 	if o.ImportCert != nil || o.ImportKey != nil {
 		signer, err = p.adopt(o.ImportCert, o.ImportKey, o.Passphrase)
 	} else {
@@ -354,6 +373,9 @@ func Open(dir string, passphrase func() ([]byte, error)) (*PKI, error) {
 func (p *PKI) Signer() (crypto.Signer, error) {
 	if p.key != nil {
 		return p.key, nil
+	}
+	if p.External() {
+		return nil, fmt.Errorf("%w (%s)", ErrEngineSigns, *p.Settings.Engine)
 	}
 	keyPEM, err := fsx.ReadFileLimit(filepath.Join(p.Dir, CAKeyFile), fsx.LimitPEM)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -164,3 +164,29 @@ func (idx *Index) Revoke(name, serial string, now time.Time) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// WriteEngineCRL fetches the CRL of the engine that signs for this
+// directory and writes it to DIR/crl.pem: with an engine, its CRL is the
+// one that counts, and kafkatls only keeps a copy.
+func (p *PKI) WriteEngineCRL() (*CRLResult, error) {
+	e, err := p.Engine()
+	if err != nil {
+		return nil, err
+	}
+	crl, err := e.CRL(p.ctx())
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(p.Dir, CRLFile)
+	if err := fsx.WriteFile(path, stdpem.EncodeToMemory(&stdpem.Block{Type: "X509 CRL", Bytes: crl.Raw}), fsx.PublicFile); err != nil {
+		return nil, err
+	}
+	res := &CRLResult{Path: path, ThisUpdate: crl.ThisUpdate, NextUpdate: crl.NextUpdate, Serials: []string{}}
+	if crl.Number != nil {
+		res.Number = crl.Number.String()
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		res.Serials = append(res.Serials, hex.EncodeToString(e.SerialNumber.Bytes()))
+	}
+	return res, nil
+}

@@ -46,17 +46,24 @@ type ExistingCAError struct {
 	Differences []string
 	// Identities are the names of the valid certificates in the index.
 	Identities []string
+	// Engine is the engine that signs for the directory, if one does: its
+	// CA is complete without a key.
+	Engine *EngineSettings
 }
+
+// complete says the directory holds a whole CA: a certificate and its
+// key, or a certificate and the engine that holds the key.
+func (e *ExistingCAError) complete() bool { return e.HasCert && (e.HasKey || e.Engine != nil) }
 
 // Same reports whether the directory holds a complete CA made with the
 // settings Init was given.
-func (e *ExistingCAError) Same() bool { return e.HasCert && e.HasKey && len(e.Differences) == 0 }
+func (e *ExistingCAError) Same() bool { return e.complete() && len(e.Differences) == 0 }
 
 func (e *ExistingCAError) Error() string {
 	switch {
 	case e.Same():
 		return fmt.Sprintf("%s is already initialised: CA %s, sha256 %s", e.Dir, caName(e.CA), Fingerprint(e.CA))
-	case e.HasCert && e.HasKey:
+	case e.complete():
 		return fmt.Sprintf("%s already holds a CA (%s, sha256 %s) with other settings: %s. Nothing was changed; to keep using it, initialise it with its own settings or not at all",
 			e.Dir, caName(e.CA), fingerprintOrNone(e.CA), strings.Join(e.Differences, "; "))
 	case e.HasKey:
@@ -197,7 +204,10 @@ func findEarlierCA(dir string) (*earlierCA, error) {
 // refusal is the error Init returns for e when not forced; o is normalized.
 func (e *earlierCA) refusal(o InitOptions) *ExistingCAError {
 	err := &ExistingCAError{Dir: o.Dir, CA: e.cert, Present: e.present, HasCert: e.hasCert, HasKey: e.hasKey, Identities: e.valid}
-	if e.hasCert && e.hasKey {
+	if s, serr := loadSettings(o.Dir); serr == nil {
+		err.Engine = s.Engine
+	}
+	if err.complete() {
 		err.Differences = e.differences(o)
 	}
 	return err
@@ -218,6 +228,23 @@ func (e *earlierCA) differences(o InitOptions) []string {
 		if has != asked {
 			d = append(d, fmt.Sprintf("%s is %s, not %s", what, has, asked))
 		}
+	}
+	signer := func(es *EngineSettings) string {
+		if es == nil {
+			return "a local CA"
+		}
+		return "engine " + es.String()
+	}
+	differ("what signs", signer(s.Engine), signer(o.Engine))
+	if s.Engine != nil || o.Engine != nil {
+		if o.Engine != nil && len(o.EngineChain) > 0 && !o.EngineChain[0].Equal(e.cert) {
+			differ("the CA", fmt.Sprintf("%s (sha256 %s)", caName(e.cert), Fingerprint(e.cert)),
+				fmt.Sprintf("the engine's %s (sha256 %s)", caName(o.EngineChain[0]), Fingerprint(o.EngineChain[0])))
+		}
+		differ("the subject default for issued certificates", s.Subject.DN("NAME"), o.Subject.DN("NAME"))
+		differ("the leaf validity", fmt.Sprintf("%d days", s.LeafDays), fmt.Sprintf("%d days", o.LeafDays))
+		differ("the key type of issued certificates", s.Key.String(), o.Key.String())
+		return d
 	}
 	if o.ImportCert != nil {
 		certs, err := pem.DecodeCerts(o.ImportCert)

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -58,6 +59,12 @@ type Record struct {
 	RevokedAt   time.Time `json:"revokedAt,omitzero"`
 	IssuedAt    time.Time `json:"issuedAt"`
 	ExternalKey bool      `json:"externalKey,omitempty"` // signed from a CSR: kafkatls never saw the key
+	// EngineKey is set on the pending record of a request sent to an
+	// engine, which picks the serial: the SHA-256 of the request's public
+	// key (KeyFingerprint) names the reservation until the serial is known.
+	EngineKey string `json:"engineKey,omitempty"`
+
+	publicKey crypto.PublicKey // NewRecord's: how Settle finds an engine reservation
 }
 
 // Index is the inventory of every certificate the CA issued. It lives in
@@ -95,7 +102,7 @@ func NewRecord(name string, role Role, cert *x509.Certificate, externalKey bool)
 		Name: name, Role: role, Serial: SerialHex(cert), Subject: subject, Principal: principal.User(subject),
 		DNS: cert.DNSNames, Emails: cert.EmailAddresses, NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(),
 		SHA256: Fingerprint(cert), Key: KeySpecOf(cert.PublicKey), Status: StatusValid, IssuedAt: time.Now().UTC().Truncate(time.Second),
-		ExternalKey: externalKey,
+		ExternalKey: externalKey, publicKey: cert.PublicKey,
 	}
 	for _, ip := range cert.IPAddresses {
 		r.IPs = append(r.IPs, ip.String())

@@ -56,6 +56,9 @@ type Settings struct {
 	Key            KeySpec         `json:"key"`
 	LeafDays       int             `json:"leafDays"`
 	CAKeyEncrypted bool            `json:"caKeyEncrypted"`
+	// Engine, when set, names the engine that signs this directory's
+	// certificates instead of a local CA key (see Engine).
+	Engine *EngineSettings `json:"engine,omitempty"`
 }
 
 const settingsFile = "kafkatls.json"

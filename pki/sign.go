@@ -35,6 +35,11 @@ type CertRequest struct {
 	// certificate; nil means Sign picks one (and nothing records it: a
 	// writer outside a transaction, such as a test).
 	Serial *big.Int
+	// Key is the identity's private key when kafkatls holds it, CSR the
+	// requester's CSR when it does not (ExternalKey): an engine signs a
+	// CSR made with Key, or CSR as is. The local CA needs neither.
+	Key crypto.Signer
+	CSR *x509.CertificateRequest
 }
 
 // ErrOutlivesCA is wrapped by Sign when the requested validity ends after
@@ -92,6 +97,10 @@ func (p *PKI) Sign(req CertRequest, pub crypto.PublicKey, idx *Index) (*x509.Cer
 	}
 	if err := CheckPublicKey(pub); err != nil {
 		return nil, err
+	}
+	if p.External() {
+		req.Days = days
+		return p.signEngine(req, pub)
 	}
 	signer, err := p.Signer()
 	if err != nil {
@@ -168,5 +177,5 @@ func CSRRequest(csr *x509.CertificateRequest, name string, role Role, extraDNS, 
 	if err != nil {
 		return CertRequest{}, err
 	}
-	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days, ExternalKey: true}, nil
+	return CertRequest{Name: name, Role: role, Subject: subject, RawSubject: csr.RawSubject, SANs: sans, Days: days, ExternalKey: true, CSR: csr}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -32,7 +33,8 @@ type Tx struct {
 	// certificates of a killed run resolved. Update saves it after fn.
 	Index *Index
 
-	released map[string]bool // serials reserved and never signed (Release)
+	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
+	serialMu sync.Mutex // engine serials are recorded by a bundle's workers
 }
 
 // UpdateOptions configure Update.
@@ -43,6 +45,9 @@ type UpdateOptions struct {
 	// bundle that creates its CA); the directory is created if needed.
 	// Otherwise Update fails with ErrNoCA and creates nothing.
 	AllowNoCA bool
+	// Engines connects to the engine of a directory whose certificates an
+	// engine signs (Settings.Engine); nil where nothing is signed.
+	Engines EngineOpener
 }
 
 // Update runs fn in a transaction on the PKI directory dir: it takes the
@@ -79,6 +84,7 @@ func Update(ctx context.Context, dir string, o UpdateOptions, fn func(*Tx) error
 	tx.PKI, err = Open(dir, o.Passphrase)
 	switch {
 	case err == nil:
+		tx.PKI.AttachEngine(ctx, o.Engines)
 	case o.AllowNoCA:
 		// No CA, or one that does not open: the writer (init --force,
 		// a bundle's plan) decides; CAErr says which.
@@ -156,6 +162,24 @@ func (tx *Tx) Reserve(reqs ...*CertRequest) error {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, req := range reqs {
+		role := req.Role
+		if role == "" {
+			role = RoleClient
+		}
+		if tx.PKI.External() {
+			// The engine picks the serial: the request is known by its
+			// key until the engine answers (recordSerial).
+			tx.PKI.engineSigned = tx.recordSerial
+			pub := req.requestPublicKey()
+			if pub == nil {
+				return fmt.Errorf("%s: %w", req.Name, ErrEngineNeedsCSR)
+			}
+			r := Record{Name: req.Name, Role: role, Subject: tx.PKI.SubjectDN(*req), Status: StatusPending,
+				IssuedAt: now, ExternalKey: req.ExternalKey, EngineKey: KeyFingerprint(pub)}
+			durable.Add(r)
+			tx.Index.Add(r)
+			continue
+		}
 		for {
 			s, err := randomSerial()
 			if err != nil {
@@ -165,10 +189,6 @@ func (tx *Tx) Reserve(reqs ...*CertRequest) error {
 				req.Serial = s
 				break
 			}
-		}
-		role := req.Role
-		if role == "" {
-			role = RoleClient
 		}
 		r := Record{Name: req.Name, Role: role, Serial: serialHex(req.Serial), Subject: tx.PKI.SubjectDN(*req),
 			Status: StatusPending, IssuedAt: now, ExternalKey: req.ExternalKey}
@@ -187,7 +207,11 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 	if tx.PKI == nil {
 		return nil, ErrNoCA
 	}
-	if _, err := tx.PKI.Signer(); err != nil {
+	if tx.PKI.External() {
+		if _, err := tx.PKI.Engine(); err != nil { // no credential: nothing reserved
+			return nil, err
+		}
+	} else if _, err := tx.PKI.Signer(); err != nil {
 		return nil, err
 	}
 	if err := tx.Reserve(&req); err != nil {
@@ -195,10 +219,44 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 	}
 	cert, err := tx.PKI.Sign(req, pub, tx.Index)
 	if err != nil {
-		tx.Release(&req)
+		// A local CA signed nothing. An engine may have: unless it says
+		// it did not, the reservation stays, and becomes unplaced.
+		if !tx.PKI.External() || errors.Is(err, ErrNothingIssued) || errors.Is(err, ErrEngineNeedsCSR) {
+			tx.Release(&req)
+		}
 		return nil, err
 	}
 	return cert, nil
+}
+
+// recordSerial writes the serial an engine chose into the pending record
+// reserved for req, durably, before the files are placed (PKI.Sign calls
+// it as soon as the engine answers): a run that dies from here on leaves
+// a record that names the serial, valid if the identity was placed,
+// unplaced (and revocable at the engine) otherwise. A bundle's workers
+// call it concurrently.
+func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate) error {
+	tx.serialMu.Lock()
+	defer tx.serialMu.Unlock()
+	id := req.reservation()
+	durable, err := LoadIndex(tx.Dir)
+	if err != nil {
+		return err
+	}
+	for _, idx := range []*Index{durable, tx.Index} {
+		idx.setPendingSerial(id, SerialHex(cert))
+	}
+	fsx.Fault("engine serial")
+	return durable.Save(tx.Dir)
+}
+
+// setPendingSerial records serial on the pending record id names.
+func (idx *Index) setPendingSerial(id, serial string) {
+	for i := range idx.Records {
+		if r := idx.Records[i]; r.Status == StatusPending && r.reservation() == id {
+			idx.Records[i].Serial = serial
+		}
+	}
 }
 
 // Release gives back reservations the CA never signed (their request was
@@ -206,20 +264,21 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 // are dropped from the index instead of being resolved as unplaced.
 func (tx *Tx) Release(reqs ...*CertRequest) {
 	for _, req := range reqs {
-		if req.Serial == nil {
+		id := req.reservation()
+		if id == "" {
 			continue
 		}
 		if tx.released == nil {
 			tx.released = map[string]bool{}
 		}
-		tx.released[serialHex(req.Serial)] = true
+		tx.released[id] = true
 	}
 	tx.Index.drop(tx.released)
 }
 
-// drop removes the pending records whose serial is in serials.
-func (idx *Index) drop(serials map[string]bool) {
-	idx.Records = slices.DeleteFunc(idx.Records, func(r Record) bool { return r.Status == StatusPending && serials[r.Serial] })
+// drop removes the pending records whose reservation is in ids.
+func (idx *Index) drop(ids map[string]bool) {
+	idx.Records = slices.DeleteFunc(idx.Records, func(r Record) bool { return r.Status == StatusPending && ids[r.reservation()] })
 }
 
 // Save makes the index durable now, for a writer that commits in steps
@@ -232,7 +291,8 @@ func (tx *Tx) Save() error { return tx.Index.Save(tx.Dir) }
 func (idx *Index) Settle(r Record) {
 	idx.SetStatus(r.Name, StatusSuperseded)
 	for i := range idx.Records {
-		if idx.Records[i].Serial == r.Serial && idx.Records[i].Status == StatusPending {
+		p := idx.Records[i]
+		if p.Status == StatusPending && (p.Serial == r.Serial || p.EngineKey != "" && p.Serial == "" && p.Name == r.Name && p.EngineKey == KeyFingerprint(r.publicKey)) {
 			r.IssuedAt = idx.Records[i].IssuedAt
 			idx.Records[i] = r
 			return
@@ -261,7 +321,7 @@ func (idx *Index) resolvePending(dir string) {
 		if r.Status != StatusPending {
 			continue
 		}
-		if c, ok := placedCert(dir, r.Name); ok && SerialHex(c) == r.Serial {
+		if c, ok := placedCert(dir, r.Name); ok && (SerialHex(c) == r.Serial || r.EngineKey != "" && KeyFingerprint(c.PublicKey) == r.EngineKey) {
 			idx.Settle(NewRecord(r.Name, r.Role, c, r.ExternalKey))
 			continue
 		}

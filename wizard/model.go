@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/engine"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -459,7 +460,7 @@ func (m *Model) generate() tea.Cmd {
 	m.events = make(chan tea.Msg, 64)
 	spec, dir, pass, events := m.spec, m.a.Dir, m.caPassphrase(), m.events
 	go func() {
-		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
+		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Engines: engine.Opener(engine.Credentials{}), Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
 		events <- genDoneMsg{res: res, err: err}
 	}()
 	return m.waitEvents()

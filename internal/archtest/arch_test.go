@@ -28,8 +28,8 @@ var layer = map[string]int{
 	"pki": 1, "testbroker": 1,
 	// 2: one identity's directory; a shared CA engine's client.
 	"identity": 2, "engine/vault": 2, "engine/stepca": 2,
-	// 3: whole bundles; reading and linting files.
-	"bundle": 3, "inspect": 3,
+	// 3: whole bundles; reading and linting files; the engine adapters.
+	"bundle": 3, "inspect": 3, "engine": 3,
 	// 4: lifecycle and verification of bundles.
 	"lifecycle": 4, "verify": 4,
 	// 5: the TUI.
