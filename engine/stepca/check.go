@@ -42,11 +42,18 @@ func (c *Client) check(req Request, pub crypto.PublicKey, want subject, start ti
 
 	// Extended key usages.
 	has := func(u x509.ExtKeyUsage) bool { return slices.Contains(leaf.ExtKeyUsage, u) }
+	// The role's declaration says which usages it needs (a server role:
+	// serverAuth alone; every Kafka role: clientAuth too).
+	wantsClient := slices.Contains(req.Role.ExtKeyUsage(), x509.ExtKeyUsageClientAuth)
+	wantEKU := "serverAuth"
+	if wantsClient {
+		wantEKU = "serverAuth+clientAuth"
+	}
 	if req.Role.IsServer() && !has(x509.ExtKeyUsageServerAuth) {
-		errs = append(errs, c.mismatch("extended key usage", "serverAuth+clientAuth (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf),
+		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf),
 			`options.x509.template with "extKeyUsage": ["serverAuth", "clientAuth"] (a client-only provisioner cannot sign a `+string(req.Role)+`)`, false))
 	}
-	if !has(x509.ExtKeyUsageClientAuth) {
+	if wantsClient && !has(x509.ExtKeyUsageClientAuth) {
 		errs = append(errs, c.mismatch("extended key usage", "clientAuth", ekuString(leaf), `options.x509.template with "clientAuth" in "extKeyUsage"`, false))
 	}
 	var odd []string

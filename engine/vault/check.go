@@ -53,10 +53,17 @@ func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, w
 
 	// Extended key usages.
 	has := func(u x509.ExtKeyUsage) bool { return slices.Contains(leaf.ExtKeyUsage, u) }
-	if req.Role.IsServer() && !has(x509.ExtKeyUsageServerAuth) {
-		errs = append(errs, c.mismatch("extended key usage", "serverAuth+clientAuth (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf), "server_flag=true", false))
+	// The role's declaration says which usages it needs (a server role:
+	// serverAuth alone; every Kafka role: clientAuth too).
+	wantsClient := slices.Contains(req.Role.ExtKeyUsage(), x509.ExtKeyUsageClientAuth)
+	wantEKU := "serverAuth"
+	if wantsClient {
+		wantEKU = "serverAuth+clientAuth"
 	}
-	if !has(x509.ExtKeyUsageClientAuth) {
+	if req.Role.IsServer() && !has(x509.ExtKeyUsageServerAuth) {
+		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf), "server_flag=true", false))
+	}
+	if wantsClient && !has(x509.ExtKeyUsageClientAuth) {
 		errs = append(errs, c.mismatch("extended key usage", "clientAuth", ekuString(leaf), "client_flag=true", false))
 	}
 	var odd []string

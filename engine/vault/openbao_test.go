@@ -126,7 +126,7 @@ func opensslVerify(t *testing.T, is *Issued, purposes ...string) {
 }
 
 func TestOpenBaoSignBrokerAndClient(t *testing.T) {
-	_, c := devEngine(t)
+	d, c := devEngine(t)
 	ctx := context.Background()
 
 	t.Run("broker EC key", func(t *testing.T) {
@@ -175,6 +175,17 @@ func TestOpenBaoSignBrokerAndClient(t *testing.T) {
 			t.Errorf("no warning about serverAuth on a client: %q", is.Warnings)
 		}
 		opensslVerify(t, is, "sslclient")
+	})
+
+	t.Run("server role from a server-only Vault role (serverAuth is all it needs)", func(t *testing.T) {
+		writeRole(t, d, "pki", "servers", "client_flag=false")
+		req := brokerReq("idp")
+		req.Role = pki.RoleServer
+		is, err := clientFor(t, d, "pki", "servers", d.Token).Sign(ctx, req, ecKey(t))
+		if err != nil {
+			t.Fatalf("a server identity refused: %v", err)
+		}
+		opensslVerify(t, is, "sslserver")
 	})
 }
 
