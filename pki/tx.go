@@ -34,7 +34,7 @@ type Tx struct {
 	Index *Index
 
 	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
-	serialMu sync.Mutex // engine serials are recorded by a bundle's workers
+	serialMu sync.Mutex      // engine serials are recorded by a bundle's workers
 }
 
 // UpdateOptions configure Update.
