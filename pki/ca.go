@@ -207,9 +207,20 @@ func Init(o InitOptions) (*PKI, error) {
 	// the order holds on file systems that journal metadata in order, as
 	// ext4 and XFS do; elsewhere the worst case is a certificate whose key
 	// is missing, which kafkatls reports and init --force moves aside.)
-	var chain []byte // only for an adopted intermediate
+	if err := p.placeCA(o, keyPEM); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// placeCA writes a new CA's files as one batch (o.Batch when the caller
+// commits it, else its own, committed here): the intent (creatingFile),
+// the key (none for an engine's CA), the public files, the certificate,
+// which marks the directory as holding a CA, last.
+func (p *PKI) placeCA(o InitOptions, keyPEM []byte) error {
+	var parents []byte // an adopted intermediate's or an engine's issuers
 	if len(p.Parents) > 0 {
-		chain = pem.EncodeCerts(p.Parents...)
+		parents = pem.EncodeCerts(p.Parents...)
 	}
 	var public []creationFile
 	for _, w := range []struct {
@@ -217,7 +228,7 @@ func Init(o InitOptions) (*PKI, error) {
 		data []byte
 	}{
 		{TrustFile, pem.EncodeCerts(p.TrustAnchor())},
-		{CAChainFile, chain},
+		{CAChainFile, parents},
 		{settingsFile, settingsJSON(p.Settings)},
 		{CACertFile, pem.EncodeCerts(p.CA)},
 	} {
@@ -227,33 +238,33 @@ func Init(o InitOptions) (*PKI, error) {
 	}
 	intent, err := newCreation(keyPEM, public)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b := o.Batch
 	if b == nil {
 		b = new(fsx.Batch)
 	}
-	// The intent first (see creatingFile), then the key, then the public
-	// files, the certificate last.
 	if err := b.WriteFile(filepath.Join(o.Dir, creatingFile), intent, fsx.PublicFile); err != nil {
-		return nil, err
+		return err
 	}
-	if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
-		return nil, err
+	if keyPEM != nil {
+		if err := b.WriteFile(filepath.Join(o.Dir, CAKeyFile), keyPEM, fsx.PrivateFile); err != nil {
+			return err
+		}
 	}
 	for _, f := range public {
 		if err := b.WriteFile(filepath.Join(o.Dir, f.Path), f.Data, fsx.PublicFile); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if o.Batch != nil {
 		p.stagedTrust = []*x509.Certificate{p.TrustAnchor()}
-		return p, nil
+		return nil
 	}
 	if err := b.Commit(); err != nil {
-		return nil, err
+		return err
 	}
-	return p, removeCreating(o.Dir)
+	return removeCreating(o.Dir)
 }
 
 // StagedTrust returns, for a PKI from an Init with InitOptions.Batch, the

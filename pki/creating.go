@@ -27,8 +27,9 @@ const creatingFile = CADir + "/.creating"
 // creation is the content of creatingFile. It holds nothing secret.
 type creation struct {
 	// KeySHA256 is the SHA-256 of the key file's bytes (encrypted or not),
-	// so recovery can tell this CA's key from another without decrypting.
-	KeySHA256 string `json:"keySHA256"`
+	// so recovery can tell this CA's key from another without decrypting;
+	// empty for an engine's CA, which has no key here.
+	KeySHA256 string `json:"keySHA256,omitempty"`
 	// Files are the public files of the new CA, relative to the PKI
 	// directory, in the order they are placed.
 	Files []creationFile `json:"files"`
@@ -39,9 +40,15 @@ type creationFile struct {
 	Data []byte `json:"data"`
 }
 
+// newCreation is the intent for a CA with key file keyPEM, or none (nil: an
+// engine's CA, whose key never reaches this host).
 func newCreation(keyPEM []byte, files []creationFile) ([]byte, error) {
-	sum := sha256.Sum256(keyPEM)
-	return json.Marshal(creation{KeySHA256: hex.EncodeToString(sum[:]), Files: files})
+	c := creation{Files: files}
+	if keyPEM != nil {
+		sum := sha256.Sum256(keyPEM)
+		c.KeySHA256 = hex.EncodeToString(sum[:])
+	}
+	return json.Marshal(c)
 }
 
 // recoverCreation completes or clears the creation of a CA that a killed
@@ -59,31 +66,35 @@ func recoverCreation(dir string) error {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	key, err := fsx.ReadFileLimit(filepath.Join(dir, CAKeyFile), fsx.LimitPEM)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// Killed before the key was placed: nothing of the new CA is.
-	case err != nil:
-		return err
-	default:
-		sum := sha256.Sum256(key)
-		if hex.EncodeToString(sum[:]) == c.KeySHA256 {
-			// The key is the new CA's: place what is missing of it.
-			for _, f := range c.Files {
-				target := filepath.Join(dir, f.Path)
-				if fsx.Exists(target) {
-					continue
-				}
-				if err := fsx.WriteFile(target, f.Data, fsx.PublicFile); err != nil {
-					return fmt.Errorf("completing the CA an interrupted run created: %w", err)
-				}
+	complete := c.KeySHA256 == "" // an engine's CA: its public files are all of it
+	if !complete {
+		key, err := fsx.ReadFileLimit(filepath.Join(dir, CAKeyFile), fsx.LimitPEM)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Killed before the key was placed: nothing of the new CA is.
+		case err != nil:
+			return err
+		default:
+			sum := sha256.Sum256(key)
+			// Else the key is another CA's (a rotation start undone by
+			// recoverRotationStart): the intent is stale.
+			complete = hex.EncodeToString(sum[:]) == c.KeySHA256
+		}
+	}
+	if complete {
+		// Place what is missing of the new CA.
+		for _, f := range c.Files {
+			target := filepath.Join(dir, f.Path)
+			if fsx.Exists(target) {
+				continue
 			}
-			if err := fsx.SyncPaths([]string{dir, filepath.Join(dir, CADir)}); err != nil {
-				return err
+			if err := fsx.WriteFile(target, f.Data, fsx.PublicFile); err != nil {
+				return fmt.Errorf("completing the CA an interrupted run created: %w", err)
 			}
 		}
-		// Otherwise the key is another CA's (a rotation start undone by
-		// recoverRotationStart): the intent is stale.
+		if err := fsx.SyncPaths([]string{dir, filepath.Join(dir, CADir)}); err != nil {
+			return err
+		}
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

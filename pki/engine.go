@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
-	"github.com/kafkatls/kafkatls/pem"
 )
 
 // Engine is a CA outside the PKI directory that signs its certificates (a
@@ -243,35 +242,7 @@ func (p *PKI) initEngine(o InitOptions, earlier *earlierCA) (*PKI, error) {
 			return nil, err
 		}
 	}
-	b := o.Batch
-	if b == nil {
-		b = new(fsx.Batch)
-	}
-	var parents []byte
-	if len(p.Parents) > 0 {
-		parents = pem.EncodeCerts(p.Parents...)
-	}
-	for _, w := range []struct {
-		name string
-		data []byte
-	}{
-		{TrustFile, pem.EncodeCerts(p.TrustAnchor())},
-		{CAChainFile, parents},
-		{settingsFile, settingsJSON(p.Settings)},
-		{CACertFile, pem.EncodeCerts(p.CA)}, // marks the directory as holding a CA: last
-	} {
-		if w.data == nil {
-			continue
-		}
-		if err := b.WriteFile(filepath.Join(o.Dir, w.name), w.data, fsx.PublicFile); err != nil {
-			return nil, err
-		}
-	}
-	if o.Batch != nil {
-		p.stagedTrust = []*x509.Certificate{p.TrustAnchor()}
-		return p, nil
-	}
-	if err := b.Commit(); err != nil {
+	if err := p.placeCA(o, nil); err != nil {
 		return nil, err
 	}
 	return p, nil
