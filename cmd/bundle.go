@@ -165,7 +165,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 					brokerHosts = append(brokerHosts, host)
 				}
 			}
-			g.warnUnresolved(cmd.Context(), brokerHosts, "advertised.listeners and the clients' bootstrap.servers use them; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial")
+			g.warnUnresolved(cmd.Context(), brokerHosts, "advertised.listeners and the clients' bootstrap.servers name brokers by these hosts; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial")
 			if err := g.emit(res, func(w io.Writer) {
 				printPlan(w, res.Plan)
 				if o.DryRun {

@@ -61,7 +61,7 @@ func TestAdvertiseUnresolvedWarning(t *testing.T) {
 		{"issue skipped", []string{"issue", "kafka-4", "--role", "broker", "--advertise", "b4.kafkatls.invalid"}, true, ""},
 		{"issue client", []string{"issue", "app.invalid"}, false, ""},
 		{"bundle", []string{"bundle", "--dir", "b", "--brokers", "kafka-1,kafka-2", "--advertise", "kafka-1=b1.kafkatls.invalid", "--advertise", "kafka-2=127.0.0.1:9095", "--clients", "app"}, false,
-			"warning: b1.kafkatls.invalid does not resolve on this machine: advertised.listeners and the clients' bootstrap.servers use them; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial"},
+			"warning: b1.kafkatls.invalid does not resolve on this machine: advertised.listeners and the clients' bootstrap.servers name brokers by these hosts; set advertise: per broker (or --advertise NAME=HOST[:PORT]) to the hosts clients dial"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.noLookup {
