@@ -6,11 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kafkatls/kafkatls/engine/certdiff"
 )
 
 // validitySlack is how far the leaf's end may be from now+days before it
@@ -50,20 +50,20 @@ func (c *Client) check(req Request, pub crypto.PublicKey, want subject, start ti
 		wantEKU = "serverAuth+clientAuth"
 	}
 	if req.Role.IsServer() && !has(x509.ExtKeyUsageServerAuth) {
-		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf),
+		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", certdiff.EKUs(leaf),
 			`options.x509.template with "extKeyUsage": ["serverAuth", "clientAuth"] (a client-only provisioner cannot sign a `+string(req.Role)+`)`, false))
 	}
 	if wantsClient && !has(x509.ExtKeyUsageClientAuth) {
-		errs = append(errs, c.mismatch("extended key usage", "clientAuth", ekuString(leaf), `options.x509.template with "clientAuth" in "extKeyUsage"`, false))
+		errs = append(errs, c.mismatch("extended key usage", "clientAuth", certdiff.EKUs(leaf), `options.x509.template with "clientAuth" in "extKeyUsage"`, false))
 	}
 	var odd []string
 	for _, u := range leaf.ExtKeyUsage {
 		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
-			odd = append(odd, ekuName(u))
+			odd = append(odd, certdiff.EKUName(u))
 		}
 	}
 	if len(leaf.UnknownExtKeyUsage) > 0 || len(odd) > 0 {
-		errs = append(errs, c.mismatch("extended key usage", "serverAuth/clientAuth only", ekuString(leaf), `options.x509.template with "extKeyUsage" of serverAuth/clientAuth only`, false))
+		errs = append(errs, c.mismatch("extended key usage", "serverAuth/clientAuth only", certdiff.EKUs(leaf), `options.x509.template with "extKeyUsage" of serverAuth/clientAuth only`, false))
 	}
 	if !req.Role.IsServer() && has(x509.ExtKeyUsageServerAuth) {
 		is.Warnings = append(is.Warnings, fmt.Sprintf("client certificate %q also has serverAuth because provisioner %q's template gives it; a second provisioner with the client-only template (extKeyUsage [clientAuth]) keeps a stolen client key from posing as a broker", req.Name, c.cfg.Provisioner))
@@ -73,17 +73,17 @@ func (c *Client) check(req Request, pub crypto.PublicKey, want subject, start ti
 	}
 
 	// SANs, exactly.
-	if d := diffStrings(lower(req.SANs.DNS), lower(leaf.DNSNames)); d != "" {
-		errs = append(errs, c.mismatch("DNS SANs", list(req.SANs.DNS), list(leaf.DNSNames)+" ("+d+")", sansSetting, false))
+	if d := certdiff.Diff(certdiff.Lower(req.SANs.DNS), certdiff.Lower(leaf.DNSNames)); d != "" {
+		errs = append(errs, c.mismatch("DNS SANs", certdiff.List(req.SANs.DNS), certdiff.List(leaf.DNSNames)+" ("+d+")", sansSetting, false))
 	}
-	if d := diffStrings(ipStrings(req.SANs.IPs), ipStrings(leaf.IPAddresses)); d != "" {
-		errs = append(errs, c.mismatch("IP SANs", list(ipStrings(req.SANs.IPs)), list(ipStrings(leaf.IPAddresses))+" ("+d+")", sansSetting, false))
+	if d := certdiff.Diff(certdiff.IPStrings(req.SANs.IPs), certdiff.IPStrings(leaf.IPAddresses)); d != "" {
+		errs = append(errs, c.mismatch("IP SANs", certdiff.List(certdiff.IPStrings(req.SANs.IPs)), certdiff.List(certdiff.IPStrings(leaf.IPAddresses))+" ("+d+")", sansSetting, false))
 	}
-	if d := diffStrings(lower(req.SANs.Emails), lower(leaf.EmailAddresses)); d != "" {
-		errs = append(errs, c.mismatch("email SANs", list(req.SANs.Emails), list(leaf.EmailAddresses)+" ("+d+")", sansSetting, false))
+	if d := certdiff.Diff(certdiff.Lower(req.SANs.Emails), certdiff.Lower(leaf.EmailAddresses)); d != "" {
+		errs = append(errs, c.mismatch("email SANs", certdiff.List(req.SANs.Emails), certdiff.List(leaf.EmailAddresses)+" ("+d+")", sansSetting, false))
 	}
-	if d := diffStrings(uriStrings(req.uris()), uriStrings(leaf.URIs)); d != "" {
-		errs = append(errs, c.mismatch("URI SANs", list(uriStrings(req.uris())), list(uriStrings(leaf.URIs))+" ("+d+")", sansSetting, false))
+	if d := certdiff.Diff(certdiff.URIStrings(req.uris()), certdiff.URIStrings(leaf.URIs)); d != "" {
+		errs = append(errs, c.mismatch("URI SANs", certdiff.List(certdiff.URIStrings(req.uris())), certdiff.List(certdiff.URIStrings(leaf.URIs))+" ("+d+")", sansSetting, false))
 	}
 
 	// Subject, as Java (hence Kafka's principal) prints it.
@@ -153,89 +153,5 @@ func (c *Client) diagnoseRefusal(ctx context.Context, req Request, ee *EngineErr
 }
 
 func policySetting(req Request) string {
-	return fmt.Sprintf("authority.policy.x509.allow (or the provisioner's x509 policy) covering the names %s and the CN (step-ca checks the CN as a name too)", list(tokenSANs(req)))
-}
-
-func ekuName(u x509.ExtKeyUsage) string {
-	switch u {
-	case x509.ExtKeyUsageServerAuth:
-		return "serverAuth"
-	case x509.ExtKeyUsageClientAuth:
-		return "clientAuth"
-	case x509.ExtKeyUsageCodeSigning:
-		return "codeSigning"
-	case x509.ExtKeyUsageEmailProtection:
-		return "emailProtection"
-	case x509.ExtKeyUsageAny:
-		return "any"
-	}
-	return fmt.Sprintf("eku#%d", u)
-}
-
-func ekuString(c *x509.Certificate) string {
-	var s []string
-	for _, u := range c.ExtKeyUsage {
-		s = append(s, ekuName(u))
-	}
-	for _, o := range c.UnknownExtKeyUsage {
-		s = append(s, o.String())
-	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, "+")
-}
-
-func lower(in []string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = strings.ToLower(s)
-	}
-	return out
-}
-
-func ipStrings(ips []net.IP) []string {
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.String()
-	}
-	return out
-}
-
-func uriStrings(us []*url.URL) []string {
-	out := make([]string, len(us))
-	for i, u := range us {
-		out[i] = u.String()
-	}
-	return out
-}
-
-func list(s []string) string {
-	if len(s) == 0 {
-		return "[]"
-	}
-	return "[" + strings.Join(s, ",") + "]"
-}
-
-// diffStrings compares two sets: "" when equal, else "missing a,b; extra c".
-func diffStrings(want, got []string) string {
-	var missing, extra []string
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			missing = append(missing, w)
-		}
-	}
-	for _, g := range got {
-		if !slices.Contains(want, g) {
-			extra = append(extra, g)
-		}
-	}
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "missing "+strings.Join(missing, ","))
-	}
-	if len(extra) > 0 {
-		parts = append(parts, "extra "+strings.Join(extra, ","))
-	}
-	return strings.Join(parts, "; ")
+	return fmt.Sprintf("authority.policy.x509.allow (or the provisioner's x509 policy) covering the names %s and the CN (step-ca checks the CN as a name too)", certdiff.List(tokenSANs(req)))
 }

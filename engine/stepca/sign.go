@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kafkatls/kafkatls/engine/certdiff"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -134,9 +135,9 @@ func checkRequest(req *Request) error {
 func tokenSANs(req Request) []string {
 	var out []string
 	out = append(out, req.SANs.DNS...)
-	out = append(out, ipStrings(req.SANs.IPs)...)
+	out = append(out, certdiff.IPStrings(req.SANs.IPs)...)
 	out = append(out, req.SANs.Emails...)
-	out = append(out, uriStrings(req.uris())...)
+	out = append(out, certdiff.URIStrings(req.uris())...)
 	return out
 }
 

@@ -7,11 +7,11 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kafkatls/kafkatls/engine/certdiff"
 )
 
 // validitySlack is how far the leaf's end may be from now+days before it
@@ -61,19 +61,19 @@ func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, w
 		wantEKU = "serverAuth+clientAuth"
 	}
 	if req.Role.IsServer() && !has(x509.ExtKeyUsageServerAuth) {
-		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", ekuString(leaf), "server_flag=true", false))
+		errs = append(errs, c.mismatch("extended key usage", wantEKU+" (a "+string(req.Role)+" accepts TLS connections)", certdiff.EKUs(leaf), "server_flag=true", false))
 	}
 	if wantsClient && !has(x509.ExtKeyUsageClientAuth) {
-		errs = append(errs, c.mismatch("extended key usage", "clientAuth", ekuString(leaf), "client_flag=true", false))
+		errs = append(errs, c.mismatch("extended key usage", "clientAuth", certdiff.EKUs(leaf), "client_flag=true", false))
 	}
 	var odd []string
 	for _, u := range leaf.ExtKeyUsage {
 		if u != x509.ExtKeyUsageServerAuth && u != x509.ExtKeyUsageClientAuth {
-			odd = append(odd, ekuName(u))
+			odd = append(odd, certdiff.EKUName(u))
 		}
 	}
 	if len(leaf.UnknownExtKeyUsage) > 0 || len(odd) > 0 {
-		errs = append(errs, c.mismatch("extended key usage", "serverAuth/clientAuth only", ekuString(leaf),
+		errs = append(errs, c.mismatch("extended key usage", "serverAuth/clientAuth only", certdiff.EKUs(leaf),
 			"code_signing_flag=false email_protection_flag=false ext_key_usage=\"\" ext_key_usage_oids=\"\"", false))
 	}
 	if !req.Role.IsServer() && has(x509.ExtKeyUsageServerAuth) {
@@ -94,24 +94,24 @@ func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, w
 		}
 		return fallback, false
 	}
-	if d := diffStrings(lower(req.SANs.DNS), lower(leaf.DNSNames)); d != "" {
+	if d := certdiff.Diff(certdiff.Lower(req.SANs.DNS), certdiff.Lower(leaf.DNSNames)); d != "" {
 		s, p := sanSetting("allowed_domains covering them, or allow_any_name=true")
-		if slices.Contains(lower(leaf.DNSNames), strings.ToLower(want.name.CommonName)) && !slices.Contains(lower(req.SANs.DNS), strings.ToLower(want.name.CommonName)) {
+		if slices.Contains(certdiff.Lower(leaf.DNSNames), strings.ToLower(want.name.CommonName)) && !slices.Contains(certdiff.Lower(req.SANs.DNS), strings.ToLower(want.name.CommonName)) {
 			s, p = "exclude_cn_from_sans (kafkatls sends it; the engine ignored it)", false
 		}
-		errs = append(errs, c.mismatch("DNS SANs", list(req.SANs.DNS), list(leaf.DNSNames)+" ("+d+")", s, p))
+		errs = append(errs, c.mismatch("DNS SANs", certdiff.List(req.SANs.DNS), certdiff.List(leaf.DNSNames)+" ("+d+")", s, p))
 	}
-	if d := diffStrings(ipStrings(req.SANs.IPs), ipStrings(leaf.IPAddresses)); d != "" {
+	if d := certdiff.Diff(certdiff.IPStrings(req.SANs.IPs), certdiff.IPStrings(leaf.IPAddresses)); d != "" {
 		s, p := sanSetting("allow_ip_sans=true")
-		errs = append(errs, c.mismatch("IP SANs", list(ipStrings(req.SANs.IPs)), list(ipStrings(leaf.IPAddresses))+" ("+d+")", s, p))
+		errs = append(errs, c.mismatch("IP SANs", certdiff.List(certdiff.IPStrings(req.SANs.IPs)), certdiff.List(certdiff.IPStrings(leaf.IPAddresses))+" ("+d+")", s, p))
 	}
-	if d := diffStrings(lower(req.SANs.Emails), lower(leaf.EmailAddresses)); d != "" {
+	if d := certdiff.Diff(certdiff.Lower(req.SANs.Emails), certdiff.Lower(leaf.EmailAddresses)); d != "" {
 		s, p := sanSetting("allow_any_name=true")
-		errs = append(errs, c.mismatch("email SANs", list(req.SANs.Emails), list(leaf.EmailAddresses)+" ("+d+")", s, p))
+		errs = append(errs, c.mismatch("email SANs", certdiff.List(req.SANs.Emails), certdiff.List(leaf.EmailAddresses)+" ("+d+")", s, p))
 	}
-	if d := diffStrings(uriStrings(req.URIs), uriStrings(leaf.URIs)); d != "" {
+	if d := certdiff.Diff(certdiff.URIStrings(req.URIs), certdiff.URIStrings(leaf.URIs)); d != "" {
 		s, p := sanSetting("allowed_uri_sans covering them")
-		errs = append(errs, c.mismatch("URI SANs", list(uriStrings(req.URIs)), list(uriStrings(leaf.URIs))+" ("+d+")", s, p))
+		errs = append(errs, c.mismatch("URI SANs", certdiff.List(certdiff.URIStrings(req.URIs)), certdiff.List(certdiff.URIStrings(leaf.URIs))+" ("+d+")", s, p))
 	}
 
 	// Subject, as Java (hence Kafka's principal) prints it.
@@ -230,109 +230,25 @@ func (c *Client) diagnoseRefusal(ctx context.Context, req Request, pub crypto.Pu
 		case r == nil:
 			return c.mismatch("common name", "", msg, "allow_any_name=true enforce_hostnames=false cn_validations=disabled", true)
 		case !r.AllowAnyName && len(r.AllowedDomains) > 0:
-			return c.mismatch("common name", "", msg, "allow_any_name=true (allowed_domains "+list(r.AllowedDomains)+" does not cover the CN)", false)
+			return c.mismatch("common name", "", msg, "allow_any_name=true (allowed_domains "+certdiff.List(r.AllowedDomains)+" does not cover the CN)", false)
 		default:
 			return c.mismatch("common name", "", msg, "cn_validations=disabled enforce_hostnames=false (a Kafka CN need not be a host name)", false)
 		}
 	case strings.Contains(low, "ip subject alternative names are not allowed"):
 		return c.mismatch("IP SANs", "", msg, "allow_ip_sans=true", false)
 	case strings.Contains(low, "uri") && strings.Contains(low, "not allowed"):
-		return c.mismatch("URI SANs", "", msg, "allowed_uri_sans covering "+list(uriStrings(req.URIs)), false)
+		return c.mismatch("URI SANs", "", msg, "allowed_uri_sans covering "+certdiff.List(certdiff.URIStrings(req.URIs)), false)
 	case strings.Contains(low, "not allowed") && (strings.Contains(low, "subject alternate name") || strings.Contains(low, "subject alternative name") || strings.Contains(low, "san")):
 		r := roles.get()
 		if r == nil {
 			return c.mismatch("SANs", "", msg, "allowed_domains covering the names (with allow_subdomains/allow_bare_domains/allow_localhost=true as needed), or allow_any_name=true", true)
 		}
 		return c.mismatch("SANs", "", msg, fmt.Sprintf("allowed_domains covering the names (now %s, allow_subdomains=%t allow_bare_domains=%t allow_localhost=%t), or allow_any_name=true",
-			list(r.AllowedDomains), r.AllowSubdomains, r.AllowBareDomains, r.AllowLocalhost), false)
+			certdiff.List(r.AllowedDomains), r.AllowSubdomains, r.AllowBareDomains, r.AllowLocalhost), false)
 	case strings.Contains(low, "beyond the expiration of the ca"):
 		return c.mismatch("validity", "", msg, "nothing on the role: ask fewer days, or renew the engine's CA (or leaf_not_after_behavior=truncate on the issuer)", false)
 	}
 	return nil
-}
-
-func ekuName(u x509.ExtKeyUsage) string {
-	switch u {
-	case x509.ExtKeyUsageServerAuth:
-		return "serverAuth"
-	case x509.ExtKeyUsageClientAuth:
-		return "clientAuth"
-	case x509.ExtKeyUsageCodeSigning:
-		return "codeSigning"
-	case x509.ExtKeyUsageEmailProtection:
-		return "emailProtection"
-	case x509.ExtKeyUsageAny:
-		return "any"
-	}
-	return fmt.Sprintf("eku#%d", u)
-}
-
-func ekuString(c *x509.Certificate) string {
-	var s []string
-	for _, u := range c.ExtKeyUsage {
-		s = append(s, ekuName(u))
-	}
-	for _, o := range c.UnknownExtKeyUsage {
-		s = append(s, o.String())
-	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, "+")
-}
-
-func lower(in []string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = strings.ToLower(s)
-	}
-	return out
-}
-
-func ipStrings(ips []net.IP) []string {
-	out := make([]string, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.String()
-	}
-	return out
-}
-
-func uriStrings(us []*url.URL) []string {
-	out := make([]string, len(us))
-	for i, u := range us {
-		out[i] = u.String()
-	}
-	return out
-}
-
-func list(s []string) string {
-	if len(s) == 0 {
-		return "[]"
-	}
-	return "[" + strings.Join(s, ",") + "]"
-}
-
-// diffStrings compares two sets: "" when equal, else "missing a,b; extra c".
-func diffStrings(want, got []string) string {
-	var missing, extra []string
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			missing = append(missing, w)
-		}
-	}
-	for _, g := range got {
-		if !slices.Contains(want, g) {
-			extra = append(extra, g)
-		}
-	}
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "missing "+strings.Join(missing, ","))
-	}
-	if len(extra) > 0 {
-		parts = append(parts, "extra "+strings.Join(extra, ","))
-	}
-	return strings.Join(parts, "; ")
 }
 
 func oidName(t asn1.ObjectIdentifier) string {

@@ -23,7 +23,7 @@ const module = "github.com/kafkatls/kafkatls"
 var layer = map[string]int{
 	// 0: leaves, importing nothing of this module.
 	"principal": 0, "pem": 0, "stores": 0, "templates": 0, "kafkaacl": 0,
-	"internal/fsx": 0, "internal/buildinfo": 0, "internal/realpeer": 0,
+	"internal/fsx": 0, "internal/buildinfo": 0, "internal/realpeer": 0, "engine/certdiff": 0,
 	// 1: the CA and its index; the test broker.
 	"pki": 1, "testbroker": 1,
 	// 2: one identity's directory; a shared CA engine's client.
