@@ -12,7 +12,9 @@
 #   KAFKATLS_INTEROP_CACHE    jar cache (default ~/.cache/kafkatls-interop)
 #   KAFKATLS_INTEROP_KEEP=1   keep the work directory (default: kept only on failure)
 #   KAFKATLS_INTEROP_WAIT     seconds to wait for a broker/ZooKeeper to start (default 90)
-#   KAFKATLS_INTEROP_ONLY     comma list of scenario groups: kraft,zookeeper (default both)
+#   KAFKATLS_INTEROP_ONLY     comma list of scenario groups or scenario ids (default all):
+#                             kraft, zookeeper, or the group/id of a scenario file
+#                             in interop/scenarios/ (e.g. KAFKATLS_INTEROP_ONLY=connect)
 #   JAVA                      java binary (default java; JDK >= 17)
 set -euo pipefail
 
@@ -20,7 +22,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 CACHE=${KAFKATLS_INTEROP_CACHE:-$HOME/.cache/kafkatls-interop}
 WAIT=${KAFKATLS_INTEROP_WAIT:-90}
-ONLY=${KAFKATLS_INTEROP_ONLY:-kraft,zookeeper}
+ONLY=${KAFKATLS_INTEROP_ONLY:-all}
 JAVA=${JAVA:-java}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kafkatls-interop.XXXXXX")
 T0=$SECONDS
@@ -182,9 +184,35 @@ fail_all() {
   exit 1
 }
 
+# wanted GROUP [ID]: KAFKATLS_INTEROP_ONLY names all, the group or the id.
+wanted() {
+  case ",$ONLY," in *,all,* | *,"$1",*) return 0 ;; esac
+  [ -n "${2:-}" ] && case ",$ONLY," in *,"$2",*) return 0 ;; esac
+  return 1
+}
+
+# Scenario files: each interop/scenarios/*.sh defines its function and calls
+#   plugin_scenario ID GROUP FUNCTION "LABEL"
+# They run after the built-in groups, each on brokers of its own, with the
+# Kafka 4 jars in $K4 (and `connect_jars` for Connect and MirrorMaker 2).
+PLUGINS=()
+plugin_scenario() { PLUGINS+=("$1|$2|$3|$4"); }
+for f in "$HERE"/scenarios/*.sh; do
+  [ -f "$f" ] || continue
+  # shellcheck source=/dev/null
+  . "$f"
+done
+WANTED_PLUGINS=()
+for p in ${PLUGINS[@]+"${PLUGINS[@]}"}; do
+  IFS='|' read -r p_id p_group _ _ <<<"$p"
+  if wanted "$p_group" "$p_id"; then WANTED_PLUGINS+=("$p"); fi
+done
+
 SCENARIOS=""
-case ",$ONLY," in *,kraft,*) SCENARIOS="$SCENARIOS kraft-mtls-acls kraft-kcat kraft-hostname-verification kafkatls-verify kraft-store-types kraft-split-controller" ;; esac
-case ",$ONLY," in *,zookeeper,*) SCENARIOS="$SCENARIOS zookeeper-tls" ;; esac
+if wanted kraft; then SCENARIOS="$SCENARIOS kraft-mtls-acls kraft-kcat kraft-hostname-verification kafkatls-verify kraft-store-types kraft-split-controller"; fi
+if wanted zookeeper; then SCENARIOS="$SCENARIOS zookeeper-tls"; fi
+for p in ${WANTED_PLUGINS[@]+"${WANTED_PLUGINS[@]}"}; do SCENARIOS="$SCENARIOS ${p%%|*}"; done
+[ -n "$SCENARIOS" ] || { echo "KAFKATLS_INTEROP_ONLY=$ONLY names no scenario" >&2; exit 2; }
 
 # tool JARDIR CLASS args...: a Kafka CLI tool, bounded. TOOL_JVM is set below
 # (before the first call).
@@ -287,13 +315,22 @@ jar_version() { # JARDIR ARTIFACT -> version from the jar file name
   echo "${f%.jar}"
 }
 
-want_kraft=0 want_zk=0
-case ",$ONLY," in *,kraft,*) want_kraft=1 ;; esac
-case ",$ONLY," in *,zookeeper,*) want_zk=1 ;; esac
+want_kraft=0 want_zk=0 want_k4=0
+if wanted kraft; then want_kraft=1; fi
+if wanted zookeeper; then want_zk=1; fi
+if [ $want_kraft = 1 ] || [ ${#WANTED_PLUGINS[@]} -gt 0 ]; then want_k4=1; fi
+
+# connect_jars: the Connect and MirrorMaker 2 jars (interop/connect/pom.xml,
+# same Kafka version as interop/kafka4) into $KC, fetched on first use.
+KC=""
+connect_jars() {
+  [ -n "$KC" ] && return 0
+  KC=$(fetch_jars connect "$HERE/connect/pom.xml") || fail "mvn could not fetch the Connect jars (interop/connect/pom.xml)"
+}
 
 K4=""
 K39=""
-if [ $want_kraft = 1 ]; then
+if [ $want_k4 = 1 ]; then
   K4=$(fetch_jars kafka4 "$HERE/kafka4/pom.xml") || fail_all "mvn could not fetch the Kafka 4 jars (interop/kafka4/pom.xml)"
   K4_VERSION=$(jar_version "$K4" kafka-clients)
   K4_KAFKA=$(find_class "$K4" kafka.Kafka)
@@ -1030,6 +1067,13 @@ if [ $want_kraft = 1 ]; then
   stop_proc split-broker
   stop_proc split-controller
 fi
+for p in ${WANTED_PLUGINS[@]+"${WANTED_PLUGINS[@]}"}; do
+  IFS='|' read -r p_id _ p_fn p_label <<<"$p"
+  ls "$WORK/pids" >"$WORK/scen/pids-before"
+  run_scenario "$p_id ($p_label)" "$p_fn"
+  # Stop what the scenario left running, so the next one has the memory.
+  for f in $(ls "$WORK/pids" | grep -vxF -f "$WORK/scen/pids-before" || true); do stop_proc "$f" 15; done
+done
 if [ $want_zk = 1 ]; then
   run_scenario "zookeeper-tls (Kafka $K39_VERSION ZooKeeper mode, AclAuthorizer)" scenario_zookeeper_tls
   stop_proc zk-broker
