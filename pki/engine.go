@@ -16,7 +16,7 @@ import (
 )
 
 // Engine is a CA outside the PKI directory that signs its certificates (a
-// Vault or OpenBao PKI mount): the seam between the directory's
+// Vault or OpenBao PKI mount, a step-ca): the seam between the directory's
 // bookkeeping, which stays here, and whoever holds the CA key. A directory
 // whose settings name an engine (Settings.Engine) has no CA key: PKI.Sign
 // hands every request to the engine, Revoke and the CRL come from it, and
@@ -31,7 +31,10 @@ type Engine interface {
 	// resolved (subject) and Days set, and checks it against req. It
 	// returns the leaf and the chain above it (issuer first, root last).
 	// An error that wraps ErrNothingIssued means the engine signed
-	// nothing (a refusal, a permission error).
+	// nothing (a refusal, a permission error). When the engine signed a
+	// certificate the check refuses (the engine changed the subject, a
+	// SAN, the validity), Sign returns that leaf with the error, so its
+	// serial is recorded and it can be revoked.
 	Sign(ctx context.Context, req CertRequest, subject string) (leaf *x509.Certificate, chain []*x509.Certificate, err error)
 	// Revoke revokes a certificate the engine issued.
 	Revoke(ctx context.Context, serial *big.Int) (time.Time, error)
@@ -46,18 +49,29 @@ type Engine interface {
 // what kafkatls.json keeps, never a credential (a token comes from the
 // environment each run).
 type EngineSettings struct {
-	// Type names the engine: "vault" (Vault or OpenBao).
-	Type    string `json:"type"`
+	// Type names the engine: "vault" (Vault or OpenBao) or "step-ca".
+	Type string `json:"type"`
+	// Address is the engine's URL (Vault's address, step-ca's CA URL).
 	Address string `json:"address,omitempty"`
-	Mount   string `json:"mount,omitempty"`
-	Role    string `json:"role,omitempty"`
+	Mount   string `json:"mount,omitempty"` // Vault: the PKI mount
+	Role    string `json:"role,omitempty"`  // Vault: the role that signs
+	// Provisioner is the step-ca JWK provisioner that signs.
+	Provisioner string `json:"provisioner,omitempty"`
+	// Root is the file of step-ca's root certificate (an absolute path):
+	// it authenticates step-ca's HTTPS before init copies it to DIR/ca.crt,
+	// which later runs use when this file is gone.
+	Root string `json:"root,omitempty"`
 }
 
-// String names the engine for messages: "vault pki/roles/kafka at URL".
+// String names the engine for messages: "vault pki/roles/kafka at URL",
+// "step-ca provisioner kafka at URL".
 func (s EngineSettings) String() string {
 	out := s.Type
 	if s.Mount != "" || s.Role != "" {
 		out += " " + s.Mount + "/roles/" + s.Role
+	}
+	if s.Provisioner != "" {
+		out += " provisioner " + s.Provisioner
 	}
 	if s.Address != "" {
 		out += " at " + s.Address
@@ -88,6 +102,10 @@ var (
 	// neither the key nor a CSR (a renewal of a certificate whose key
 	// kafkatls never held).
 	ErrEngineNeedsCSR = errors.New("the engine signs CSRs only: a new CSR is needed")
+	// ErrEngineNoCRL is wrapped by an Engine's CRL error when the engine
+	// publishes no CRL (a step-ca without "crl" in its ca.json): its
+	// revocations are recorded, but there is no CRL to copy.
+	ErrEngineNoCRL = errors.New("the engine publishes no CRL")
 )
 
 // NothingIssued wraps err so that errors.Is(err, ErrNothingIssued) holds,
@@ -147,14 +165,16 @@ func (p *PKI) signEngine(req CertRequest, pub crypto.PublicKey) (*x509.Certifica
 		return nil, err
 	}
 	leaf, chain, err := e.Sign(p.ctx(), req, p.SubjectDN(req))
+	if leaf != nil && p.engineSigned != nil {
+		// Before anything is checked or placed, and when the engine's
+		// certificate is refused too: the engine holds it now, so its
+		// serial goes into the index (list shows it, revoke reaches it).
+		if rerr := p.engineSigned(req, leaf); rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	if p.engineSigned != nil {
-		// Before anything is checked or placed: the engine holds it now.
-		if err := p.engineSigned(req, leaf); err != nil {
-			return nil, err
-		}
 	}
 	if !publicKeysEqual(leaf.PublicKey, pub) {
 		return nil, fmt.Errorf("engine %s returned a certificate for another key", *p.Settings.Engine)

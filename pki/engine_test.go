@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"maps"
 	"math/big"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ type localEngine struct {
 	ca     *PKI
 	dir    string // the engine-signed directory, to look at the index while signing
 	err    error  // returned by Sign instead of signing
+	refuse error  // returned by Sign with the leaf it signed (its check refused it)
 	signed []*x509.Certificate
 	seen   []Record // the index records of this request when Sign was called (durable)
 }
@@ -44,6 +47,9 @@ func (e *localEngine) Sign(_ context.Context, req CertRequest, subject string) (
 		return nil, nil, err
 	}
 	e.signed = append(e.signed, c)
+	if e.refuse != nil {
+		return c, nil, e.refuse
+	}
 	return c, e.ca.Chain(), nil
 }
 func (e *localEngine) Revoke(context.Context, *big.Int) (time.Time, error) { return time.Now(), nil }
@@ -92,19 +98,22 @@ func TestEngineReservation(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		engineErr  error
-		place      bool // the writer places the certificate and settles
-		killAfter  bool // the writer fails after signing, before placing
+		refuse     error // the engine signs, and its check refuses the certificate
+		place      bool  // the writer places the certificate and settles
+		killAfter  bool  // the writer fails after signing, before placing
 		wantStatus string
 		wantSerial bool
 	}{
-		{"placed and settled", nil, true, false, StatusValid, true},
-		{"engine refused: released", refused, false, false, "absent", false},
-		{"engine failed, may have signed: unplaced by key", errors.New("timeout"), false, false, StatusUnplaced, false},
-		{"signed, never placed: unplaced with the serial", nil, false, true, StatusUnplaced, true},
+		{"placed and settled", nil, nil, true, false, StatusValid, true},
+		{"engine refused: released", refused, nil, false, false, "absent", false},
+		{"engine failed, may have signed: unplaced by key", errors.New("timeout"), nil, false, false, StatusUnplaced, false},
+		{"signed, never placed: unplaced with the serial", nil, nil, false, true, StatusUnplaced, true},
+		// Regression: only the key was recorded, so revoke could not reach it.
+		{"signed, then refused by the check: unplaced with the serial", nil, errors.New("subject changed"), false, false, StatusUnplaced, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, e, open := newEngineDir(t)
-			e.err = tc.engineErr
+			e.err, e.refuse = tc.engineErr, tc.refuse
 			key, err := GenerateKey(KeySpec{Type: ECDSA})
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +130,7 @@ func TestEngineReservation(t *testing.T) {
 				tx.Index.Settle(NewRecord("c1", RoleClient, cert, false))
 				return nil
 			})
-			if (err != nil) != (tc.engineErr != nil || tc.killAfter) {
+			if (err != nil) != (tc.engineErr != nil || tc.refuse != nil || tc.killAfter) {
 				t.Fatalf("Update: %v", err)
 			}
 			if len(e.seen) != 1 || e.seen[0].EngineKey != KeyFingerprint(key.Public()) || e.seen[0].Serial != "" {
@@ -188,5 +197,49 @@ func TestEngineMissingOpenerReservesNothing(t *testing.T) {
 	}
 	if idx, _ := LoadIndex(dir); len(idx.Records) != 0 {
 		t.Errorf("index: %+v", idx.Records)
+	}
+}
+
+// TestEnginePendingWithoutCA: a run that created an engine-signed
+// directory and died before its CA's files were placed leaves the
+// engine's requests pending in an index with no CA beside it. Recovery
+// keeps them as unplaced (the engine holds what it signed), drops a local
+// CA's (its staged key is gone), and a new init over them is not refused.
+func TestEnginePendingWithoutCA(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	idx := &Index{}
+	idx.Add(Record{Name: "b1", Role: RoleBroker, Status: StatusPending, Serial: "0abc", EngineKey: "k1"})
+	idx.Add(Record{Name: "c1", Role: RoleClient, Status: StatusPending, EngineKey: "k2"})
+	idx.Add(Record{Name: "local", Role: RoleClient, Status: StatusPending, Serial: "0def"})
+	if err := idx.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := Update(context.Background(), dir, UpdateOptions{AllowNoCA: true}, func(*Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadIndex(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, r := range got.Records {
+		status[r.Name] = r.Status
+	}
+	want := map[string]string{"b1": StatusUnplaced, "c1": StatusUnplaced}
+	if !maps.Equal(status, want) {
+		t.Fatalf("after recovery: %v, want %v", status, want)
+	}
+	ca, err := Init(InitOptions{Dir: filepath.Join(t.TempDir(), "engine-ca"), Key: KeySpec{Type: ECDSA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Init(InitOptions{Dir: dir, Key: KeySpec{Type: ECDSA}, Engine: &EngineSettings{Type: "test"}, EngineChain: ca.Chain()}); err != nil {
+		t.Fatalf("init over the unplaced engine records: %v", err)
+	}
+	if got, _ = LoadIndex(dir); len(got.Records) != 2 {
+		t.Errorf("init dropped the unplaced engine records: %+v", got.Records)
 	}
 }

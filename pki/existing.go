@@ -166,7 +166,8 @@ type earlierCA struct {
 // findEarlierCA looks for any CA material in dir; nil if there is none.
 // An index without settled records is not material: nothing refers to a
 // CA when it holds only the pending reservations of a run that died before
-// its CA was placed (recovery drops those).
+// its CA was placed (recovery drops those), or the unplaced certificates an
+// engine signed for such a run (kept: the engine holds them).
 func findEarlierCA(dir string) (*earlierCA, error) {
 	e := &earlierCA{}
 	for _, f := range caMaterial {
@@ -175,7 +176,9 @@ func findEarlierCA(dir string) (*earlierCA, error) {
 		}
 		if f == indexFile {
 			idx, err := LoadIndex(dir)
-			if err == nil && !slices.ContainsFunc(idx.Records, func(r Record) bool { return r.Status != StatusPending }) {
+			if err == nil && !slices.ContainsFunc(idx.Records, func(r Record) bool {
+				return r.Status != StatusPending && !(r.Status == StatusUnplaced && r.EngineKey != "")
+			}) {
 				continue
 			}
 			if err == nil {

@@ -307,13 +307,21 @@ func (idx *Index) Settle(r Record) {
 // name's previous one); any other was perhaps signed but never placed, and
 // becomes an unplaced record, listed and revocable, never valid.
 //
-// In a directory without a CA, pending records are dropped: they come from
-// a run that created its CA in the same batch and died before the CA's
-// certificate was placed, and recovery removed the CA's staged key, so
-// nothing that CA signed can ever be trusted.
+// In a directory without a CA, pending records of a local CA are dropped:
+// they come from a run that created its CA in the same batch and died
+// before the CA's certificate was placed, and recovery removed the CA's
+// staged key, so nothing that CA signed can ever be trusted. An engine's
+// pending records (reserved by key) are not: the engine holds what it
+// signed whatever happened here, so they become unplaced, listed and
+// revocable once the directory names the engine again.
 func (idx *Index) resolvePending(dir string) {
 	if !fsx.Exists(filepath.Join(dir, CACertFile)) {
-		idx.Records = slices.DeleteFunc(idx.Records, func(r Record) bool { return r.Status == StatusPending })
+		idx.Records = slices.DeleteFunc(idx.Records, func(r Record) bool { return r.Status == StatusPending && r.EngineKey == "" })
+		for i := range idx.Records {
+			if idx.Records[i].Status == StatusPending {
+				idx.Records[i].Status = StatusUnplaced
+			}
+		}
 		return
 	}
 	for i := range idx.Records {

@@ -92,7 +92,10 @@ func CSR(req Request, key crypto.Signer) ([]byte, error) {
 // token; the key never leaves) and checks the result against req. A
 // refusal or a difference from req is a *MismatchError naming the ca.json
 // setting; a refused token is a *PermissionError; a wrong password a
-// *PasswordError.
+// *PasswordError. When step-ca signed a certificate that kafkatls refuses
+// (a difference from req, a chain not ending at the root), the error comes
+// with the Issued, Leaf set: step-ca holds that certificate, and the
+// caller records its serial to revoke it.
 func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Issued, error) {
 	if err := checkRequest(&req); err != nil {
 		return nil, err
@@ -200,12 +203,14 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 		}
 		pool = append(pool, certs...)
 	}
+	// From here step-ca has signed: a refusal returns the Issued too, so
+	// the caller records the serial of a certificate step-ca holds.
 	issued := &Issued{Leaf: leafs[0]}
 	if err := c.buildChain(issued, pool); err != nil {
-		return nil, err
+		return issued, err
 	}
 	if err := c.check(req, pub, want, start, issued); err != nil {
-		return nil, err
+		return issued, err
 	}
 	return issued, nil
 }

@@ -80,7 +80,9 @@ func CSR(req Request, key crypto.Signer) ([]byte, error) {
 // Sign has the engine sign a CSR for key (POST /v1/MOUNT/sign/ROLE; the key
 // never leaves) and checks the result against req. A refusal or a
 // difference from req is a *MismatchError naming the role setting; a 403 is
-// a *PermissionError.
+// a *PermissionError. When the engine signed a certificate that kafkatls
+// refuses, the error comes with the Issued, Leaf set: the engine holds
+// that certificate, and the caller records its serial to revoke it.
 func (c *Client) Sign(ctx context.Context, req Request, key crypto.Signer) (*Issued, error) {
 	if err := checkRequest(&req); err != nil {
 		return nil, err
@@ -192,11 +194,13 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	for _, w := range s.Warnings {
 		issued.Warnings = append(issued.Warnings, "engine: "+w)
 	}
+	// From here the engine has signed: a refusal returns the Issued too,
+	// so the caller records the serial of a certificate the engine holds.
 	if err := c.buildChain(ctx, issued, pool); err != nil {
-		return nil, err
+		return issued, err
 	}
 	if err := c.check(ctx, req, pub, want, start, issued); err != nil {
-		return nil, err
+		return issued, err
 	}
 	return issued, nil
 }
