@@ -386,7 +386,8 @@ func sameSigner(p *pki.PKI, ca CASpec) error {
 	if has == nil {
 		return fmt.Errorf("ca.engine %s: the PKI directory %s has a local CA", want.Type, p.Dir)
 	}
-	if want.Type != has.Type || want.Mount != "" && want.Mount != has.Mount || want.Role != "" && want.Role != has.Role || want.Address != "" && want.Address != has.Address {
+	if want.Type != has.Type || want.Mount != "" && want.Mount != has.Mount || want.Role != "" && want.Role != has.Role ||
+		want.Provisioner != "" && want.Provisioner != has.Provisioner || want.Address != "" && want.Address != has.Address {
 		return fmt.Errorf("ca.engine %s: the PKI directory %s is signed by engine %s", *want, p.Dir, *has)
 	}
 	return nil

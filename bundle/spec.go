@@ -69,12 +69,22 @@ type CASpec struct {
 	Address string `yaml:"address,omitempty"`
 	Mount   string `yaml:"mount,omitempty"`
 	Role    string `yaml:"role,omitempty"`
+	// Engine "step-ca": its CA URL (empty: STEP_CA_URL), its root
+	// certificate file (relative to the spec; empty: STEP_ROOT) and the
+	// JWK provisioner; the provisioner password comes from a file each
+	// run names (--provisioner-password-file, STEP_PROVISIONER_PASSWORD_FILE).
+	URL         string `yaml:"url,omitempty"`
+	Root        string `yaml:"root,omitempty"`
+	Provisioner string `yaml:"provisioner,omitempty"`
 }
 
 // EngineSettings returns the engine the spec names, nil for a local CA.
 func (c CASpec) EngineSettings() *pki.EngineSettings {
 	if c.Engine == "" {
 		return nil
+	}
+	if c.Engine == "step-ca" {
+		return &pki.EngineSettings{Type: c.Engine, Address: c.URL, Provisioner: c.Provisioner, Root: c.Root}
 	}
 	return &pki.EngineSettings{Type: c.Engine, Address: c.Address, Mount: c.Mount, Role: c.Role}
 }
@@ -170,7 +180,7 @@ func (s *Spec) resolvePaths(base string) {
 		}
 		return filepath.Join(base, p)
 	}
-	s.CA.ImportCert, s.CA.ImportKey = abs(s.CA.ImportCert), abs(s.CA.ImportKey)
+	s.CA.ImportCert, s.CA.ImportKey, s.CA.Root = abs(s.CA.ImportCert), abs(s.CA.ImportKey), abs(s.CA.Root)
 	for _, list := range [][]Node{s.Brokers, s.Controllers, s.ZooKeepers} {
 		for i := range list {
 			list[i].Password.File = abs(list[i].Password.File)
@@ -340,8 +350,17 @@ func (s *Spec) Validate() error {
 	if s.CA.Engine != "" && s.CA.ImportCert != "" {
 		bad("ca: engine %s signs: importCert and importKey do not apply", s.CA.Engine)
 	}
-	if s.CA.Engine == "" && (s.CA.Address != "" || s.CA.Mount != "" || s.CA.Role != "") {
+	switch vaultSet, stepSet := s.CA.Address != "" || s.CA.Mount != "" || s.CA.Role != "", s.CA.URL != "" || s.CA.Root != "" || s.CA.Provisioner != ""; {
+	case s.CA.Engine == "" && vaultSet:
 		bad("ca: address, mount and role are an engine's settings: set ca.engine too")
+	case s.CA.Engine == "" && stepSet:
+		bad("ca: url, root and provisioner are step-ca's settings: set ca.engine: step-ca too")
+	case s.CA.Engine == "step-ca" && vaultSet:
+		bad("ca: address, mount and role are vault's settings; step-ca's are url, root and provisioner")
+	case s.CA.Engine == "vault" && stepSet:
+		bad("ca: url, root and provisioner are step-ca's settings; vault's are address, mount and role")
+	case s.CA.Engine != "" && s.CA.Engine != "vault" && s.CA.Engine != "step-ca":
+		bad("ca: engine %q: the engines are vault and step-ca", s.CA.Engine)
 	}
 	if s.CA.Days < 0 || s.Defaults.Days < 0 {
 		bad("days must be positive")

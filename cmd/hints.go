@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/engine/stepca"
 	"github.com/kafkatls/kafkatls/engine/vault"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/inspect"
@@ -179,9 +180,9 @@ func explain(err error, c *cobra.Command, g *globals) string {
 	case errors.Is(err, inspect.ErrIsDirectory):
 		hint("give files, or lint the directory with `kafkatls lint DIR`")
 	case errors.Is(err, pki.ErrEngineCAChanged):
-		hint("to take the engine's new CA, initialise again: `kafkatls init --engine vault --force` with the same --vault-* flags (identities must then be issued again)")
+		hint("to take the engine's new CA, initialise again: `kafkatls init --engine ENGINE --force` with the same engine flags (identities must then be issued again)")
 	case errors.Is(err, pki.ErrEngineSigns):
-		hint("with an engine, its CA is rotated at the engine; then `kafkatls init --engine vault --force`")
+		hint("rotate the CA at the engine (a new issuing CA in Vault/OpenBao or step-ca), then take it with `kafkatls init --engine ENGINE --force` and the same engine flags, and issue every identity again: `kafkatls renew NAME` for each, or `kafkatls bundle -f kafkatls.yaml --force`")
 	case errors.Is(err, pki.ErrNoEngine):
 		hint("this program cannot reach the engine the directory names")
 	case errors.Is(err, pki.ErrEngineNeedsCSR):
@@ -192,6 +193,14 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		hint("set VAULT_TOKEN or give --vault-token-file FILE")
 	case errors.Is(err, vault.ErrConfig) && strings.Contains(msg, "no engine address"):
 		hint("give --vault-addr URL (init) or set VAULT_ADDR")
+	case errors.Is(err, stepca.ErrPassword):
+		hint("check the file --provisioner-password-file (or STEP_PROVISIONER_PASSWORD_FILE) names: it is the password of the provisioner's key")
+	case errors.Is(err, stepca.ErrConfig) && strings.Contains(msg, "no provisioner password"):
+		hint("give --provisioner-password-file FILE or set STEP_PROVISIONER_PASSWORD_FILE")
+	case errors.Is(err, stepca.ErrPasswordFileMode):
+		hint("the password is a credential: chmod 600 the --provisioner-password-file")
+	case errors.Is(err, stepca.ErrPermissionDenied):
+		hint("check --provisioner (a JWK provisioner of this step-ca) and its password file")
 	case errors.Is(err, vault.ErrTokenFileMode):
 		hint("the token is a credential: chmod 600 the --vault-token-file")
 	case errors.Is(err, bundle.ErrSpecConflict):

@@ -39,7 +39,8 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
   kafkatls init --cn "Acme Kafka CA" --org Acme --ou Kafka --country GB --key-type ecdsa
   KAFKATLS_CA_PASSPHRASE=... kafkatls init --dir /srv/kafka-pki
   kafkatls init --import-ca corp-intermediate.crt --import-key corp-intermediate.key
-  VAULT_TOKEN=... kafkatls init --engine vault --vault-addr https://vault:8200 --vault-mount pki --vault-role kafka --ou kafka --org Acme`,
+  VAULT_TOKEN=... kafkatls init --engine vault --vault-addr https://vault:8200 --vault-mount pki --vault-role kafka --ou kafka --org Acme
+  kafkatls init --engine step-ca --ca-url https://ca:9000 --ca-root root_ca.crt --provisioner kafka --provisioner-password-file pw.txt --ou kafka --org Acme`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := positiveDays(cmd, "days", "leaf-days"); err != nil {
@@ -58,10 +59,8 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 				o.Key = k
 				return eng.run(cmd, g, o)
 			}
-			for _, f := range []string{"setup", "vault-addr", "vault-mount", "vault-role"} {
-				if cmd.Flags().Changed(f) {
-					return usageErr("--%s needs --engine vault", f)
-				}
+			if err := eng.checkFlags(cmd); err != nil {
+				return err
 			}
 			p, err := pass.get()
 			if err != nil {

@@ -387,8 +387,15 @@ stop a revoked certificate:
 					s = append(s, r.Serial)
 				}
 				fmt.Fprintf(w, "Revoked %s (%s): serial %s\n", name, principal, strings.Join(s, ", "))
-				fmt.Fprintf(w, "Wrote %s: CRL number %s, %d revoked serial(s), next update %s (re-sign with kafkatls revoke --crl before then).\n\n",
-					res.CRL.Path, res.CRL.Number, len(res.CRL.Serials), res.CRL.NextUpdate.Format(time.DateOnly))
+				crlPath := "DIR/crl.pem"
+				if res.CRL != nil {
+					crlPath = res.CRL.Path
+					fmt.Fprintf(w, "Wrote %s: CRL number %s, %d revoked serial(s), next update %s (re-sign with kafkatls revoke --crl before then).\n\n",
+						res.CRL.Path, res.CRL.Number, len(res.CRL.Serials), res.CRL.NextUpdate.Format(time.DateOnly))
+				}
+				for _, warn := range res.Warnings {
+					fmt.Fprintf(w, "Warning: %s\n\n", warn)
+				}
 				fmt.Fprintln(w, "Kafka does not read CRLs. To make it stop trusting this identity:")
 				fmt.Fprintln(w, "1. Remove its ACLs (it still authenticates, but may do nothing when allow.everyone.if.no.acl.found=false):")
 				fmt.Fprintln(w, "   "+list)
@@ -409,7 +416,7 @@ stop a revoked certificate:
 				fmt.Fprintln(w, "3. CRL checking is JVM-wide and needs a CRL distribution point in each certificate, which kafkatls")
 				fmt.Fprintln(w, "   certificates do not carry: -Dcom.sun.net.ssl.checkRevocation=true -Dcom.sun.security.enableCRLDP=true")
 				fmt.Fprintln(w, "   would fail every handshake (revocation status unknown). Kafka has no ssl.crl setting; librdkafka")
-				fmt.Fprintf(w, "   clients can check broker certificates against it with ssl.crl.location=%s.\n", res.CRL.Path)
+				fmt.Fprintf(w, "   clients can check broker certificates against it with ssl.crl.location=%s.\n", crlPath)
 			})
 		},
 	}

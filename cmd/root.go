@@ -60,6 +60,9 @@ type globals struct {
 	emitted bool
 	// vaultTokenFile holds the engine token (else VAULT_TOKEN).
 	vaultTokenFile string
+	// stepPasswordFile holds the step-ca provisioner password (else the
+	// file STEP_PROVISIONER_PASSWORD_FILE names).
+	stepPasswordFile string
 }
 
 // NewRoot builds the command tree; out and errOut receive normal and
@@ -96,6 +99,7 @@ kcat.conf, zoo.cfg). Hostname verification stays on everywhere.`,
 	root.PersistentFlags().StringVar(&g.dir, "dir", defDir, "PKI directory (env KAFKATLS_DIR)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON on stdout")
 	root.PersistentFlags().StringVar(&g.vaultTokenFile, "vault-token-file", "", "engine token file (mode 0600), for a directory a Vault/OpenBao engine signs for (default VAULT_TOKEN)")
+	root.PersistentFlags().StringVar(&g.stepPasswordFile, "provisioner-password-file", "", "step-ca provisioner password file (mode 0600), for a directory a step-ca signs for (default: the file STEP_PROVISIONER_PASSWORD_FILE names)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{ExitUsage, fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})

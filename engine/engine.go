@@ -4,9 +4,9 @@
 // knows no engine; engine/vault knows no transaction; this package, one
 // layer above both, joins them, and cmd hands its Opener to pki.Update.
 //
-// A second engine plugs in the same way: a client package at layer 2
-// (engine/stepca), a case in Open returning its adapter, the name in
-// Types.
+// Each engine is a client package one layer below (engine/vault,
+// engine/stepca), a case in Open returning its adapter, and its name in
+// Types; a third plugs in the same way.
 package engine
 
 import (
@@ -24,8 +24,14 @@ import (
 	"github.com/kafkatls/kafkatls/pki"
 )
 
+// Engine type names, as kafkatls.json, --engine and ca.engine spell them.
+const (
+	TypeVault  = "vault"   // Vault or OpenBao PKI
+	TypeStepCA = "step-ca" // smallstep step-ca, JWK provisioner
+)
+
 // Types are the engines Open knows.
-var Types = []string{"vault"}
+var Types = []string{TypeVault, TypeStepCA}
 
 // ErrUnknownType: the settings name an engine this program does not know.
 var ErrUnknownType = errors.New("unknown engine")
@@ -38,6 +44,21 @@ type Credentials struct {
 	Getenv func(string) string
 	// TokenFile, when set, holds the token instead of VAULT_TOKEN.
 	TokenFile string
+	// PasswordFile, when set, holds the step-ca provisioner password
+	// instead of the file STEP_PROVISIONER_PASSWORD_FILE names.
+	PasswordFile string
+	// TrustFile is the PKI directory's trust anchor (DIR/ca.crt, step-ca's
+	// root once init copied it): used to authenticate step-ca when the
+	// root file named in the settings is gone (the directory was copied
+	// to another host).
+	TrustFile string
+}
+
+func (c Credentials) getenv() func(string) string {
+	if c.Getenv == nil {
+		return os.Getenv
+	}
+	return c.Getenv
 }
 
 // Opener returns the pki.EngineOpener for these credentials.
@@ -48,12 +69,18 @@ func Opener(c Credentials) pki.EngineOpener {
 // Open connects to the engine s names. It does not contact it.
 func Open(_ context.Context, s pki.EngineSettings, c Credentials) (pki.Engine, error) {
 	switch s.Type {
-	case "vault":
+	case TypeVault:
 		cl, err := Vault(s, c)
 		if err != nil {
 			return nil, err
 		}
 		return &vaultEngine{c: cl}, nil
+	case TypeStepCA:
+		cl, err := StepCA(s, c)
+		if err != nil {
+			return nil, err
+		}
+		return &stepEngine{c: cl}, nil
 	}
 	return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownType, s.Type, Types)
 }
@@ -63,11 +90,7 @@ func Open(_ context.Context, s pki.EngineSettings, c Credentials) (pki.Engine, e
 // none), the CA file and namespace from the environment, the token from
 // the token file or VAULT_TOKEN.
 func VaultConfig(s pki.EngineSettings, c Credentials) (vault.Config, error) {
-	getenv := c.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	cfg := vault.ConfigFromEnv(getenv)
+	cfg := vault.ConfigFromEnv(c.getenv())
 	if s.Address != "" {
 		cfg.Address = s.Address
 	}
@@ -110,6 +133,9 @@ func (e *vaultEngine) Sign(ctx context.Context, req pki.CertRequest, subject str
 		is, err = e.c.Sign(ctx, vr, req.Key)
 	}
 	if err != nil {
+		if is != nil && is.Leaf != nil { // signed, then refused: record it
+			return is.Leaf, nil, err
+		}
 		if nothingIssued(err) {
 			return nil, nil, pki.NothingIssued(err)
 		}

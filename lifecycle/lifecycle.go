@@ -232,7 +232,9 @@ func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
 // RevokeResult is what Revoke did.
 type RevokeResult struct {
 	Revoked []pki.Record   `json:"revoked"`
-	CRL     *pki.CRLResult `json:"crl"`
+	CRL     *pki.CRLResult `json:"crl"` // nil when the engine publishes none (Warnings says so)
+	// Warnings: the engine revoked, but publishes no CRL to copy.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Revoke marks name's certificates revoked (one serial, or all that still
@@ -260,6 +262,11 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 	}
 	if p.External() {
 		crl, err := p.WriteEngineCRL()
+		if errors.Is(err, pki.ErrEngineNoCRL) && len(res.Revoked) > 0 {
+			// Revoked at the engine: the index must say so, CRL or not.
+			res.Warnings = append(res.Warnings, err.Error())
+			return res, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -375,10 +382,17 @@ func Start(tx *pki.Tx, o StartOptions) (*StartResult, error) {
 	return res, err
 }
 
+// engineRotation refuses a CA rotation step in a directory an engine
+// signs for: the engine holds the CA, so its CA is rotated there, and
+// this directory then takes the new chain (init --force) and has its
+// identities issued again.
+func engineRotation(p *pki.PKI) error {
+	return fmt.Errorf("CA rotation: %w (%s): the CA is rotated at the engine, not by kafkatls", pki.ErrEngineSigns, *p.Settings.Engine)
+}
+
 func start(p *pki.PKI, idx *pki.Index, o StartOptions) (*pki.PKI, *StartResult, error) {
 	if p.External() {
-		// The engine's CA is rotated at the engine, not here.
-		return nil, nil, fmt.Errorf("CA rotation: %w (%s)", pki.ErrEngineSigns, *p.Settings.Engine)
+		return nil, nil, engineRotation(p)
 	}
 	if InProgress(p.Dir) {
 		// Started before (perhaps interrupted): make sure every truststore
@@ -537,6 +551,9 @@ func rewriteBundleTrust(dir string, trust []*x509.Certificate) (bool, error) {
 // directories.
 func Reissue(tx *pki.Tx, o RenewOptions) ([]*identity.Result, error) {
 	p, idx := tx.PKI, tx.Index
+	if p.External() {
+		return nil, engineRotation(p)
+	}
 	if !InProgress(p.Dir) {
 		return nil, fmt.Errorf("%w: nothing to reissue from a new CA", ErrNoRotation)
 	}
@@ -572,6 +589,9 @@ type FinishResult struct {
 // signed by the previous CA (they would stop being trusted) unless force.
 func Finish(tx *pki.Tx, force bool) (*FinishResult, error) {
 	p, idx := tx.PKI, tx.Index
+	if p.External() {
+		return nil, engineRotation(p)
+	}
 	if !InProgress(p.Dir) {
 		return nil, fmt.Errorf("%w: nothing to finish", ErrNoRotation)
 	}

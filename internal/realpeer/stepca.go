@@ -64,6 +64,8 @@ type StepCAConfig struct {
 	Policy json.RawMessage
 	// Claims is authority.claims, or nil for step-ca's defaults.
 	Claims json.RawMessage
+	// NoCRL leaves "crl" out of ca.json: step-ca serves no CRL.
+	NoCRL bool
 }
 
 // StepCA is a real step-ca on a free loopback port, with a root and an
@@ -141,6 +143,9 @@ func StartStepCA(t testing.TB, cfg StepCAConfig) *StepCA {
 		"authority": authority,
 		"tls": map[string]any{"minVersion": 1.2, "maxVersion": 1.3, "renegotiation": false,
 			"cipherSuites": []string{"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}},
+	}
+	if cfg.NoCRL {
+		delete(caJSON, "crl")
 	}
 	b, err := json.MarshalIndent(caJSON, "", "  ")
 	if err != nil {
