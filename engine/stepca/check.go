@@ -91,8 +91,8 @@ func (c *Client) check(req Request, pub crypto.PublicKey, want subject, start ti
 	if err != nil {
 		return fmt.Errorf("%w: step-ca's certificate subject: %v", ErrEngine, err)
 	}
-	if got.java != want.java {
-		errs = append(errs, c.mismatch("subject (the Kafka principal)", want.java, got.java, subjectSetting, false))
+	if got.Java != want.Java {
+		errs = append(errs, c.mismatch("subject (the Kafka principal)", want.Java, got.Java, subjectSetting, false))
 	}
 
 	// Validity.

@@ -3,7 +3,8 @@ package stepca
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/kafkatls/kafkatls/engine/enginecert"
 )
 
 // Sentinel errors, for errors.Is.
@@ -68,23 +69,11 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "engine provisioner %q: %s", e.Provisioner, e.Field)
-	if e.Want != "" {
-		fmt.Fprintf(&b, ": asked %s, got %s", e.Want, e.Got)
-	} else if e.Got != "" {
-		fmt.Fprintf(&b, " refused: %s", e.Got)
+	probably := ""
+	if e.Probable {
+		probably = "probably"
 	}
-	if strings.HasPrefix(e.Setting, "nothing") {
-		fmt.Fprintf(&b, "; %s", e.Setting)
-	} else if e.Setting != "" {
-		if e.Probable {
-			fmt.Fprintf(&b, "; probably set %s", e.Setting)
-		} else {
-			fmt.Fprintf(&b, "; set %s", e.Setting)
-		}
-	}
-	return b.String()
+	return enginecert.Mismatch(fmt.Sprintf("engine provisioner %q", e.Provisioner), e.Field, e.Want, e.Got, e.Setting, probably)
 }
 
 // Is makes errors.Is(err, ErrMismatch) true.

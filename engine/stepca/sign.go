@@ -1,25 +1,20 @@
 package stepca
 
 import (
-	"bytes"
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/engine/certdiff"
+	"github.com/kafkatls/kafkatls/engine/enginecert"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Request describes the leaf to sign, as pki.CertRequest does, with the
@@ -78,14 +73,7 @@ const signPath = "/1.0/sign"
 // CSR makes the PKCS#10 request Sign sends: req's subject byte for byte (as
 // principal.ParseDN encodes it) and its SANs, signed by key.
 func CSR(req Request, key crypto.Signer) ([]byte, error) {
-	raw, err := principal.ParseDN(req.Subject)
-	if err != nil {
-		return nil, fmt.Errorf("subject: %w", err)
-	}
-	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		RawSubject: raw, DNSNames: req.SANs.DNS, IPAddresses: req.SANs.IPs,
-		EmailAddresses: req.SANs.Emails, URIs: req.uris(),
-	}, key)
+	return enginecert.CSR(req.Subject, enginecert.Names{DNS: req.SANs.DNS, IPs: req.SANs.IPs, Emails: req.SANs.Emails, URIs: req.uris()}, key)
 }
 
 // Sign has step-ca sign a CSR for key (POST /1.0/sign with a one-time
@@ -155,7 +143,7 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	if err != nil {
 		return nil, err
 	}
-	if want.name.CommonName == "" {
+	if want.Name.CommonName == "" {
 		return nil, fmt.Errorf("subject %q has no CN: step-ca's token names the CN as its subject", req.Subject)
 	}
 	// Decrypt the key before the clock starts: a wrong password is not a
@@ -167,7 +155,7 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	sans := tokenSANs(req)
 	start := time.Now()
 	b, err := c.do(ctx, "POST", signPath, func() (any, error) {
-		ott, err := c.token(ctx, signPath, want.name.CommonName, sans)
+		ott, err := c.token(ctx, signPath, want.Name.CommonName, sans)
 		if err != nil {
 			return nil, err
 		}
@@ -255,86 +243,26 @@ func (c *Client) buildChain(issued *Issued, pool []*x509.Certificate) error {
 	return fmt.Errorf("%w: more than 10 certificates in the chain", ErrIncompleteChain)
 }
 
-func findParent(child *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
-	for _, p := range pool {
-		if p.Equal(child) || !bytes.Equal(child.RawIssuer, p.RawSubject) {
-			continue
-		}
-		if child.CheckSignatureFrom(p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
-}
-
-// verifyChain runs Go's path validation over what was assembled, so a
-// certificate that would fail in a TLS stack is caught here.
+// verifyChain runs Go's path validation over what was assembled.
 func verifyChain(i *Issued) error {
-	roots, inters := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(i.Root)
-	for _, c := range i.Intermediates {
-		inters.AddCert(c)
-	}
-	if _, err := i.Leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+	if err := enginecert.VerifyChain(i.Leaf, i.Intermediates, i.Root); err != nil {
 		return fmt.Errorf("%w: step-ca's leaf does not verify against its own chain: %v", ErrEngine, err)
 	}
 	return nil
 }
 
-func parsePEMCerts(b []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no PEM certificate")
-	}
-	return out, nil
-}
+// The certificate helpers every engine client shares (engine/enginecert),
+// under the names this package's call sites use.
+var (
+	parsePEMCerts = enginecert.ParsePEMCerts
+	parseSubject  = enginecert.ParseSubject
+	subjectOf     = enginecert.SubjectOf
+	findParent    = enginecert.FindParent
+	selfSigned    = enginecert.SelfSigned
+)
 
 // subject is a parsed requested DN.
-type subject struct {
-	java string // as Java prints it
-	name pkix.Name
-}
-
-func parseSubject(dn string) (subject, error) {
-	raw, err := principal.ParseDN(dn)
-	if err != nil {
-		return subject{}, fmt.Errorf("subject: %w", err)
-	}
-	return subjectOf(raw)
-}
-
-func subjectOf(raw []byte) (subject, error) {
-	java, err := principal.JavaName(raw)
-	if err != nil {
-		return subject{}, err
-	}
-	var rdns pkix.RDNSequence
-	if _, err := asn1.Unmarshal(raw, &rdns); err != nil {
-		return subject{}, fmt.Errorf("subject: %w", err)
-	}
-	s := subject{java: java}
-	s.name.FillFromRDNSequence(&rdns)
-	return s, nil
-}
+type subject = enginecert.Subject
 
 // Job is one Sign call for SignAll.
 type Job struct {
@@ -346,26 +274,5 @@ type Job struct {
 // signs a cluster's worth of identities at once without flooding step-ca).
 // Results and errors are indexed like jobs.
 func (c *Client) SignAll(ctx context.Context, jobs []Job, parallel int) ([]*Issued, []error) {
-	if parallel < 1 {
-		parallel = 1
-	}
-	out, errs := make([]*Issued, len(jobs)), make([]error, len(jobs))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			out[i], errs[i] = c.Sign(ctx, j.Req, j.Key)
-		}()
-	}
-	wg.Wait()
-	return out, errs
+	return enginecert.SignAll(ctx, jobs, parallel, func(ctx context.Context, j Job) (*Issued, error) { return c.Sign(ctx, j.Req, j.Key) })
 }

@@ -96,7 +96,7 @@ func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, w
 	}
 	if d := certdiff.Diff(certdiff.Lower(req.SANs.DNS), certdiff.Lower(leaf.DNSNames)); d != "" {
 		s, p := sanSetting("allowed_domains covering them, or allow_any_name=true")
-		if slices.Contains(certdiff.Lower(leaf.DNSNames), strings.ToLower(want.name.CommonName)) && !slices.Contains(certdiff.Lower(req.SANs.DNS), strings.ToLower(want.name.CommonName)) {
+		if slices.Contains(certdiff.Lower(leaf.DNSNames), strings.ToLower(want.Name.CommonName)) && !slices.Contains(certdiff.Lower(req.SANs.DNS), strings.ToLower(want.Name.CommonName)) {
 			s, p = "exclude_cn_from_sans (kafkatls sends it; the engine ignored it)", false
 		}
 		errs = append(errs, c.mismatch("DNS SANs", certdiff.List(req.SANs.DNS), certdiff.List(leaf.DNSNames)+" ("+d+")", s, p))
@@ -119,8 +119,8 @@ func (c *Client) check(ctx context.Context, req Request, pub crypto.PublicKey, w
 	if err != nil {
 		return fmt.Errorf("%w: the engine's certificate subject: %v", ErrEngine, err)
 	}
-	if got.java != want.java {
-		errs = append(errs, c.mismatch("subject (the Kafka principal)", want.java, got.java, subjectSetting(want, got), false))
+	if got.Java != want.Java {
+		errs = append(errs, c.mismatch("subject (the Kafka principal)", want.Java, got.Java, subjectSetting(want, got), false))
 	}
 
 	// Validity.
@@ -163,13 +163,13 @@ var roleSubjectFields = []struct {
 	field string
 	get   func(s subject) []string
 }{
-	{"OU", "ou", func(s subject) []string { return s.name.OrganizationalUnit }},
-	{"O", "organization", func(s subject) []string { return s.name.Organization }},
-	{"L", "locality", func(s subject) []string { return s.name.Locality }},
-	{"ST", "province", func(s subject) []string { return s.name.Province }},
-	{"C", "country", func(s subject) []string { return s.name.Country }},
-	{"STREET", "street_address", func(s subject) []string { return s.name.StreetAddress }},
-	{"POSTALCODE", "postal_code", func(s subject) []string { return s.name.PostalCode }},
+	{"OU", "ou", func(s subject) []string { return s.Name.OrganizationalUnit }},
+	{"O", "organization", func(s subject) []string { return s.Name.Organization }},
+	{"L", "locality", func(s subject) []string { return s.Name.Locality }},
+	{"ST", "province", func(s subject) []string { return s.Name.Province }},
+	{"C", "country", func(s subject) []string { return s.Name.Country }},
+	{"STREET", "street_address", func(s subject) []string { return s.Name.StreetAddress }},
+	{"POSTALCODE", "postal_code", func(s subject) []string { return s.Name.PostalCode }},
 }
 
 // Attribute types Vault can put in a subject (CN and the role fields above,
@@ -181,7 +181,7 @@ var vaultSubjectOIDs = []asn1.ObjectIdentifier{
 // subjectSetting names the role fields that make got differ from want.
 func subjectSetting(want, got subject) string {
 	var out []string
-	if want.name.CommonName != got.name.CommonName {
+	if want.Name.CommonName != got.Name.CommonName {
 		out = append(out, "use_csr_common_name=true")
 	}
 	for _, f := range roleSubjectFields {
@@ -196,7 +196,7 @@ func subjectSetting(want, got subject) string {
 			out = append(out, f.field+"="+v)
 		}
 	}
-	for _, t := range want.types {
+	for _, t := range want.Types {
 		if !slices.ContainsFunc(vaultSubjectOIDs, t.Equal) {
 			out = append(out, fmt.Sprintf("nothing: the engine builds the subject from the CN and the role's ou, organization, locality, province, country, street_address, postal_code only; drop attribute %s from the subject", oidName(t)))
 			break

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/kafkatls/kafkatls/engine/enginecert"
 )
 
 // Sentinel errors, for errors.Is.
@@ -51,23 +53,11 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "engine role %s: %s", e.Role, e.Field)
-	if e.Want != "" {
-		fmt.Fprintf(&b, ": asked %s, got %s", e.Want, e.Got)
-	} else if e.Got != "" {
-		fmt.Fprintf(&b, " refused: %s", e.Got)
+	probably := ""
+	if e.Probable {
+		probably = "probably (the token may not read the role)"
 	}
-	if strings.HasPrefix(e.Setting, "nothing") {
-		fmt.Fprintf(&b, "; %s", e.Setting)
-	} else if e.Setting != "" {
-		if e.Probable {
-			fmt.Fprintf(&b, "; probably (the token may not read the role) set %s", e.Setting)
-		} else {
-			fmt.Fprintf(&b, "; set %s", e.Setting)
-		}
-	}
-	return b.String()
+	return enginecert.Mismatch("engine role "+e.Role, e.Field, e.Want, e.Got, e.Setting, probably)
 }
 
 // Is makes errors.Is(err, ErrMismatch) true.

@@ -1,26 +1,18 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/kafkatls/kafkatls/engine/enginecert"
 	"github.com/kafkatls/kafkatls/pki"
-	"github.com/kafkatls/kafkatls/principal"
 )
 
 // Request describes the leaf to sign, as pki.CertRequest does, with the
@@ -67,14 +59,7 @@ func (c *Client) signPath() string { return c.cfg.Mount + "/sign/" + c.cfg.Role 
 // CSR makes the PKCS#10 request Sign sends: req's subject byte for byte (as
 // principal.ParseDN encodes it) and its SANs, signed by key.
 func CSR(req Request, key crypto.Signer) ([]byte, error) {
-	raw, err := principal.ParseDN(req.Subject)
-	if err != nil {
-		return nil, fmt.Errorf("subject: %w", err)
-	}
-	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		RawSubject: raw, DNSNames: req.SANs.DNS, IPAddresses: req.SANs.IPs,
-		EmailAddresses: req.SANs.Emails, URIs: req.URIs,
-	}, key)
+	return enginecert.CSR(req.Subject, enginecert.Names{DNS: req.SANs.DNS, IPs: req.SANs.IPs, Emails: req.SANs.Emails, URIs: req.URIs}, key)
 }
 
 // Sign has the engine sign a CSR for key (POST /v1/MOUNT/sign/ROLE; the key
@@ -124,12 +109,12 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	if err != nil {
 		return nil, err
 	}
-	if want.name.CommonName == "" {
+	if want.Name.CommonName == "" {
 		return nil, fmt.Errorf("subject %q has no CN: the engine requires one", req.Subject)
 	}
 	data := map[string]any{
 		"csr":         string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER})),
-		"common_name": want.name.CommonName,
+		"common_name": want.Name.CommonName,
 		// Vault adds the CN to the DNS SANs unless told not to; a Kafka
 		// client CN like "alice" is no host name.
 		"exclude_cn_from_sans": true,
@@ -236,31 +221,9 @@ func (c *Client) buildChain(ctx context.Context, issued *Issued, pool []*x509.Ce
 	return fmt.Errorf("%w: more than 10 certificates in the chain", ErrIncompleteChain)
 }
 
-func findParent(child *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
-	for _, p := range pool {
-		if p.Equal(child) || !bytes.Equal(child.RawIssuer, p.RawSubject) {
-			continue
-		}
-		if child.CheckSignatureFrom(p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
-}
-
-// verifyChain runs Go's path validation over what was assembled, so a
-// certificate that would fail in a TLS stack is caught here.
+// verifyChain runs Go's path validation over what was assembled.
 func verifyChain(i *Issued) error {
-	roots, inters := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(i.Root)
-	for _, c := range i.Intermediates {
-		inters.AddCert(c)
-	}
-	if _, err := i.Leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+	if err := enginecert.VerifyChain(i.Leaf, i.Intermediates, i.Root); err != nil {
 		return fmt.Errorf("%w: the engine's leaf does not verify against its own chain: %v", ErrEngine, err)
 	}
 	return nil
@@ -278,80 +241,22 @@ func certField(data map[string]any, field string) (*x509.Certificate, error) {
 	return certs[0], nil
 }
 
-// maxPEM bounds any PEM the engine sends (a chain of a few certificates).
-const maxPEM = 1 << 20
-
-func parsePEMCerts(b []byte) ([]*x509.Certificate, error) {
-	if len(b) > maxPEM {
-		return nil, fmt.Errorf("PEM larger than %d bytes", maxPEM)
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no PEM certificate")
-	}
-	return out, nil
-}
+// The certificate helpers every engine client shares (engine/enginecert),
+// under the names this package's call sites use.
+var (
+	parsePEMCerts = enginecert.ParsePEMCerts
+	parseSubject  = enginecert.ParseSubject
+	subjectOf     = enginecert.SubjectOf
+	keyTypeName   = enginecert.KeyTypeName
+	findParent    = enginecert.FindParent
+	selfSigned    = enginecert.SelfSigned
+)
 
 // subject is a parsed requested DN.
-type subject struct {
-	java  string // as Java prints it
-	name  pkix.Name
-	types []asn1.ObjectIdentifier // attribute types in order
-}
+type subject = enginecert.Subject
 
-func parseSubject(dn string) (subject, error) {
-	raw, err := principal.ParseDN(dn)
-	if err != nil {
-		return subject{}, fmt.Errorf("subject: %w", err)
-	}
-	return subjectOf(raw)
-}
-
-func subjectOf(raw []byte) (subject, error) {
-	java, err := principal.JavaName(raw)
-	if err != nil {
-		return subject{}, err
-	}
-	var rdns pkix.RDNSequence
-	if _, err := asn1.Unmarshal(raw, &rdns); err != nil {
-		return subject{}, fmt.Errorf("subject: %w", err)
-	}
-	s := subject{java: java}
-	s.name.FillFromRDNSequence(&rdns)
-	for _, rdn := range rdns {
-		for _, atv := range rdn {
-			s.types = append(s.types, atv.Type)
-		}
-	}
-	return s, nil
-}
-
-func keyTypeName(pub crypto.PublicKey) string {
-	switch pub.(type) {
-	case *ecdsa.PublicKey:
-		return "ec"
-	case *rsa.PublicKey:
-		return "rsa"
-	case ed25519.PublicKey:
-		return "ed25519"
-	}
-	return fmt.Sprintf("%T", pub)
-}
+// maxPEM bounds any PEM the engine sends.
+const maxPEM = enginecert.MaxPEM
 
 // Job is one Sign call for SignAll.
 type Job struct {
@@ -363,26 +268,5 @@ type Job struct {
 // signs a cluster's worth of identities at once without flooding the
 // engine). Results and errors are indexed like jobs.
 func (c *Client) SignAll(ctx context.Context, jobs []Job, parallel int) ([]*Issued, []error) {
-	if parallel < 1 {
-		parallel = 1
-	}
-	out, errs := make([]*Issued, len(jobs)), make([]error, len(jobs))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			out[i], errs[i] = c.Sign(ctx, j.Req, j.Key)
-		}()
-	}
-	wg.Wait()
-	return out, errs
+	return enginecert.SignAll(ctx, jobs, parallel, func(ctx context.Context, j Job) (*Issued, error) { return c.Sign(ctx, j.Req, j.Key) })
 }
