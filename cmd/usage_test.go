@@ -34,6 +34,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	fresh := filepath.Join(work, "fresh")
 	t.Setenv("KAFKATLS_TEST_SHORT_PW", "abc")
+	t.Setenv("STEP_CA_URL", "") // the step-ca flags' defaults
+	t.Setenv("STEP_ROOT", "")
 	tests := []struct {
 		name string
 		args []string
@@ -45,6 +47,12 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"init --days -1", []string{"--dir", fresh, "init", "--days", "-1"}, "--days -1"},
 		{"init --days 0", []string{"--dir", fresh, "init", "--days", "0"}, "--days 0"},
 		{"init --leaf-days 0", []string{"--dir", fresh, "init", "--leaf-days", "0"}, "--leaf-days 0"},
+		{"init --engine step-ca without --ca-url", []string{"--dir", fresh, "init", "--engine", "step-ca", "--ca-root", badType}, "--ca-url"},
+		{"init --engine step-ca without --ca-root", []string{"--dir", fresh, "init", "--engine", "step-ca", "--ca-url", "https://ca:9000"}, "--ca-root"},
+		{"init --ca-url without --engine", []string{"--dir", fresh, "init", "--ca-url", "https://ca:9000"}, "--ca-url needs --engine step-ca"},
+		{"init --engine vault --provisioner", []string{"--dir", fresh, "init", "--engine", "vault", "--provisioner", "kafka"}, "--provisioner needs --engine step-ca"},
+		{"init --engine step-ca --setup", []string{"--dir", fresh, "init", "--engine", "step-ca", "--setup"}, "--setup needs --engine vault"},
+		{"init --engine unknown", []string{"--dir", fresh, "init", "--engine", "acme"}, "vault, step-ca"},
 		{"init --key-size", []string{"--dir", fresh, "init", "--key-size", "1024"}, "2048"},
 		{"issue --days 0", []string{"--dir", dir, "issue", "c", "--days", "0"}, "--days 0"},
 		{"issue --days -1", []string{"--dir", dir, "issue", "c", "--days", "-1"}, "--days -1"},
