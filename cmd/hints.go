@@ -182,7 +182,7 @@ func explain(err error, c *cobra.Command, g *globals) string {
 	case errors.Is(err, pki.ErrEngineCAChanged):
 		hint("to take the engine's new CA, initialise again: `kafkatls init --engine ENGINE --force` with the same engine flags (identities must then be issued again)")
 	case errors.Is(err, pki.ErrEngineSigns):
-		hint("rotate the CA at the engine (a new issuing CA in Vault/OpenBao or step-ca), then take it with `kafkatls init --engine ENGINE --force` and the same engine flags, and issue every identity again: `kafkatls renew NAME` for each, or `kafkatls bundle -f kafkatls.yaml --force`")
+		hint("rotate the CA at the engine (a new issuing CA in Vault/OpenBao or step-ca), take its chain with `kafkatls init --engine ENGINE --force` and the same engine flags, then issue each identity again with `kafkatls issue NAME --force` and deploy its stores")
 	case errors.Is(err, pki.ErrNoEngine):
 		hint("this program cannot reach the engine the directory names")
 	case errors.Is(err, pki.ErrEngineNeedsCSR):

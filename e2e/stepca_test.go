@@ -175,12 +175,26 @@ func TestEngineStepCA(t *testing.T) {
 	}
 
 	// ca rotate: done at the engine.
-	if r := ktEnv(t, dir, env, "ca", "rotate", "start"); r.code != 1 || !strings.Contains(r.stderr, "rotated at the engine") || !strings.Contains(r.stderr, "kafkatls renew") {
+	if r := ktEnv(t, dir, env, "ca", "rotate", "start"); r.code != 1 || !strings.Contains(r.stderr, "rotated at the engine") || !strings.Contains(r.stderr, "kafkatls issue NAME --force") {
 		t.Errorf("ca rotate start: exit %d %q", r.code, r.stderr)
 	}
 
 	// Refusals write nothing.
 	before := readTrim(t, filepath.Join(pkiDir, "index.json"))
+	defer func() {
+		// What the refusal says to do after a rotation at the engine
+		// works: take the new CA's chain, issue again.
+		s2, pw2 := startStepCA(t, false)
+		r := ktEnv(t, dir, nil, "init", "--engine", "step-ca", "--force", "--ca-url", s2.URL, "--ca-root", s2.RootFile, "--provisioner", "kafka",
+			"--provisioner-password-file", pw2, "--ou", "kafka", "--org", "Acme", "--key-type", "ecdsa", "--leaf-days", "30")
+		if r.code != 0 || !strings.Contains(r.stderr, "orphaned") {
+			t.Fatalf("init --force with the rotated engine: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		okEnv(t, dir, nil, "issue", "kafka-1", "--role", "broker", "--dns", "kafka-1.example.com", "--force", "--provisioner-password-file", pw2)
+		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", s2.RootFile, "-untrusted", filepath.Join(b, "chain.pem"), filepath.Join(b, "tls.crt")); err != nil {
+			t.Errorf("after the rotation, kafka-1 does not verify against the new root: %v\n%s", err, out)
+		}
+	}()
 	wrong := filepath.Join(t.TempDir(), "wrong")
 	if err := os.WriteFile(wrong, []byte("not the password"), 0o600); err != nil {
 		t.Fatal(err)
