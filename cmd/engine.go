@@ -171,9 +171,29 @@ func (e *engineInit) runStepCA(cmd *cobra.Command, g *globals, o pki.InitOptions
 		return err
 	}
 	if err := cl.Preflight(cmd.Context(), o.LeafDays); err != nil {
-		return fmt.Errorf("step-ca provisioner %q cannot issue what Kafka needs (docs/engines.md, \"The provisioners Kafka needs\"): %w", prov, err)
+		// A guess (step-ca does not publish authority.claims) is a
+		// warning: each certificate is checked anyway.
+		var sure []error
+		for _, e := range flatten(err) {
+			if me := (*stepca.MismatchError)(nil); errors.As(e, &me) && me.Probable {
+				g.warn("%v", e)
+				continue
+			}
+			sure = append(sure, e)
+		}
+		if len(sure) > 0 {
+			return fmt.Errorf("step-ca provisioner %q cannot issue what Kafka needs (docs/engines.md, \"The provisioners Kafka needs\"): %w", prov, errors.Join(sure...))
+		}
 	}
 	return initEngineDir(cmd, g, o, s, nil, "The provisioner password is never stored: each run reads --provisioner-password-file or the file "+stepca.EnvPasswordFile+" names.")
+}
+
+// flatten lists the errors errors.Join joined (err itself otherwise).
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // initEngineDir fetches the engine's chain and writes the PKI directory

@@ -346,6 +346,25 @@ func TestEngineStepCAFlags(t *testing.T) {
 		})
 	}
 
+	t.Run("durations in authority.claims only: a warning, not a refusal", func(t *testing.T) {
+		// step-ca does not publish authority.claims: init cannot know the
+		// maximum, so it warns, and the certificate is checked instead.
+		s := realpeer.StartStepCA(t, realpeer.StepCAConfig{
+			Claims:       json.RawMessage(`{"minTLSCertDuration": "5m", "maxTLSCertDuration": "2160h", "defaultTLSCertDuration": "720h"}`),
+			Provisioners: []json.RawMessage{stepProvisioner(t, "kafka", func(m map[string]any) { delete(m, "claims") })},
+		})
+		dir := t.TempDir()
+		pw := filepath.Join(dir, "pw")
+		if err := os.WriteFile(pw, []byte(stepPassword), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := ktEnv(t, dir, nil, "init", "--engine", "step-ca", "--ca-url", s.URL, "--ca-root", s.RootFile, "--provisioner-password-file", pw, "--leaf-days", "30")
+		if r.code != 0 || !strings.Contains(r.stderr, "probably set claims.maxTLSCertDuration") {
+			t.Fatalf("init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		okEnv(t, dir, nil, "issue", "client1", "--provisioner-password-file", pw)
+	})
+
 	t.Run("bundle -f with ca.engine step-ca on a fresh runner", func(t *testing.T) {
 		realpeer.Need(t, "openssl")
 		s, pwFile := startStepCA(t, false)
