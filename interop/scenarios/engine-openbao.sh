@@ -151,6 +151,9 @@ EOF
 
   # 6. client1, with its grant: produces to and consumes from my-topic.
   kr_roundtrip eo-client1 "$c1/client.properties"
+  # kafkatls verify against the real broker, with client1's engine-signed stores.
+  run_out eo-kt-verify timeout 120 "$KT" verify --bootstrap "127.0.0.1:$KR_PORT" --client-dir "$c1" --topic my-topic ||
+    fail "kafkatls verify (client1) failed against the broker: $(tail -5 "$WORK/out/eo-kt-verify.txt" | tr '\n' ' ' | cut -c1-400)"
   # client2, authenticated by its OpenBao-signed certificate: allowed on its
   # own topic, refused by the authorizer on my-topic, as that principal.
   local m="eo-client2-$RANDOM"
