@@ -65,8 +65,11 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 		}
 		pv.Identities = append(pv.Identities, ip)
 	}
-	pv.Files = []string{pki.CACertFile, pki.CAKeyFile, pki.TrustFile, pki.SettingsFile, pki.IndexFile,
+	pv.Files = []string{pki.CACertFile, pki.TrustFile, pki.SettingsFile, pki.IndexFile,
 		TruststoreJKS, TruststoreP12, TruststorePassword, SummaryFile}
+	if !plan.engineSigned() { // an engine's CA key stays in the engine
+		pv.Files = append(pv.Files, pki.CAKeyFile)
+	}
 	if plan.caChain() {
 		pv.Files = append(pv.Files, pki.CAChainFile)
 	}
@@ -83,6 +86,15 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 	}
 	slices.Sort(pv.Files)
 	return pv, nil
+}
+
+// engineSigned reports whether an engine signs: the directory's settings
+// name one, or the spec's ca.engine for a CA this run creates.
+func (plan *Plan) engineSigned() bool {
+	if plan.pki != nil {
+		return plan.pki.External()
+	}
+	return plan.spec.CA.Engine != ""
 }
 
 // caChain reports whether the CA directory holds the issuers above an

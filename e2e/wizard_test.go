@@ -122,6 +122,8 @@ func TestWizardInTmux(t *testing.T) {
 
 	s.wait("PKI directory", step)
 	s.keys("Enter")
+	s.wait("Who signs the certificates?", step)
+	s.keys("Enter") // a local CA
 	s.wait("CA common name", step)
 	s.keys("Enter") // CN
 	s.focus("Organization (O)")
@@ -246,6 +248,8 @@ func TestWizardCtrlCInTmux(t *testing.T) {
 	s := startTmux(t, work, "--dir", "pki") // bare kafkatls on a terminal starts the wizard
 	s.wait("PKI directory", 10*time.Second)
 	s.keys("Enter")
+	s.wait("Who signs the certificates?", 10*time.Second)
+	s.keys("Enter")
 	s.wait("CA common name", 10*time.Second)
 	s.keys("C-c")
 	scr := s.wait("EXIT=130", 10*time.Second)
@@ -271,5 +275,97 @@ func TestWizardNeedsTerminal(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("wrote %v", entries)
+	}
+}
+
+// TestWizardEngineInTmux: on a real terminal, the signing step's
+// Vault/OpenBao choice (token from --vault-token-file) has a real OpenBao
+// sign the bundle; the spec names the engine and not the token, and
+// `bundle -f --check` on it finds nothing to do.
+func TestWizardEngineInTmux(t *testing.T) {
+	realpeer.Need(t, "openssl")
+	bao := realpeer.StartOpenBaoDev(t)
+	bao.Bao(t, "secrets", "enable", "-path=pki", "-max-lease-ttl=87600h", "pki")
+	bao.Bao(t, "write", "pki/root/generate/internal", "common_name=Tmux Bao Root", "key_type=ec", "ttl=87600h")
+	bao.Bao(t, append([]string{"write", "pki/roles/kafka"}, strings.Fields("key_type=any key_bits=0 server_flag=true client_flag=true "+
+		"use_csr_common_name=true use_csr_sans=true enforce_hostnames=false cn_validations=disabled allow_ip_sans=true "+
+		"allow_any_name=true ou=kafka organization=Acme ttl=8760h max_ttl=19800h no_store=false")...)...)
+	work := t.TempDir()
+	tokf := filepath.Join(work, "token")
+	if err := os.WriteFile(tokf, []byte(bao.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startTmux(t, work, "wizard", "--dir", "pki", "--vault-token-file", tokf)
+	const step = 10 * time.Second
+
+	s.wait("PKI directory", step)
+	s.keys("Enter")
+	s.wait("Who signs the certificates?", step)
+	s.keys("Down", "Enter")
+	s.focus("Engine address")
+	if scr := s.screen(); !strings.Contains(scr, "--vault-token-file") {
+		t.Errorf("the signing step does not say where the token comes from:\n%s", scr)
+	}
+	s.text(bao.Addr)
+	s.keys("Enter", "Enter", "Enter") // address, mount pki, role kafka
+	s.wait("Subject of every certificate", step)
+	s.focus("Organization (O)")
+	s.text("Acme")
+	s.keys("Enter")
+	s.focus("Organizational unit")
+	s.text("kafka")
+	s.keys("Enter", "Enter") // OU, C
+	s.wait("Locality", step)
+	s.keys("Enter", "Enter", "Down", "Enter") // L, ST, ECDSA
+	s.wait("How is the cluster coordinated?", step)
+	s.keys("Enter")
+	s.wait("Dedicated KRaft controller", step)
+	s.keys("Enter")
+	s.wait("Broker 1", step)
+	s.keys("Enter", "Enter", "Enter", "Enter")
+	s.wait("Client 1", step)
+	s.keys("Enter", "Enter", "Enter")
+	s.wait("Which runtimes", step)
+	s.keys("Enter")
+	s.wait("Oldest Java", step)
+	s.keys("Enter")
+	s.wait("Store and key passwords", step)
+	s.keys("Enter")
+	s.wait("Container mount path", step)
+	s.keys("Enter")
+
+	scr := s.wait("Summary", step)
+	for _, want := range []string{"the engine's: vault pki/roles/kafka", "User:CN=kafka-1,OU=kafka,O=Acme", "enter: generate"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("summary screen lacks %q:\n%s", want, scr)
+		}
+	}
+	s.keys("Enter")
+	scr = s.wait("Done", 3*time.Minute)
+	if !strings.Contains(scr, "Verify: PASSED") {
+		t.Errorf("final screen:\n%s", scr)
+	}
+	s.keys("Enter")
+	s.wait("EXIT=0", step)
+
+	pkiDir := filepath.Join(work, "pki")
+	spec := readTrim(t, filepath.Join(pkiDir, bundle.SpecFile))
+	if !strings.Contains(spec, "engine: vault") || !strings.Contains(spec, "address: "+bao.Addr) || strings.Contains(spec, bao.Token) {
+		t.Errorf("kafkatls.yaml:\n%s", spec)
+	}
+	if _, err := os.Stat(filepath.Join(pkiDir, "ca", "ca.key")); !os.IsNotExist(err) {
+		t.Errorf("an engine-signed bundle has a CA key (stat: %v)", err)
+	}
+	for _, n := range []string{"kafka-1", "client1"} {
+		out := realpeer.Run(t, "openssl", "verify", "-CAfile", filepath.Join(pkiDir, "ca.crt"), filepath.Join(pkiDir, "certs", n, "tls.crt"))
+		if !strings.Contains(out, ": OK") {
+			t.Errorf("openssl verify %s against OpenBao's root: %s", n, out)
+		}
+	}
+	if issuer := realpeer.Run(t, "openssl", "x509", "-noout", "-issuer", "-in", filepath.Join(pkiDir, "certs/kafka-1/tls.crt")); !strings.Contains(issuer, "Tmux Bao Root") {
+		t.Errorf("kafka-1 issuer: %s", issuer)
+	}
+	if r := kt(t, work, "bundle", "-f", "pki/kafkatls.yaml", "--dir", "pki", "--check"); r.code != 0 {
+		t.Errorf("bundle --check of the wizard's spec: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

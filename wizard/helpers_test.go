@@ -253,13 +253,22 @@ func (d *driver) finish() Outcome {
 	return d.p.m.Outcome()
 }
 
+// toCA leaves the directory step for a new directory, keeps the default
+// signer (a local CA) and waits for the CA step.
+func (d *driver) toCA() {
+	d.t.Helper()
+	d.enter()
+	d.waitStep(stepSigner, 0)
+	d.enter()
+	d.waitStep(stepCA, 0)
+}
+
 // walkDefaults accepts every default from the directory step to the
 // summary: a new CA, KRaft, kafka-1, client1 without grants, Java. It
 // returns the summary.
 func (d *driver) walkDefaults() snapshot {
 	d.t.Helper()
-	d.enter()
-	d.waitStep(stepCA, 0)
+	d.toCA()
 	d.enters(4) // CN, O, OU, C
 	d.waitText("Locality")
 	d.enters(3) // L, ST, key type

@@ -44,6 +44,12 @@ type Options struct {
 	// LookupEnv reads password variables for the preview (default
 	// os.LookupEnv; bundle.Run itself always reads the environment).
 	LookupEnv func(string) (string, bool)
+	// VaultTokenFile is --vault-token-file: the engine token comes from
+	// it instead of VAULT_TOKEN (shown on the signing step).
+	VaultTokenFile string
+	// Engines connects to a Vault/OpenBao engine that signs (default:
+	// engine.Opener with VaultTokenFile, else VAULT_TOKEN).
+	Engines pki.EngineOpener
 }
 
 // Outcome is how a wizard run ended.
@@ -156,6 +162,9 @@ func New(ctx context.Context, o Options) *Model {
 	}
 	if o.Dir == "" {
 		o.Dir = "kafka-pki"
+	}
+	if o.Engines == nil {
+		o.Engines = engine.Opener(engine.Credentials{TokenFile: o.VaultTokenFile})
 	}
 	m := &Model{opts: o, st: newStyles(o.NoColor), a: DefaultAnswers(o.Dir), width: 80, height: 24}
 	m.ctx, m.stop = context.WithCancel(ctx)
@@ -303,6 +312,11 @@ func (m *Model) advance() tea.Cmd {
 			return m.push(frame{kind: stepExistingCA})
 		}
 		m.existing, a.ReuseCA = nil, false
+		return m.push(frame{kind: stepSigner})
+	case stepSigner:
+		if a.Signer == SignerVault {
+			m.passInput, m.passConfirm = "", "" // an engine's CA has no key here
+		}
 		return m.push(frame{kind: stepCA})
 	case stepExistingCA:
 		if !a.ReuseCA {
@@ -370,6 +384,9 @@ func (m *Model) advance() tea.Cmd {
 
 // caPassphrase is the passphrase given on the command line or typed.
 func (m *Model) caPassphrase() []byte {
+	if m.a.EngineSettings() != nil {
+		return nil // the engine's CA: no key here to encrypt
+	}
 	if len(m.opts.CAPassphrase) > 0 {
 		return m.opts.CAPassphrase
 	}
@@ -394,6 +411,7 @@ func (m *Model) prepareSummary() {
 		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase()})
 		if err == nil {
 			m.plan = res.Plan
+			err = m.checkEngineCredential(res.Plan)
 		}
 	}
 	m.spec, m.planErr = spec, err
@@ -401,7 +419,28 @@ func (m *Model) prepareSummary() {
 		m.page = m.st.bad.Render(m.st.badMark+" This bundle cannot be generated:") + "\n" + explain(err) + "\n\nPress esc to go back and fix it."
 		return
 	}
-	m.page = summaryText(m.a, spec, m.plan, m.st, len(m.caPassphrase()) > 0 && m.plan.CreateCA)
+	var reused *pki.EngineSettings
+	if m.a.ReuseCA && m.existing != nil {
+		reused = m.existing.Settings.Engine
+	}
+	m.page = summaryText(m.a, spec, m.plan, m.st, len(m.caPassphrase()) > 0 && m.plan.CreateCA, reused)
+}
+
+// checkEngineCredential: a run that signs through an engine needs its
+// token, read now as the run will (VAULT_TOKEN or --vault-token-file; a
+// token file must be 0600). Opening does not contact the engine.
+func (m *Model) checkEngineCredential(plan *bundle.Plan) error {
+	s := m.a.EngineSettings()
+	if m.existing != nil && m.a.ReuseCA {
+		s = m.existing.Settings.Engine
+	}
+	if s == nil || !plan.CreateCA && plan.Count(bundle.ActionCreate)+plan.Count(bundle.ActionRenew) == 0 {
+		return nil
+	}
+	if _, err := m.opts.Engines(m.ctx, *s); err != nil {
+		return fmt.Errorf("engine %s: %w", s, err)
+	}
+	return nil
 }
 
 func (m *Model) pageHeight() int { return max(m.height-chromeLines, 3) }
@@ -460,7 +499,7 @@ func (m *Model) generate() tea.Cmd {
 	m.events = make(chan tea.Msg, 64)
 	spec, dir, pass, events := m.spec, m.a.Dir, m.caPassphrase(), m.events
 	go func() {
-		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Engines: engine.Opener(engine.Credentials{}), Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
+		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Engines: m.opts.Engines, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
 		events <- genDoneMsg{res: res, err: err}
 	}()
 	return m.waitEvents()

@@ -124,8 +124,7 @@ func TestWizardFullFlow(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	d := start(t, Options{Dir: dir, Verify: realVerify})
 
-	d.enter() // directory
-	d.waitStep(stepCA, 0)
+	d.toCA()  // directory
 	d.enter() // CN
 	d.typ("Acme")
 	d.enter()
@@ -315,8 +314,7 @@ func TestWizardCancelBeforeGeneration(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "pki")
 			d := start(t, Options{Dir: dir})
 			if at == "ca" {
-				d.enter()
-				d.waitStep(stepCA, 0)
+				d.toCA()
 			} else {
 				d.walkDefaults()
 			}
@@ -481,8 +479,7 @@ func TestWizardZooKeeperEnvPasswordsNoColor(t *testing.T) {
 	os.Unsetenv("KAFKATLS_PASSWORD_CLIENT1")
 	dir := filepath.Join(t.TempDir(), "pki")
 	d := start(t, Options{Dir: dir, NoColor: true})
-	d.enter()
-	d.waitStep(stepCA, 0)
+	d.toCA()
 	d.enters(4)
 	d.waitText("Locality")
 	d.enters(3)

@@ -16,8 +16,7 @@ import (
 func TestWizardConfirmsNewCAPassphrase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	d := start(t, Options{Dir: dir, NoColor: true})
-	d.enter()
-	d.waitStep(stepCA, 0)
+	d.toCA()
 	d.enters(4)
 	d.waitText("Locality")
 	d.enters(3)
@@ -69,8 +68,7 @@ func TestWizardConfirmsNewCAPassphrase(t *testing.T) {
 // An empty passphrase (no encryption) asks no confirmation.
 func TestWizardNoConfirmationWithoutPassphrase(t *testing.T) {
 	d := start(t, Options{Dir: filepath.Join(t.TempDir(), "pki"), NoColor: true})
-	d.enter()
-	d.waitStep(stepCA, 0)
+	d.toCA()
 	d.enters(7)
 	d.waitText("CA key passphrase")
 	d.enter()

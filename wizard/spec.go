@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
@@ -57,6 +58,12 @@ const (
 	AccessBoth    = "both"
 )
 
+// Who signs the certificates of a new PKI directory.
+const (
+	SignerLocal = "local" // a CA made in the directory (the default)
+	SignerVault = "vault" // a Vault or OpenBao PKI secrets engine (docs/engines.md)
+)
+
 // Answers is everything the wizard asks. Strings hold what the user typed
 // (comma or space separated lists); BuildSpec turns them into a spec.
 type Answers struct {
@@ -64,6 +71,13 @@ type Answers struct {
 	// ReuseCA is set when Dir already holds a CA: its subject and key are
 	// kept and the CA fields below are ignored.
 	ReuseCA bool
+
+	// Signer is SignerLocal or SignerVault (a new directory only). For an
+	// engine, EngineAddress (empty: VAULT_ADDR at each run), EngineMount
+	// and EngineRole go into the spec's ca section; the token never does:
+	// each run reads VAULT_TOKEN or --vault-token-file.
+	Signer                                 string
+	EngineAddress, EngineMount, EngineRole string
 
 	CACN, CAOrg, CAOU, CALocality, CAState, CACountry string
 	KeyType                                           string // rsa or ecdsa
@@ -113,6 +127,9 @@ const (
 func DefaultAnswers(dir string) *Answers {
 	return &Answers{
 		Dir:          dir,
+		Signer:       SignerLocal,
+		EngineMount:  "pki",
+		EngineRole:   "kafka",
 		CACN:         "kafkatls CA",
 		KeyType:      string(pki.RSA),
 		Mode:         bundle.ModeKRaft,
@@ -344,6 +361,27 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 		s.CA = bundle.CASpec{CN: strings.TrimSpace(a.CACN), Org: strings.TrimSpace(a.CAOrg), OU: strings.TrimSpace(a.CAOU),
 			Locality: strings.TrimSpace(a.CALocality), State: strings.TrimSpace(a.CAState), Country: strings.ToUpper(strings.TrimSpace(a.CACountry)),
 			KeyType: a.KeyType}
+		switch a.Signer {
+		case SignerLocal, "":
+		case SignerVault:
+			// The engine's CA signs: the subject fields are the defaults
+			// the role must write; no CA name or key is made here.
+			s.CA.CN = ""
+			s.CA.Engine = "vault"
+			s.CA.Address = strings.TrimSpace(a.EngineAddress)
+			s.CA.Mount = strings.TrimSpace(a.EngineMount)
+			s.CA.Role = strings.TrimSpace(a.EngineRole)
+			if err := ValidateEngineAddress(s.CA.Address); err != nil {
+				errs = append(errs, err)
+			}
+			for _, f := range []struct{ what, v string }{{"mount", s.CA.Mount}, {"role", s.CA.Role}} {
+				if err := ValidateEnginePath(f.what, f.v); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		default:
+			errs = append(errs, fmt.Errorf("signer %q: must be %s or %s", a.Signer, SignerLocal, SignerVault))
+		}
 	}
 	s.Defaults.Formats = Formats(a.Runtimes)
 	if a.P12Compat != "" {
@@ -413,6 +451,48 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 		errs = append(errs, err)
 	}
 	return s, errors.Join(errs...)
+}
+
+// ValidateEngineAddress checks a Vault/OpenBao address: empty (VAULT_ADDR
+// at each run) or an http(s) URL with a host and nothing after it but a
+// path.
+func ValidateEngineAddress(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("engine address %q: give an http(s) URL, e.g. https://vault.example.com:8200", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		// Redacted: a password typed into the URL is not echoed back.
+		return fmt.Errorf("engine address %q: no user, query or fragment (the token comes from VAULT_TOKEN)", u.Redacted())
+	}
+	return nil
+}
+
+// ValidateEnginePath checks a mount or role name: non-empty, without
+// white space, and not starting or ending with '/'.
+func ValidateEnginePath(what, s string) error {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return fmt.Errorf("give the engine's %s", what)
+	case strings.ContainsAny(s, " \t?#"), strings.HasPrefix(s, "/"), strings.HasSuffix(s, "/"):
+		return fmt.Errorf("engine %s %q: a path such as pki or kafka (no spaces, ?, # or leading/trailing /)", what, s)
+	}
+	return nil
+}
+
+// EngineSettings are the engine the answers name for a new directory, nil
+// for a local CA or a reused directory.
+func (a *Answers) EngineSettings() *pki.EngineSettings {
+	if a.ReuseCA || a.Signer != SignerVault {
+		return nil
+	}
+	return &pki.EngineSettings{Type: "vault", Address: strings.TrimSpace(a.EngineAddress),
+		Mount: strings.TrimSpace(a.EngineMount), Role: strings.TrimSpace(a.EngineRole)}
 }
 
 // DuplicateName reports whether name (case-insensitively) is used by

@@ -108,6 +108,47 @@ func TestBuildSpec(t *testing.T) {
 				Clients:     []bundle.Client{{Name: "client1"}},
 			},
 		},
+		{
+			name: "Vault/OpenBao signs: ca names the engine, its subject defaults and key type; no CA name, no token",
+			answers: base(func(a *Answers) {
+				a.Signer, a.EngineAddress, a.EngineMount, a.EngineRole = SignerVault, " https://bao.example.com:8200 ", "pki-kafka", "brokers"
+				a.CAOrg, a.CAOU, a.KeyType = "Acme", "kafka", "ecdsa"
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{Engine: "vault", Address: "https://bao.example.com:8200", Mount: "pki-kafka", Role: "brokers",
+					Org: "Acme", OU: "kafka", KeyType: "ecdsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
+			name: "Vault/OpenBao with an empty address (VAULT_ADDR at each run)",
+			answers: base(func(a *Answers) {
+				a.Signer = SignerVault
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{Engine: "vault", Mount: "pki", Role: "kafka", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
+			name: "a reused directory: no ca section whatever the signer answer",
+			answers: base(func(a *Answers) {
+				a.ReuseCA, a.Signer, a.EngineAddress = true, SignerVault, "https://bao.example.com"
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				Mode:     bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,6 +193,12 @@ func TestBuildSpecErrors(t *testing.T) {
 		{"bad env prefix", func(a *Answers) { a.PasswordMode, a.EnvPrefix = PasswordEnv, "9X" }, "not starting with a digit"},
 		{"bad compat", func(a *Answers) { a.P12Compat = "rc2" }, "not offered"},
 		{"bad key type", func(a *Answers) { a.KeyType = "ed25519" }, `key type "ed25519"`},
+		{"engine address not a URL", func(a *Answers) { a.Signer, a.EngineAddress = SignerVault, "bao.example.com:8200" }, "give an http(s) URL"},
+		{"engine address with a user", func(a *Answers) { a.Signer, a.EngineAddress = SignerVault, "https://root:s3cret@bao:8200" }, `"https://root:xxxxx@bao:8200": no user, query or fragment`},
+		{"engine without a mount", func(a *Answers) { a.Signer, a.EngineMount = SignerVault, " " }, "give the engine's mount"},
+		{"engine role with a space", func(a *Answers) { a.Signer, a.EngineRole = SignerVault, "kafka role" }, `engine role "kafka role"`},
+		{"engine mount with a leading slash", func(a *Answers) { a.Signer, a.EngineMount = SignerVault, "/pki" }, `engine mount "/pki"`},
+		{"unknown signer", func(a *Answers) { a.Signer = "step-ca" }, `signer "step-ca"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

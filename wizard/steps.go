@@ -23,6 +23,7 @@ type stepKind int
 const (
 	stepDir stepKind = iota
 	stepExistingCA
+	stepSigner
 	stepCA
 	stepMode
 	stepBroker
@@ -46,11 +47,11 @@ type frame struct {
 }
 
 // totalSteps is what the header counts to.
-const totalSteps = 11
+const totalSteps = 12
 
 func (f frame) number() int {
-	return map[stepKind]int{stepDir: 1, stepExistingCA: 2, stepCA: 2, stepMode: 3, stepBroker: 4, stepController: 5, stepZooKeeper: 5,
-		stepClient: 6, stepRuntimes: 7, stepPasswords: 8, stepMount: 9, stepSummary: 10, stepGenerate: 11, stepVerify: 11, stepDone: 11}[f.kind]
+	return map[stepKind]int{stepDir: 1, stepExistingCA: 2, stepSigner: 2, stepCA: 3, stepMode: 4, stepBroker: 5, stepController: 6, stepZooKeeper: 6,
+		stepClient: 7, stepRuntimes: 8, stepPasswords: 9, stepMount: 10, stepSummary: 11, stepGenerate: 12, stepVerify: 12, stepDone: 12}[f.kind]
 }
 
 func (f frame) title() string {
@@ -59,6 +60,8 @@ func (f frame) title() string {
 		return "PKI directory"
 	case stepExistingCA:
 		return "Existing CA"
+	case stepSigner:
+		return "Signing"
 	case stepCA:
 		return "Certificate authority"
 	case stepMode:
@@ -129,7 +132,54 @@ func (m *Model) buildForm(f frame) *huh.Form {
 					EchoMode(huh.EchoModePassword).Value(&m.passInput).Validate(m.checkExistingPassphrase),
 			).WithHideFunc(func() bool { return !a.ReuseCA }))
 		}
+	case stepSigner:
+		addr := huh.NewInput().Title("Engine address").Value(&a.EngineAddress).Validate(m.validateEngineAddress)
+		token := huh.NewNote().Title("Token")
+		m.watch(func() string { return a.EngineAddress + "\x00" + m.tokenStatus() }, func() {
+			desc := "Saved in kafkatls.yaml so `bundle -f` reaches it on any runner."
+			if strings.TrimSpace(a.EngineAddress) == "" {
+				desc = "Empty: VAULT_ADDR at each run"
+				if v, ok := m.lookupEnv("VAULT_ADDR"); ok && v != "" {
+					desc += " (now " + v + ")"
+				}
+				desc += "."
+			}
+			addr.Description(desc)
+			token.Description(noteEscape(m.tokenStatus()))
+		})
+		groups = append(groups,
+			huh.NewGroup(huh.NewSelect[string]().Title("Who signs the certificates?").Value(&a.Signer).Options(
+				huh.NewOption("A CA kept in this directory (default)", SignerLocal),
+				huh.NewOption("A Vault or OpenBao PKI engine (the CA key stays there)", SignerVault)).
+				Description("Keys are made here either way; an engine only signs CSRs.")),
+			huh.NewGroup(
+				addr,
+				huh.NewInput().Title("PKI mount").Value(&a.EngineMount).Validate(func(s string) error { return ValidateEnginePath("mount", s) }),
+				huh.NewInput().Title("Role").Description("Its settings for Kafka: docs/engines.md (or kafkatls init --engine vault --setup).").
+					Value(&a.EngineRole).Validate(func(s string) error { return ValidateEnginePath("role", s) }),
+				token,
+			).Title("Vault / OpenBao").WithHideFunc(func() bool { return a.Signer != SignerVault }),
+		)
 	case stepCA:
+		if a.Signer == SignerVault {
+			// The engine's CA signs: what the wizard asks is the subject
+			// every certificate gets, which the role's fields must equal.
+			groups = append(groups,
+				huh.NewGroup(
+					huh.NewInput().Title("Organization (O)").Description("The engine writes the subject from the CSR's CN and the role's\nfields: O, OU, C, L and ST must equal the role's organization, ou, ...").Value(&a.CAOrg).Validate(dnValue),
+					huh.NewInput().Title("Organizational unit (OU)").Value(&a.CAOU).Validate(dnValue),
+					huh.NewInput().Title("Country (C, two letters)").Value(&a.CACountry).Validate(validateCountry),
+				).Title("Subject of every certificate"),
+				huh.NewGroup(
+					huh.NewInput().Title("Locality (L)").Description("Optional.").Value(&a.CALocality).Validate(dnValue),
+					huh.NewInput().Title("State or province (ST)").Description("Optional.").Value(&a.CAState).Validate(dnValue),
+					huh.NewSelect[string]().Title("Key type (the identities' keys)").Value(&a.KeyType).Options(
+						huh.NewOption("RSA 2048: works everywhere (default)", string(pki.RSA)),
+						huh.NewOption("ECDSA P-256: smaller, faster (the role needs key_type=any or ec)", string(pki.ECDSA))),
+				).Title("Subject and key"),
+			)
+			break
+		}
 		groups = append(groups,
 			huh.NewGroup(
 				huh.NewInput().Title("CA common name (CN)").Value(&a.CACN).Validate(required("a CA common name")),
@@ -372,6 +422,34 @@ func (m *Model) confirmPassphrase(s string) error {
 	return nil
 }
 
+// validateEngineAddress refuses a malformed address, and an empty one
+// when VAULT_ADDR is not set either.
+func (m *Model) validateEngineAddress(s string) error {
+	if err := ValidateEngineAddress(s); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) == "" {
+		if v, ok := m.lookupEnv("VAULT_ADDR"); !ok || v == "" {
+			return errors.New("give the engine address (VAULT_ADDR is not set either)")
+		}
+	}
+	return nil
+}
+
+// tokenStatus says where the engine token will come from; it is read at
+// each run and never written into the spec or the PKI directory.
+func (m *Model) tokenStatus() string {
+	switch {
+	case m.opts.VaultTokenFile != "":
+		return "From " + m.opts.VaultTokenFile + " (--vault-token-file) at each run; never saved."
+	default:
+		if v, ok := m.lookupEnv("VAULT_TOKEN"); ok && v != "" {
+			return "From VAULT_TOKEN (set) at each run; never saved."
+		}
+		return m.st.badMark + " VAULT_TOKEN is not set: export it, or start the wizard with --vault-token-file FILE. It is never saved."
+	}
+}
+
 func validateDir(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -400,6 +478,9 @@ func dirStatus(dir string) string {
 	switch {
 	case err == nil:
 		subj, _ := principal.JavaName(p.CA.RawSubject)
+		if e := p.Settings.Engine; e != nil {
+			return fmt.Sprintf("Signed by engine %s (CA %s): it can be reused.", e, subj)
+		}
 		return fmt.Sprintf("Holds a CA (%s, expires %s): it can be reused.", subj, p.CA.NotAfter.Format(time.DateOnly))
 	case errors.Is(err, pki.ErrNoCA):
 		if _, err := os.Stat(dir); err == nil {
@@ -417,7 +498,10 @@ func (m *Model) existingText() string {
 	}
 	subj, _ := principal.JavaName(p.CA.RawSubject)
 	enc := "key unencrypted"
-	if p.Settings.CAKeyEncrypted {
+	switch {
+	case p.Settings.Engine != nil:
+		enc = "signed by engine " + p.Settings.Engine.String() + " (no CA key here)"
+	case p.Settings.CAKeyEncrypted:
 		enc = "key encrypted"
 	}
 	var b strings.Builder

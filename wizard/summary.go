@@ -69,11 +69,19 @@ func EquivalentCommand(dir string) string {
 
 // summaryText renders what a run of spec in dir will produce: the plan's
 // identities with principals and SANs, the files of each directory and
-// the bundle-level files.
-func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, passphrase bool) string {
+// the bundle-level files. reused is the engine of a reused directory that
+// an engine signs for (nil otherwise).
+func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, passphrase bool, reused *pki.EngineSettings) string {
 	var b strings.Builder
 	row := func(k, v string) { fmt.Fprintf(&b, "%s %s\n", st.key.Render(fmt.Sprintf("%-10s", k)), v) }
-	if plan.CreateCA {
+	switch {
+	case plan.CreateCA && spec.CA.Engine != "":
+		row("Directory", a.Dir+" (new PKI)")
+		subj := pki.SubjectDefaults{OrganizationalUnit: spec.CA.OU, Organization: spec.CA.Org, Locality: spec.CA.Locality, State: spec.CA.State, Country: spec.CA.Country}
+		k, _ := pki.KeySpec{Type: pki.KeyType(spec.CA.KeyType)}.Normalize()
+		row("CA", fmt.Sprintf("the engine's: %s signs (no CA key here); subjects %s, %s keys", spec.CA.EngineSettings(), subj.DN("NAME"), k))
+		row("Token", "read at each run from VAULT_TOKEN or --vault-token-file; never saved")
+	case plan.CreateCA:
 		row("Directory", a.Dir+" (new PKI)")
 		enc := "key unencrypted (0600)"
 		if passphrase {
@@ -82,7 +90,10 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		subj := pki.SubjectDefaults{OrganizationalUnit: spec.CA.OU, Organization: spec.CA.Org, Locality: spec.CA.Locality, State: spec.CA.State, Country: spec.CA.Country}
 		k, _ := pki.KeySpec{Type: pki.KeyType(spec.CA.KeyType)}.Normalize()
 		row("CA", fmt.Sprintf("create %s (%s), %s", subj.DN(spec.CA.CN), k, enc))
-	} else {
+	case reused != nil:
+		row("Directory", a.Dir+" (existing PKI reused)")
+		row("CA", fmt.Sprintf("the engine's: %s signs; token from VAULT_TOKEN or --vault-token-file", reused))
+	default:
 		row("Directory", a.Dir+" (existing CA reused)")
 	}
 	mode := "KRaft"
@@ -136,6 +147,9 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Equivalent command (CI)"), EquivalentCommand(a.Dir))
 	if passphrase {
 		b.WriteString("(with the CA passphrase in KAFKATLS_CA_PASSPHRASE or --ca-passphrase-file)\n")
+	}
+	if spec.CA.Engine != "" || reused != nil {
+		b.WriteString("(with the engine token in VAULT_TOKEN or --vault-token-file)\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
