@@ -138,12 +138,17 @@ EOF
   done
 
   # Refused: no client certificate, a certificate of another CA, plain HTTP.
+  # (The TLS alert is asserted: a worker that is down would fail these too.)
   run_out rest-nocert timeout 30 curl --silent --show-error --cacert "$w/ca.crt" "https://localhost:$rport/connectors" &&
     fail "GET /connectors without a client certificate succeeded: $(head -c 200 "$WORK/out/rest-nocert.txt")"
+  grep -qiE 'certificate required|handshake failure' "$WORK/out/rest-nocert.txt" ||
+    fail "without a client certificate: expected a TLS alert, got: $(head -c 300 "$WORK/out/rest-nocert.txt")"
   run_out other-ca kt --dir "$base/other-pki" init --key-type ecdsa || fail "kafkatls init of a second PKI failed: $(first_error other-ca)"
   run_out other-client kt --dir "$base/other-pki" issue intruder || fail "issue intruder failed: $(first_error other-client)"
   CLIENT_DIR="$base/other-pki/certs/intruder" run_out rest-othercert timeout 30 sh "$w/connect-rest-curl.sh" /connectors &&
     fail "GET /connectors with a certificate from another CA succeeded: $(head -c 200 "$WORK/out/rest-othercert.txt")"
+  grep -qiE 'certificate unknown|unknown ca|bad certificate|handshake failure' "$WORK/out/rest-othercert.txt" ||
+    fail "with a foreign CA's certificate: expected a TLS alert, got: $(head -c 300 "$WORK/out/rest-othercert.txt")"
   if run_out rest-http timeout 30 curl --silent --show-error "http://localhost:$rport/connectors"; then
     grep -q '^\[' "$WORK/out/rest-http.txt" && fail "the REST API answered plain HTTP"
   fi
