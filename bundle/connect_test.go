@@ -82,7 +82,7 @@ connect:
 	if su := read(t, filepath.Join(dir, SuperUsersFile)); strings.Contains(su, "connect-1") {
 		t.Errorf("the Connect worker is a super user:\n%s", su)
 	}
-	if sum := read(t, filepath.Join(dir, SummaryFile)); !strings.Contains(sum, "| connect-1 | connect |") {
+	if sum := read(t, filepath.Join(dir, SummaryFile)); !strings.Contains(sum, "| connect-1 | connect |") || !strings.Contains(sum, "| connect-1.example.com:18443 |") {
 		t.Errorf("SUMMARY.md does not list connect-1 as a connect worker:\n%s", sum)
 	}
 	// A re-run changes nothing.
