@@ -127,7 +127,11 @@ func aclGrants(cmd *cobra.Command, g *globals, args []string, gr kafkaacl.Grant,
 	if source != "" && sink != "" {
 		return nil, nil, usageErr("--source-connector and --sink-connector: one connector at a time")
 	}
-	if name, typ := source+sink, map[bool]string{true: kafkaacl.ConnectorSource, false: kafkaacl.ConnectorSink}[source != ""]; name != "" {
+	name, typ := sink, kafkaacl.ConnectorSink
+	if source != "" {
+		name, typ = source, kafkaacl.ConnectorSource
+	}
+	if name != "" {
 		if gr.Producer || gr.Consumer || gr.Group != "" || gr.TransactionalID != "" || len(gr.Operations) > 0 {
 			return nil, nil, usageErr("--%s-connector: give only --topic (and --prefixed); the connector's operations are fixed", typ)
 		}
