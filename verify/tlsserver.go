@@ -123,7 +123,10 @@ func tlsRoundTrip(ctx context.Context, o Options, st identity.Store, serverName 
 	}()
 	cc := &tls.Config{RootCAs: st.Roots, ServerName: serverName, MinVersion: tls.VersionTLS12}
 	if cert != nil {
-		cc.Certificates = []tls.Certificate{*cert}
+		// Sent whatever CAs the server names as acceptable: Go's client
+		// would otherwise keep a foreign CA's certificate to itself, and
+		// the probe would test "no certificate" again.
+		cc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
 	d := tls.Dialer{NetDialer: &net.Dialer{}, Config: cc}
 	conn, err := d.DialContext(dctx, "tcp", ln.Addr().String())

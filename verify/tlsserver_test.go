@@ -141,6 +141,13 @@ func TestBundleConnectWorker(t *testing.T) {
 			}
 		}
 	}
+	// The foreign certificate reached the server, which judged it: not
+	// the same refusal as sending none.
+	for _, c := range rep.Checks {
+		if c.Identity == "probe: certificate from a foreign CA" && !strings.Contains(c.Diagnosis, "unknown authority") {
+			t.Errorf("foreign CA probe refused for another reason: %s", c.Diagnosis)
+		}
+	}
 	if !rep.Passed {
 		t.Fatal("verify failed")
 	}
