@@ -26,7 +26,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 	var (
 		file                                      string
 		brokers, controllers, zookeepers, clients []string
-		connect                                  []string
+		connect                                   []string
 		d                                         bundle.Defaults
 		dryRun, check, prune                      bool
 		export, advertise                         []string
