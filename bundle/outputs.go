@@ -81,7 +81,7 @@ func (plan *Plan) aclScript(ctx clusterCtx) []byte {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("#!/bin/sh\n# Kafka ACLs for every client grant in the bundle spec (kafkatls bundle).\n")
+	b.WriteString("#!/bin/sh\n# Kafka ACLs for every grant in the bundle spec: clients, Connect workers and their connectors (kafkatls bundle).\n")
 	b.WriteString("# Works for KRaft and for 3.x ZooKeeper-mode clusters (uses --bootstrap-server).\n")
 	b.WriteString("# COMMAND_CONFIG must be a super user's client config: a broker identity is one.\n")
 	b.WriteString("set -eu\n")

@@ -60,7 +60,7 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 		}
 		ip := IdentityPreview{Name: e.Name, Role: e.Role, Principal: s.Principal, SANs: s.SANs,
 			Dir: filepath.ToSlash(filepath.Join(pki.CertsDir, e.Name)), Files: files}
-		if e.Role.Spec().Cluster {
+		if e.Role.Spec().Port != 0 { // a listener of kafkatls' making: a cluster member's, a Connect worker's REST
 			ip.Advertised = hostPort(e.Advertised, e.Port)
 		}
 		pv.Identities = append(pv.Identities, ip)

@@ -35,14 +35,15 @@ const (
 // Spec is kafkatls.yaml. docs/bundle-spec.md documents every field and
 // testdata/kafkatls.yaml is a commented example.
 type Spec struct {
-	CA          CASpec   `yaml:"ca,omitempty"`
-	Mode        string   `yaml:"mode,omitempty"`
-	Defaults    Defaults `yaml:"defaults,omitempty"`
-	Brokers     []Node   `yaml:"brokers,omitempty"`
-	Controllers []Node   `yaml:"controllers,omitempty"`
-	ZooKeepers  []Node   `yaml:"zookeepers,omitempty"`
-	Clients     []Client `yaml:"clients,omitempty"`
-	Servers     []Server `yaml:"servers,omitempty"`
+	CA          CASpec    `yaml:"ca,omitempty"`
+	Mode        string    `yaml:"mode,omitempty"`
+	Defaults    Defaults  `yaml:"defaults,omitempty"`
+	Brokers     []Node    `yaml:"brokers,omitempty"`
+	Controllers []Node    `yaml:"controllers,omitempty"`
+	ZooKeepers  []Node    `yaml:"zookeepers,omitempty"`
+	Clients     []Client  `yaml:"clients,omitempty"`
+	Servers     []Server  `yaml:"servers,omitempty"`
+	Connect     []Connect `yaml:"connect,omitempty"`
 }
 
 // CASpec configures the CA created on the first run (ignored afterwards:
@@ -137,6 +138,42 @@ type Server struct {
 	Password Password `yaml:"password,omitempty"`
 }
 
+// Connect is a Kafka Connect worker: a Kafka client (its group, its
+// internal topics, its connectors' topics) and an HTTPS REST server on
+// Port (default 8443) named by its first host, else its name. Its ACLs are
+// the worker's (kafkaacl.ConnectWorker), its connectors' and its own
+// grants, in that order. Workers of one Connect cluster share the group
+// and topic names.
+type Connect struct {
+	Name          string   `yaml:"name"`
+	Hosts         []string `yaml:"hosts,omitempty"` // REST listener hostnames: all become DNS SANs
+	IPs           []string `yaml:"ips,omitempty"`
+	Port          int      `yaml:"port,omitempty"`
+	NoDefaultSANs bool     `yaml:"noDefaultSans,omitempty"`
+	Subject       string   `yaml:"subject,omitempty"`
+	// Group and the three internal topics (default: Connect's sample
+	// names, connect-cluster, connect-configs, connect-offsets,
+	// connect-status).
+	kafkaacl.ConnectWorker `yaml:",inline"`
+	Connectors             []kafkaacl.Connector `yaml:"connectors,omitempty"`
+	Grants                 []kafkaacl.Grant     `yaml:"grants,omitempty"`
+	Password               Password             `yaml:"password,omitempty"`
+}
+
+// node is the worker's REST listener as a Node: the same SAN rules.
+func (c Connect) node() Node {
+	return Node{Name: c.Name, Hosts: c.Hosts, IPs: c.IPs, Port: c.Port, NoDefaultSANs: c.NoDefaultSANs}
+}
+
+// grants are the worker's ACL grants: its cluster's, its connectors', its own.
+func (c Connect) grants() []kafkaacl.Grant {
+	out := c.ConnectWorker.Grants()
+	for _, k := range c.Connectors {
+		out = append(out, k.Grants()...)
+	}
+	return append(out, c.Grants...)
+}
+
 // sans are the server's SANs: its DNS names and IPs, nothing added.
 func (v Server) sans() (pki.SANs, error) { return pki.BuildSANs(pki.SANs{}, v.DNS, v.IPs, nil) }
 
@@ -192,6 +229,9 @@ func (s *Spec) resolvePaths(base string) {
 	for i := range s.Servers {
 		s.Servers[i].Password.File = abs(s.Servers[i].Password.File)
 	}
+	for i := range s.Connect {
+		s.Connect[i].Password.File = abs(s.Connect[i].Password.File)
+	}
 }
 
 // Marshal renders the spec as YAML. A Spec holds only strings, numbers,
@@ -224,11 +264,15 @@ type Entity struct {
 	Port       int
 	Password   Password
 	Grants     []kafkaacl.Grant
+	// Connect names a Connect worker's group and internal topics.
+	Connect kafkaacl.ConnectWorker
 }
 
 // Entities returns every identity in the spec in a stable order: brokers,
-// controllers, ZooKeeper servers, clients, TLS servers. Each gets its
-// role's default grants (pki.RoleSpec.DefaultGrants) before its own.
+// controllers, ZooKeeper servers, clients, TLS servers, Connect workers.
+// Each gets its role's default grants (pki.RoleSpec.DefaultGrants) before
+// its own; a Connect worker's grants are its cluster's and its
+// connectors' (Connect.grants), which depend on their names.
 func (s *Spec) Entities() []Entity {
 	var out []Entity
 	node := func(n Node, role pki.Role, port int) {
@@ -268,6 +312,18 @@ func (s *Spec) Entities() []Entity {
 		} else if len(e.SANs.IPs) > 0 {
 			e.Advertised = e.SANs.IPs[0].String()
 		}
+		out = append(out, e)
+	}
+	for _, c := range s.Connect {
+		e := Entity{Name: c.Name, Role: pki.RoleConnect, Subject: c.Subject, Password: c.Password, Advertised: c.Name,
+			Port: c.Port, Grants: c.grants(), Connect: c.ConnectWorker.WithDefaults()}
+		if hosts := pki.SplitList(c.Hosts); len(hosts) > 0 {
+			e.Advertised = hosts[0]
+		}
+		if e.Port == 0 {
+			e.Port = pki.RoleConnect.Spec().Port
+		}
+		e.SANs, _ = c.node().sans() // validated in Validate
 		out = append(out, e)
 	}
 	for i := range out {
@@ -333,8 +389,8 @@ func (s *Spec) Validate() error {
 	default:
 		bad("mode %q: must be kraft or zookeeper", s.Mode)
 	}
-	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients)+len(s.Servers) == 0 {
-		bad("the spec lists no brokers, controllers, zookeepers, clients or servers")
+	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients)+len(s.Servers)+len(s.Connect) == 0 {
+		bad("the spec lists no brokers, controllers, zookeepers, clients, servers or connect workers")
 	}
 	if _, err := (pki.KeySpec{Type: pki.KeyType(s.CA.KeyType), Size: s.CA.KeySize}).Normalize(); err != nil {
 		bad("ca: %v", err)
@@ -457,6 +513,42 @@ func (s *Spec) Validate() error {
 		}
 		checkPassword("server", v.Name, v.Password)
 	}
+	for _, c := range s.Connect {
+		checkName("connect worker", c.Name)
+		sans, err := c.node().sans()
+		if err != nil {
+			bad("connect worker %q: %v", c.Name, err)
+		} else if len(sans.DNS)+len(sans.IPs) == 0 {
+			bad("connect worker %q: no hosts or IPs (and noDefaultSans set): REST clients could not verify its hostname", c.Name)
+		}
+		if c.Port < 0 || c.Port > 65535 {
+			bad("connect worker %q: port %d out of range", c.Name, c.Port)
+		}
+		if c.Subject != "" {
+			if _, err := principal.ParseDN(c.Subject); err != nil {
+				bad("connect worker %q: subject: %v", c.Name, err)
+			}
+		}
+		if err := c.ConnectWorker.WithDefaults().Validate(); err != nil {
+			bad("connect worker %q: %v", c.Name, err)
+		}
+		for i, k := range c.Connectors {
+			if err := k.Validate(); err != nil {
+				bad("connect worker %q connector %d: %v", c.Name, i+1, err)
+			}
+		}
+		for i, g := range c.Grants {
+			if err := g.Validate(); err != nil {
+				bad("connect worker %q grant %d: %v", c.Name, i+1, err)
+			}
+		}
+		checkPassword("connect worker", c.Name, c.Password)
+	}
+	if formats, err := identity.ParseFormats(s.Defaults.Formats); err == nil && len(s.Connect) > 0 {
+		if err := identity.CheckFormats(pki.RoleConnect, formats); err != nil {
+			bad("defaults.formats: %v", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -526,6 +618,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	out.ZooKeepers = slices.Clone(s.ZooKeepers)
 	out.Clients = slices.Clone(s.Clients)
 	out.Servers = slices.Clone(s.Servers)
+	out.Connect = slices.Clone(s.Connect)
 	var conflicts []string
 	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
 	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
@@ -541,6 +634,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	mergeList(roles, &conflicts, pki.RoleZooKeeper, &out.ZooKeepers, add.ZooKeepers)
 	mergeList(roles, &conflicts, pki.RoleClient, &out.Clients, add.Clients)
 	mergeList(roles, &conflicts, pki.RoleServer, &out.Servers, add.Servers)
+	mergeList(roles, &conflicts, pki.RoleConnect, &out.Connect, add.Connect)
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("%w:\n  %s", ErrSpecConflict, strings.Join(conflicts, "\n  "))
 	}
@@ -575,12 +669,14 @@ type specEntry[T any] interface {
 	nameOnly() T // the entry with its name only, as the flag form gives it
 }
 
-func (n Node) entryName() string   { return n.Name }
-func (n Node) nameOnly() Node      { return Node{Name: n.Name} }
-func (c Client) entryName() string { return c.Name }
-func (c Client) nameOnly() Client  { return Client{Name: c.Name} }
-func (v Server) entryName() string { return v.Name }
-func (v Server) nameOnly() Server  { return Server{Name: v.Name} }
+func (n Node) entryName() string    { return n.Name }
+func (n Node) nameOnly() Node       { return Node{Name: n.Name} }
+func (c Client) entryName() string  { return c.Name }
+func (c Client) nameOnly() Client   { return Client{Name: c.Name} }
+func (v Server) entryName() string  { return v.Name }
+func (v Server) nameOnly() Server   { return Server{Name: v.Name} }
+func (c Connect) entryName() string { return c.Name }
+func (c Connect) nameOnly() Connect { return Connect{Name: c.Name} }
 
 // ErrSpecConflict is wrapped by Merge when a run's spec contradicts the
 // saved one.

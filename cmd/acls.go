@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -25,6 +26,8 @@ func newACLsCmd(g *globals) *cobra.Command {
 		rules     string
 		remove    bool
 		rf        reloadFlags
+		source    string
+		sink      string
 	)
 	c := &cobra.Command{
 		Use:   "acls NAME",
@@ -38,12 +41,22 @@ Read and Describe on --topic and Read on --group (required); --operation
 grants the named operations on every resource given; --transactional-id
 alone grants Write and Describe on it. --prefixed makes the resource names
 prefixes. --rules applies ssl.principal.mapping.rules first, since ACLs must
-name the mapped principal. --remove prints the matching removals.`,
+name the mapped principal. --remove prints the matching removals.
+
+For a Connect worker (role connect) without grant flags, acls prints the
+worker's own ACLs, on the group and internal topics its
+connect-distributed.properties names: Read, Write, Create, Describe and
+DescribeConfigs on each topic, Read on the group. A connector's tasks run
+as the worker: --source-connector NAME --topic T grants Write, Create and
+Describe on T; --sink-connector NAME --topic T grants Read and Describe on T
+and Read on the group connect-NAME.`,
 		Example: `  kafkatls acls client1 --topic orders --producer
   kafkatls acls client1 --topic orders --group billing --consumer --bootstrap kafka-1:9093 --command-config admin.properties
   kafkatls acls app --topic events. --prefixed --operation Read --operation Describe
   kafkatls acls app --transactional-id app-tx --topic orders --producer
-  kafkatls acls --principal 'User:CN=legacy,OU=Apps' --topic orders --consumer --group legacy`,
+  kafkatls acls --principal 'User:CN=legacy,OU=Apps' --topic orders --consumer --group legacy
+  kafkatls acls connect-1
+  kafkatls acls connect-1 --sink-connector s3-sink --topic orders`,
 		Args: func(c *cobra.Command, args []string) error {
 			if principal != "" {
 				return exactArgs(0, "none with --principal")(c, args)
@@ -51,8 +64,9 @@ name the mapped principal. --remove prints the matching removals.`,
 			return exactArgs(1, "NAME")(c, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := gr.Validate(); err != nil {
-				return usageErr("%w", err)
+			grants, worker, err := aclGrants(cmd, g, args, gr, source, sink, principal)
+			if err != nil {
+				return err
 			}
 			p := principal
 			if p == "" {
@@ -63,7 +77,10 @@ name the mapped principal. --remove prints the matching removals.`,
 			} else if !strings.HasPrefix(p, "User:") {
 				return usageErr("--principal %q: Kafka principals look like User:CN=...", p)
 			}
-			lines := kafkaacl.Commands(p, gr, rf.target())
+			var lines []string
+			for _, gr := range grants {
+				lines = append(lines, kafkaacl.Commands(p, gr, rf.target())...)
+			}
 			if remove {
 				for i, l := range lines {
 					lines[i] = removeCommand(l)
@@ -72,6 +89,10 @@ name the mapped principal. --remove prints the matching removals.`,
 			out := map[string]any{"principal": p, "commands": lines}
 			return g.emit(out, func(w io.Writer) {
 				fmt.Fprintf(w, "# ACLs for %s\n", p)
+				if worker != nil {
+					fmt.Fprintf(w, "# Connect worker of group %s, internal topics %s, %s, %s (from its %s)\n",
+						worker.Group, worker.ConfigTopic, worker.OffsetTopic, worker.StatusTopic, pki.ConnectDistributedFile)
+				}
 				if rf.bootstrap == "" || rf.commandConfig == "" {
 					fmt.Fprintln(w, "# Set BOOTSTRAP=host:port (an SSL listener) and ADMIN_CONFIG=<a super user's client.properties>, or pass --bootstrap/--command-config.")
 				}
@@ -92,8 +113,61 @@ name the mapped principal. --remove prints the matching removals.`,
 	f.StringVar(&principal, "principal", "", "grant this principal (User:...) instead of identity NAME's")
 	f.StringVar(&rules, "rules", "", "ssl.principal.mapping.rules of the cluster: ACLs name the mapped principal")
 	f.BoolVar(&remove, "remove", false, "print the kafka-acls --remove commands instead")
+	f.StringVar(&source, "source-connector", "", "Connect: a source connector's grants on --topic (Write, Create, Describe)")
+	f.StringVar(&sink, "sink-connector", "", "Connect: a sink connector's grants: Read, Describe on --topic, Read on group connect-NAME")
 	rf.register(c, false)
 	return c
+}
+
+// aclGrants are the grants acls prints: a connector's (--source-connector,
+// --sink-connector), the one the grant flags give, or, with none given
+// for a Connect worker, the worker's own (from its config's names). worker
+// is set in that last case.
+func aclGrants(cmd *cobra.Command, g *globals, args []string, gr kafkaacl.Grant, source, sink, principal string) ([]kafkaacl.Grant, *kafkaacl.ConnectWorker, error) {
+	if source != "" && sink != "" {
+		return nil, nil, usageErr("--source-connector and --sink-connector: one connector at a time")
+	}
+	name, typ := sink, kafkaacl.ConnectorSink
+	if source != "" {
+		name, typ = source, kafkaacl.ConnectorSource
+	}
+	if name != "" {
+		if gr.Producer || gr.Consumer || gr.Group != "" || gr.TransactionalID != "" || len(gr.Operations) > 0 {
+			return nil, nil, usageErr("--%s-connector: give only --topic (and --prefixed); the connector's operations are fixed", typ)
+		}
+		c := kafkaacl.Connector{Name: name, Type: typ, Prefixed: gr.Prefixed}
+		if gr.Topic != "" {
+			c.Topics = []string{gr.Topic}
+		}
+		if err := c.Validate(); err != nil {
+			if len(c.Topics) == 0 {
+				return nil, nil, usageErr("--%s-connector %s: needs --topic", typ, name)
+			}
+			return nil, nil, usageErr("--%s-connector: %v", typ, err)
+		}
+		return c.Grants(), nil, nil
+	}
+	given := false
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "topic", "group", "transactional-id", "producer", "consumer", "operation":
+			given = true
+		}
+	})
+	if !given && principal == "" && len(args) == 1 {
+		if props, err := identity.ReadProperties(identity.Dir(g.dir, args[0]), pki.ConnectDistributedFile); err == nil {
+			w := kafkaacl.ConnectWorker{Group: props["group.id"], ConfigTopic: props["config.storage.topic"],
+				OffsetTopic: props["offset.storage.topic"], StatusTopic: props["status.storage.topic"]}
+			if err := w.Validate(); err != nil {
+				return nil, nil, fmt.Errorf("%s of %s: %w", pki.ConnectDistributedFile, args[0], err)
+			}
+			return w.Grants(), &w, nil
+		}
+	}
+	if err := gr.Validate(); err != nil {
+		return nil, nil, usageErr("%w", err)
+	}
+	return []kafkaacl.Grant{gr}, nil, nil
 }
 
 // identityPrincipal returns the Kafka principal of identity name, after

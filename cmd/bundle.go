@@ -26,6 +26,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 	var (
 		file                                      string
 		brokers, controllers, zookeepers, clients []string
+		connect                                   []string
 		d                                         bundle.Defaults
 		dryRun, check, prune                      bool
 		export, advertise                         []string
@@ -58,7 +59,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 			if err := positiveDays(cmd, "days"); err != nil {
 				return err
 			}
-			flagForm := len(brokers)+len(controllers)+len(zookeepers)+len(clients) > 0
+			flagForm := len(brokers)+len(controllers)+len(zookeepers)+len(clients)+len(connect) > 0
 			var spec *bundle.Spec
 			switch {
 			case file != "" && flagForm:
@@ -82,6 +83,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				}
 				for _, n := range pki.SplitList(clients) {
 					spec.Clients = append(spec.Clients, bundle.Client{Name: n})
+				}
+				for _, n := range pki.SplitList(connect) {
+					spec.Connect = append(spec.Connect, bundle.Connect{Name: n})
 				}
 			default:
 				if fsx.Exists(filepath.Join(g.dir, bundle.SpecFile)) {
@@ -203,6 +207,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 	f.StringSliceVar(&controllers, "controllers", nil, "KRaft controller names (comma list)")
 	f.StringSliceVar(&zookeepers, "zookeepers", nil, "ZooKeeper server names (comma list)")
 	f.StringSliceVar(&clients, "clients", nil, "client names (comma list)")
+	f.StringSliceVar(&connect, "connect", nil, "Kafka Connect worker names (comma list): Connect's default group and topics, REST on NAME:8443")
 	f.StringSliceVar(&d.Formats, "formats", nil, "store formats: jks, p12, pem (default all)")
 	f.StringVar(&d.KeyType, "key-type", "", "key type: rsa or ecdsa (leaves, and the CA if this run creates it; default: the CA's)")
 	f.IntVar(&d.Days, "days", 0, "leaf validity in days (default 365)")

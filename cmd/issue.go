@@ -98,18 +98,22 @@ func newIssueCmd(g *globals) *cobra.Command {
 		pw        storePassword
 		pass      caPassphrase
 		advertise string
+		cw        connectFlags
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
 		Short: "Issue a certificate and write its stores, PEM files, password and configs",
 		Long: `issue generates a key, signs a certificate for NAME with the role's key usages
 (client: clientAuth; broker, controller, zookeeper: serverAuth and clientAuth;
-server, any other TLS service such as an IdP or a REST proxy: serverAuth only)
+server, any other TLS service such as an IdP or a REST proxy: serverAuth only;
+connect, a Kafka Connect worker: serverAuth and clientAuth)
 and writes DIR/certs/NAME/: keystore.jks, truststore.jks, keystore.p12,
 truststore.p12, tls.key, tls.crt, chain.pem, ca.crt, keystore.pem, password,
 principal.txt, and the role's configs (client.properties and kcat.conf;
 server.properties; zoo.cfg and zookeeper-client.properties; for a server,
-server-tls.txt, which names the files to point it at).
+server-tls.txt, which names the files to point it at; for a Connect worker,
+connect-distributed.properties, connect-standalone.properties and
+connect-rest-curl.sh, its REST listener on https://NAME:8443 unless --port).
 Brokers, controllers and ZooKeeper servers get the SANs NAME, localhost and
 127.0.0.1 plus --dns/--ip; a server gets exactly --dns/--ip, one at least.
 A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
@@ -121,6 +125,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
   kafkatls issue idp --role server --dns idp.example.com
+  kafkatls issue connect-1 --role connect --bootstrap kafka-1:9093 --group etl --dns connect-1.example.com
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
   kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
 		Args: exactArgs(1, "NAME"),
@@ -151,6 +156,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if err != nil {
 				return err
 			}
+			if err := cw.check(cmd, req.Role); err != nil {
+				return err
+			}
 			password, err := pw.get()
 			if err != nil {
 				return err
@@ -161,6 +169,12 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			}
 			if adv.Host != "" {
 				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
+			}
+			if err := identity.CheckFormats(req.Role, opts.Formats); err != nil {
+				return usageErr("--formats: %v", err)
+			}
+			if req.Role == pki.RoleConnect {
+				cw.apply(&opts.Config)
 			}
 			var res *identity.Result
 			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
@@ -186,6 +200,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 	cf.register(c, true)
 	of.register(c)
 	c.Flags().StringVar(&advertise, "advertise", "", "broker: the HOST[:PORT] clients dial (advertised.listeners, bootstrap.servers; added to the SANs); default NAME:9093")
+	cw.register(c)
 	pw.register(c)
 	pass.register(c)
 	return c

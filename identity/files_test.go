@@ -26,6 +26,9 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 			}
 			for _, formats := range [][]string{nil, {"pem"}, {"p12"}, {"jks"}, {"jks", "pem"}} {
 				name := string(role) + "-" + mode + "-" + fmtName(formats)
+				if identity.CheckFormats(role, formats) != nil {
+					continue // refused before signing: TestCheckFormats
+				}
 				t.Run(name, func(t *testing.T) {
 					o := identity.Options{Formats: formats, Config: identity.Config{Mode: mode, Bootstrap: "kafka-1:9093", ZooKeeperConnect: "zk:2182"}}
 					want, err := identity.Files(name, role, "User:CN="+name, o)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
@@ -101,6 +102,9 @@ type Config struct {
 	ListenerPort     int
 	ZooKeeperConnect string
 	Bootstrap        string
+	// Connect names a Connect worker's group and internal topics (role
+	// connect; empty names are Connect's sample names).
+	Connect kafkaacl.ConnectWorker
 }
 
 // Options control how an entity is written.
@@ -183,6 +187,9 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	}
 	if fsx.Exists(dir) && !o.Force {
 		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate", dir, ErrExists)
+	}
+	if err := CheckFormats(m.Role, o.Formats); err != nil {
+		return nil, err
 	}
 	formats := o.Formats
 	if len(formats) == 0 {
@@ -369,10 +376,12 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 	if len(c.SuperUsers) == 0 && m.Role.Spec().SuperUser {
 		c.SuperUsers = []string{principal}
 	}
+	cw := c.Connect.WithDefaults()
 	d := templates.Data{
 		Name: m.Name, Role: string(m.Role), Password: password, Formats: formats, // StoreType empty: PKCS12, else JKS, else PEM
 		Principal: principal, SuperUsers: c.SuperUsers, Hosts: c.Hosts, ListenerPort: c.ListenerPort,
 		Mode: c.Mode, ZooKeeperConnect: c.ZooKeeperConnect, Bootstrap: c.Bootstrap,
+		Connect: templates.Connect{Group: cw.Group, ConfigTopic: cw.ConfigTopic, OffsetTopic: cw.OffsetTopic, StatusTopic: cw.StatusTopic},
 		Files: templates.Files{
 			KeystoreJKS: at(KeystoreJKS), TruststoreJKS: at(TruststoreJKS), KeystoreP12: at(KeystoreP12),
 			TruststoreP12: at(TruststoreP12), KeyPEM: at(KeyPEM), CertPEM: at(CertPEM), ChainPEM: at(ChainPEM),

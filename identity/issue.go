@@ -21,6 +21,15 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if dir := Dir(tx.Dir, req.Name); fsx.Exists(dir) && !o.Force {
 		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate", dir, ErrExists)
 	}
+	// Refused before the CA signs: nothing to leave in the index.
+	if err := CheckFormats(req.Role, o.Formats); err != nil {
+		return nil, err
+	}
+	if req.Role == pki.RoleConnect {
+		if err := o.Config.Connect.WithDefaults().Validate(); err != nil {
+			return nil, err
+		}
+	}
 	k, err := pki.GenerateKey(key)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,7 @@ const (
 var configNames = map[string]bool{
 	"client.properties": true, "server.properties": true, "zoo.cfg": true,
 	"zookeeper-client.properties": true, "spring-boot.properties": true, "kcat.conf": true,
+	"connect-distributed.properties": true, "connect-standalone.properties": true,
 }
 
 // IsConfig reports whether path is named like a config kafkatls writes.

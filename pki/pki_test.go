@@ -108,6 +108,7 @@ func TestRoleProfiles(t *testing.T) {
 		RoleController: {server, client},
 		RoleZooKeeper:  {server, client},
 		RoleServer:     {server},
+		RoleConnect:    {server, client},
 	}
 	if len(Roles) != len(want) {
 		t.Errorf("Roles = %v, want the %d roles of this table", Roles, len(want))

@@ -19,6 +19,9 @@ const (
 	// RoleServer is any other TLS server of the platform (an IdP, a REST
 	// proxy, a metrics endpoint): serverAuth only, no Kafka configs.
 	RoleServer Role = "server"
+	// RoleConnect is a Kafka Connect worker: a Kafka client and an HTTPS
+	// server (its REST API), serverAuth and clientAuth.
+	RoleConnect Role = "connect"
 )
 
 // Roles lists every role in display order (the order of roleSpecs).

@@ -51,8 +51,14 @@ type RoleSpec struct {
 	// Grants: the bundle spec may give the identity ACL grants.
 	Grants bool
 	// DefaultGrants are ACL grants every identity of the role gets, before
-	// the spec's own (none of today's roles needs any).
+	// the spec's own (none of today's roles needs any; a Connect worker's
+	// depend on its group and topic names: kafkaacl.ConnectWorker).
 	DefaultGrants []kafkaacl.Grant
+	// ClientAuthServer: the identity's TLS listener (not a Kafka one)
+	// requires a client certificate from the CA, and the identity dials
+	// its peers' listeners with its own certificate (Connect workers
+	// forward REST requests to the leader). verify checks both.
+	ClientAuthServer bool
 	// KafkaClient: verify connects the identity to the test broker as a
 	// Kafka client (brokers and controllers dial with their certificate
 	// too). KafkaServer: verify runs the test broker on its keystore.
@@ -105,7 +111,22 @@ var roleSpecs = []RoleSpec{
 		Configs:    []string{ServerNoteFile},
 		ReloadNote: "restart the service, or have it re-read its certificate files (most reverse proxies and IdPs reload on SIGHUP or on file change)",
 	},
+	{
+		Role: RoleConnect, Display: "Connect worker", SpecKey: "connect",
+		ExtKeyUsage: serverClient, Server: true, DefaultSANs: true, Port: ConnectRESTPort,
+		Grants: true, KafkaClient: true, ClientAuthServer: true,
+		Configs:    []string{ConnectDistributedFile, "connect-standalone.properties", "connect-rest-curl.sh"},
+		ReloadNote: "restart this Connect worker (one at a time): its Kafka clients and its REST listener (Jetty) load their stores only at startup",
+	},
 }
+
+// ConnectDistributedFile is a Connect worker's distributed-mode config; its
+// presence tells a directory's role when the index does not.
+const ConnectDistributedFile = "connect-distributed.properties"
+
+// ConnectRESTPort is the default port of a Connect worker's HTTPS REST
+// listener (Connect's own default, 8083, is its plain HTTP listener).
+const ConnectRESTPort = 8443
 
 // ServerNoteFile is the note a plain TLS server identity gets instead of
 // Kafka configs: which files to point the service at. Its presence also

@@ -46,6 +46,9 @@ func TestRoleSpecsConsistent(t *testing.T) {
 			if s.Cluster && !(s.Server && s.DefaultSANs && s.Port != 0) {
 				t.Error("a cluster member serves TLS on a port of its own, with default SANs")
 			}
+			if s.ClientAuthServer && !(s.Server && s.HasExtKeyUsage(x509.ExtKeyUsageClientAuth)) {
+				t.Error("a listener that requires client certificates from peers of its own role needs serverAuth and clientAuth")
+			}
 			if s.Advertises && s.Port == 0 {
 				t.Error("a role that advertises a listener needs a default port")
 			}

@@ -35,6 +35,7 @@ var parsed = sync.OnceValue(func() *template.Template {
 		"js":             jsString,
 		"sh":             shellQuote,
 		"args":           args,
+		"list":           func(s ...string) []string { return s },
 		"superUsersLine": SuperUsersLine,
 	}).ParseFS(templateFS, "*.tmpl"))
 })
@@ -110,6 +111,15 @@ type Data struct {
 	// Bootstrap is the bootstrap server list used by client configs and
 	// the examples in their comments, e.g. kafka-1:9093.
 	Bootstrap string
+	// Connect names a Connect worker's cluster (role connect only).
+	Connect Connect
+}
+
+// Connect is a Connect worker's group and internal topics, the names its
+// ACLs are on. All four are required for role connect: the caller fills
+// in Connect's sample names (kafkaacl.ConnectWorker.WithDefaults).
+type Connect struct {
+	Group, ConfigTopic, OffsetTopic, StatusTopic string
 }
 
 // Roles.
@@ -121,6 +131,10 @@ const (
 	// RoleServer is a TLS server outside Kafka: it gets only a note
 	// (server-tls.txt) saying which files to point it at.
 	RoleServer = "server"
+	// RoleConnect is a Kafka Connect worker: a Kafka client (its own,
+	// and its connectors' producers, consumers and admin clients) and an
+	// HTTPS REST server.
+	RoleConnect = "connect"
 )
 
 // Cluster modes.
@@ -142,6 +156,7 @@ const (
 	DefaultControllerPort = 9094
 	DefaultZooKeeperPort  = 2182
 	DefaultServerPort     = 443 // written nowhere: a TLS server's port is its own business
+	DefaultConnectPort    = 8443
 )
 
 // FieldError reports a missing or invalid Data field.
@@ -168,6 +183,9 @@ func fieldErr(field, format string, a ...any) error {
 //	zookeeper:  zoo.cfg (snippet), zookeeper-client.properties
 //	server:     server-tls.txt, a note naming the files to point the
 //	            service at (no password in it)
+//	connect:    connect-distributed.properties, connect-standalone.properties
+//	            (worker snippets), connect-rest-curl.sh (the REST API with an
+//	            operator's client certificate)
 //
 // Errors are *FieldError values naming the offending field.
 func Render(d Data) (map[string][]byte, error) {
@@ -200,6 +218,10 @@ func Render(d Data) (map[string][]byte, error) {
 		files["zookeeper-client.properties"] = "zookeeper-client.properties.tmpl"
 	case RoleServer:
 		files["server-tls.txt"] = "server-tls.txt.tmpl"
+	case RoleConnect:
+		files["connect-distributed.properties"] = "connect-distributed.properties.tmpl"
+		files["connect-standalone.properties"] = "connect-standalone.properties.tmpl"
+		files["connect-rest-curl.sh"] = "connect-rest-curl.sh.tmpl"
 	}
 	out := make(map[string][]byte, len(files))
 	for name, t := range files {
@@ -322,17 +344,21 @@ type view struct {
 	BootstrapList     []string
 	CertChain         string // ChainPEM or CertPEM
 	SpringPlaceholder bool   // the password contains "${"
+	// REST is what a Connect worker's HTTPS listener (Jetty) points at:
+	// a PKCS12 or JKS store, never PEM, which Jetty cannot load.
+	REST    javaStores
+	RESTURL string // https://HOST:PORT
 }
 
 func newView(d Data) (*view, error) {
 	v := &view{Data: d}
 	v.Role = strings.ToLower(strings.TrimSpace(d.Role))
 	switch v.Role {
-	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer:
+	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer, RoleConnect:
 	case "":
-		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper or server")
+		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper, server or connect")
 	default:
-		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper or server", d.Role)
+		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper, server or connect", d.Role)
 	}
 	if err := checkText("Name", d.Name, true); err != nil {
 		return nil, err
@@ -532,7 +558,10 @@ func newView(d Data) (*view, error) {
 	if v.Role == RoleBroker && len(d.Hosts) == 0 {
 		return nil, fieldErr("Hosts", "empty; a broker needs its advertised hostname")
 	}
-	if len(d.Hosts) > 0 && (v.Role == RoleBroker || v.Role == RoleController) {
+	if v.Role == RoleConnect && len(d.Hosts) == 0 {
+		return nil, fieldErr("Hosts", "empty; a Connect worker needs the hostname of its REST listener")
+	}
+	if len(d.Hosts) > 0 && (v.Role == RoleBroker || v.Role == RoleController || v.Role == RoleConnect) {
 		if err := checkHost("Hosts[0]", d.Hosts[0]); err != nil {
 			return nil, err
 		}
@@ -544,7 +573,8 @@ func newView(d Data) (*view, error) {
 	v.Port = d.ListenerPort
 	if v.Port == 0 {
 		v.Port = map[string]int{RoleClient: DefaultBrokerPort, RoleBroker: DefaultBrokerPort,
-			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort}[v.Role]
+			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort,
+			RoleConnect: DefaultConnectPort}[v.Role]
 	}
 	if v.Port < 1 || v.Port > 65535 {
 		return nil, fieldErr("ListenerPort", "%d is not a TCP port", d.ListenerPort)
@@ -570,7 +600,49 @@ func newView(d Data) (*view, error) {
 			v.BootstrapList = append(v.BootstrapList, b)
 		}
 	}
+	if v.Role == RoleConnect {
+		if err := v.connect(); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
+}
+
+// connect checks a Connect worker's names and chooses its REST stores.
+func (v *view) connect() error {
+	for _, f := range []struct{ field, value string }{
+		{"Connect.Group", v.Connect.Group}, {"Connect.ConfigTopic", v.Connect.ConfigTopic},
+		{"Connect.OffsetTopic", v.Connect.OffsetTopic}, {"Connect.StatusTopic", v.Connect.StatusTopic},
+	} {
+		if err := checkText(f.field, f.value, true); err != nil {
+			return err
+		}
+		if strings.ContainsAny(f.value, " '\"\\") {
+			return fieldErr(f.field, "%q: no spaces, quotes or backslashes in a Kafka topic or group name", f.value)
+		}
+	}
+	// Jetty's SslContextFactory opens the stores with KeyStore.getInstance:
+	// PKCS12 or JKS only.
+	switch {
+	case v.Stores.Type == StorePKCS12 || v.Stores.Type == StoreJKS:
+		v.REST = v.Stores
+	case v.HasP12:
+		v.REST = javaStores{Type: StorePKCS12, KeystoreLocation: v.Files.KeystoreP12, TruststoreLocation: v.Files.TruststoreP12,
+			KeystorePassword: v.Password, KeyPassword: v.Password, TruststorePassword: v.Password}
+	case v.HasJKS:
+		v.REST = javaStores{Type: StoreJKS, KeystoreLocation: v.Files.KeystoreJKS, TruststoreLocation: v.Files.TruststoreJKS,
+			KeystorePassword: v.Password, KeyPassword: v.Password, TruststorePassword: v.Password}
+	default:
+		return fieldErr("Formats", "%v: a Connect worker's REST listener (Jetty) reads only PKCS12 or JKS stores; include p12 or jks", v.Formats)
+	}
+	if v.REST.KeystorePassword == "" {
+		return fieldErr("Password", "empty, but the REST listener's %s stores need one", v.REST.Type)
+	}
+	v.RESTURL = "https://" + v.AdvertisedHost + ":" + strconv.Itoa(v.Port)
+	if v.Files.CAPEM == "" {
+		return fieldErr("Files.CAPEM", "empty; connect-rest-curl.sh trusts the CA through it")
+	}
+	return nil
 }
 
 // checkText rejects control characters (they would break the line-based

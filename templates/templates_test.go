@@ -101,6 +101,22 @@ func goldenCases() []renderCase {
 			Password: goldenPassword, Formats: []string{"pem"}, Principal: "User:CN=idp,O=Example",
 			Hosts: []string{"idp.example.com"},
 		}},
+		// A Connect worker (`kafkatls issue connect-1 --role connect`, or a
+		// bundle's connect: entry with its own group and topics).
+		{"connect/all-formats", templates.Data{
+			Name: "connect-1", Role: "connect", Files: filesIn("/etc/kafka-connect/secrets/connect-1"),
+			Password: goldenPassword, Formats: allFormats, Principal: "User:CN=connect-1,OU=Connect",
+			Hosts: []string{"connect-1", "localhost"}, Bootstrap: "kafka-1:9093,kafka-2:9093",
+			Connect: templates.Connect{Group: "connect-cluster", ConfigTopic: "connect-configs", OffsetTopic: "connect-offsets", StatusTopic: "connect-status"},
+		}},
+		// PEM for the Kafka clients, JKS for the REST listener (Jetty reads
+		// no PEM); no bootstrap given; a port and names of its own.
+		{"connect/pem-jks", templates.Data{
+			Name: "etl", Role: "connect", Files: filesIn("/opt/connect/etl"), StoreType: "PEM",
+			Password: goldenPassword, Formats: []string{"pem", "jks"}, Principal: "User:CN=etl",
+			Hosts: []string{"etl.example.com"}, ListenerPort: 9443,
+			Connect: templates.Connect{Group: "etl", ConfigTopic: "etl-configs", OffsetTopic: "etl-offsets", StatusTopic: "etl-status"},
+		}},
 		// What `kafkatls issue kafka-1 --role broker --advertise
 		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
 		// checks the binary writes exactly these files).
@@ -188,6 +204,8 @@ func TestFileSets(t *testing.T) {
 		"zookeeper/pem-only":       {"zoo.cfg", "zookeeper-client.properties"},
 		"server/all-formats":       {"server-tls.txt"},
 		"server/pem-only":          {"server-tls.txt"},
+		"connect/all-formats":      {"connect-distributed.properties", "connect-rest-curl.sh", "connect-standalone.properties"},
+		"connect/pem-jks":          {"connect-distributed.properties", "connect-rest-curl.sh", "connect-standalone.properties"},
 	}
 	for _, c := range goldenCases() {
 		got := sortedNames(render(t, c.d))
@@ -391,6 +409,47 @@ func TestRequiredKeys(t *testing.T) {
 						t.Errorf("%s: unexpected key %s", where, k)
 					}
 				}
+			case strings.HasPrefix(name, "connect-") && d.Role == "connect":
+				// The worker and each prefix of its connectors' clients:
+				// TLS with hostname verification, the identity's stores.
+				for _, prefix := range []string{"", "producer.", "consumer.", "admin."} {
+					expect(prefix+"security.protocol", "SSL")
+					javaStores(prefix)
+					expect(prefix+"ssl.endpoint.identification.algorithm", "https")
+				}
+				if d.Bootstrap != "" {
+					expect("bootstrap.servers", d.Bootstrap)
+				} else {
+					expect("bootstrap.servers", "BROKER_HOST:9093")
+				}
+				// The REST listener: HTTPS only, client certificates
+				// required, a store Jetty reads (never PEM).
+				rest := restStores(d)
+				expect("listeners", "https://"+d.Hosts[0]+":"+itoa(orDefault(port, 8443)))
+				expect("rest.advertised.listener", "https")
+				expect("listeners.https.ssl.keystore.type", rest.typ)
+				expect("listeners.https.ssl.keystore.location", rest.keystore)
+				expect("listeners.https.ssl.keystore.password", d.Password)
+				expect("listeners.https.ssl.key.password", d.Password)
+				expect("listeners.https.ssl.truststore.type", rest.typ)
+				expect("listeners.https.ssl.truststore.location", rest.truststore)
+				expect("listeners.https.ssl.truststore.password", d.Password)
+				expect("listeners.https.ssl.client.auth", "required")
+				expect("listeners.https.ssl.endpoint.identification.algorithm", "https")
+				expect("key.converter", "org.apache.kafka.connect.json.JsonConverter")
+				expect("value.converter", "org.apache.kafka.connect.json.JsonConverter")
+				absent("connector.client.config.override.policy")
+				if name == "connect-distributed.properties" {
+					expect("group.id", d.Connect.Group)
+					expect("config.storage.topic", d.Connect.ConfigTopic)
+					expect("offset.storage.topic", d.Connect.OffsetTopic)
+					expect("status.storage.topic", d.Connect.StatusTopic)
+					absent("offset.storage.file.filename")
+				} else {
+					expect("offset.storage.file.filename", "/tmp/connect.offsets")
+					absent("group.id")
+					absent("config.storage.topic")
+				}
 			default:
 				t.Errorf("%s: no expectations for this file", where)
 			}
@@ -420,6 +479,19 @@ func expectedStores(d templates.Data) storeExpect {
 		return storeExpect{typ, d.Files.KeystoreJKS, d.Files.TruststoreJKS}
 	}
 	return storeExpect{typ, d.Files.KeystorePEM, d.Files.CAPEM}
+}
+
+// restStores are the stores a Connect worker's REST listener points at:
+// Jetty reads no PEM, so a worker whose Kafka clients use PEM serves its
+// PKCS12 (else JKS) store.
+func restStores(d templates.Data) storeExpect {
+	if st := expectedStores(d); st.typ != "PEM" {
+		return st
+	}
+	if slices.Contains(d.Formats, "p12") {
+		return storeExpect{"PKCS12", d.Files.KeystoreP12, d.Files.TruststoreP12}
+	}
+	return storeExpect{"JKS", d.Files.KeystoreJKS, d.Files.TruststoreJKS}
 }
 
 func orDefault(v, def int) int {
@@ -519,6 +591,9 @@ func TestHeaderAndShape(t *testing.T) {
 				comment = "//"
 			}
 			lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+			if strings.HasPrefix(lines[0], "#!/") { // a script: the header follows its interpreter line
+				lines = lines[1:]
+			}
 			if !strings.HasSuffix(text, "\n") {
 				t.Errorf("%s: no final newline", where)
 			}
@@ -646,6 +721,10 @@ func TestTrickyValuesRoundTrip(t *testing.T) {
 				n := 0
 				for k, v := range p {
 					lk := strings.ToLower(k)
+					stores := stores
+					if strings.HasPrefix(lk, "listeners.https.") {
+						stores = restStores(d)
+					}
 					switch {
 					case strings.Contains(lk, "password"):
 						n++
@@ -725,6 +804,16 @@ func TestAdvertisedIPv6(t *testing.T) {
 	}
 }
 
+// connectCase is the golden Connect worker with every format.
+func connectCase() templates.Data {
+	for _, c := range goldenCases() {
+		if c.dir == "connect/all-formats" {
+			return c.d
+		}
+	}
+	panic("no connect/all-formats golden case")
+}
+
 func TestRenderErrors(t *testing.T) {
 	ok := goldenCases()[0].d // broker, kraft, all formats
 	client := goldenCases()[3].d
@@ -736,6 +825,10 @@ func TestRenderErrors(t *testing.T) {
 		field string
 	}{
 		{"no role", ok, func(d *templates.Data) { d.Role = "" }, "Role"},
+		{"connect with pem only", connectCase(), func(d *templates.Data) { d.Formats = []string{"pem"} }, "Formats"},
+		{"connect without host", connectCase(), func(d *templates.Data) { d.Hosts = nil }, "Hosts"},
+		{"connect without group", connectCase(), func(d *templates.Data) { d.Connect.Group = "" }, "Connect.Group"},
+		{"connect topic with space", connectCase(), func(d *templates.Data) { d.Connect.StatusTopic = "a b" }, "Connect.StatusTopic"},
 		{"unknown role", ok, func(d *templates.Data) { d.Role = "proxy" }, "Role"},
 		{"no name", ok, func(d *templates.Data) { d.Name = "" }, "Name"},
 		{"name with newline", ok, func(d *templates.Data) { d.Name = "a\nb" }, "Name"},

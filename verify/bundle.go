@@ -138,13 +138,14 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 			return rep, err
 		}
 	}
-	// TLS servers outside Kafka (role server): a plain TLS handshake each.
+	// TLS servers outside Kafka (role server, a Connect worker's REST
+	// listener): a plain TLS handshake each.
 	for _, id := range ids {
 		if rs := id.Role.Spec(); rs.Server && !rs.Cluster {
 			for _, c := range storeConsistency(id) {
 				add(c)
 			}
-			if err := verifyTLSServer(ctx, o, id, add); err != nil {
+			if err := verifyTLSServer(ctx, o, id, probes, add); err != nil {
 				return rep, err
 			}
 		}

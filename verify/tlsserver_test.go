@@ -100,3 +100,55 @@ func TestRemoteRefusesServerIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleConnectWorker: a Connect worker is a Kafka client of the test
+// broker (accepted with every store) and its REST listener is checked as a
+// TLS server that requires client certificates: its own certificate is
+// accepted (workers forward requests to each other with it), no
+// certificate or a foreign CA's is refused, another hostname refused.
+func TestBundleConnectWorker(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	spec := &bundle.Spec{
+		CA:      bundle.CASpec{KeyType: "ecdsa", Org: "Acme"},
+		Brokers: []bundle.Node{{Name: "kafka-1"}},
+		Connect: []bundle.Connect{{Name: "connect-1"}},
+	}
+	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Bundle(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ server, identity, store, result string }
+	got := map[key]bool{}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			t.Errorf("check failed: %+v", c)
+		}
+		got[key{c.Server, c.Identity, c.Store, c.Result}] = true
+	}
+	for _, f := range []string{"JKS", "PKCS12", "PEM"} {
+		for _, k := range []key{
+			{"kafka-1", "connect-1", f, "accepted"},
+			{"connect-1", "connect-1", f, "accepted"},
+			{"connect-1", "probe: another hostname", f, "refused"},
+			{"connect-1", "probe: no client certificate", f, "refused"},
+			{"connect-1", "probe: certificate from a foreign CA", f, "refused"},
+		} {
+			if !got[k] {
+				t.Errorf("no check %+v", k)
+			}
+		}
+	}
+	// The foreign certificate reached the server, which judged it: not
+	// the same refusal as sending none.
+	for _, c := range rep.Checks {
+		if c.Identity == "probe: certificate from a foreign CA" && !strings.Contains(c.Diagnosis, "unknown authority") {
+			t.Errorf("foreign CA probe refused for another reason: %s", c.Diagnosis)
+		}
+	}
+	if !rep.Passed {
+		t.Fatal("verify failed")
+	}
+}
