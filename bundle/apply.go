@@ -3,6 +3,7 @@ package bundle
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,6 +43,11 @@ type Options struct {
 	// Engines connects to the engine that signs (the directory's, or the
 	// spec's ca.engine for a CA this run creates); nil: local CAs only.
 	Engines pki.EngineOpener
+	// EngineChain, for a dry run whose spec creates an engine-signed
+	// directory, is the engine's CA chain as its caller fetched it: a chain
+	// above the issuing CA means ca/chain.pem, which the preview then
+	// lists (a dry run itself contacts no engine).
+	EngineChain []*x509.Certificate
 }
 
 // SpecSave says whether and how a run saves its spec as DIR/kafkatls.yaml.

@@ -70,7 +70,7 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 	if !plan.engineSigned() { // an engine's CA key stays in the engine
 		pv.Files = append(pv.Files, pki.CAKeyFile)
 	}
-	if plan.caChain() {
+	if plan.caChain() || plan.pki == nil && plan.engineSigned() && len(o.EngineChain) > 1 {
 		pv.Files = append(pv.Files, pki.CAChainFile)
 	}
 	if len(ctx.SuperUsers) > 0 {

@@ -223,7 +223,7 @@ func initEngineDir(cmd *cobra.Command, g *globals, o pki.InitOptions, s pki.Engi
 		return err
 	}
 	if r := p.Replaced; r != nil {
-		warnReplaced(g, r)
+		warnReplaced(g, r, &s)
 	}
 	root := p.TrustAnchor()
 	subject, _ := principal.JavaName(p.CA.RawSubject)

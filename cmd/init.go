@@ -105,7 +105,7 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 				return err
 			}
 			if r := ca.Replaced; r != nil {
-				warnReplaced(g, r)
+				warnReplaced(g, r, nil)
 			}
 			if len(p) == 0 {
 				g.warn("the CA key %s is not encrypted (mode 0600); give --ca-passphrase-file or KAFKATLS_CA_PASSPHRASE to encrypt it", filepath.Join(g.dir, pki.CAKeyFile))
@@ -149,16 +149,32 @@ identities it orphans; to replace a CA that has identities, use kafkatls ca rota
 }
 
 // warnReplaced says on stderr where init --force put the old CA and which
-// identities it orphaned.
-func warnReplaced(g *globals, r *pki.Replaced) {
+// identities it orphaned, and what replaces a CA without orphaning them:
+// `ca rotate` for a local CA; for a directory an engine signs for (before
+// or after), where `ca rotate` is refused, the rotation is the engine's and
+// each identity is issued again. now is the new directory's engine, nil
+// for a local CA.
+func warnReplaced(g *globals, r *pki.Replaced, now *pki.EngineSettings) {
 	old := "the old CA material"
 	if r.CA != nil {
 		subject, _ := principal.JavaName(r.CA.RawSubject)
 		old = fmt.Sprintf("the old CA (%s, sha256 %s)", subject, pki.Fingerprint(r.CA))
 	}
 	g.warn("moved %s to %s (%s); nothing was deleted", old, r.Dir, strings.Join(r.Files, ", "))
-	if n := len(r.Orphaned); n > 0 {
-		g.warn("%d identities signed by the old CA are orphaned (%s): truststores that trust only the new CA refuse them; "+
-			"issue each again with `kafkatls issue NAME --force`. To replace a CA that has identities, `kafkatls ca rotate` keeps them working", n, strings.Join(r.Orphaned, ", "))
+	n := len(r.Orphaned)
+	if n == 0 {
+		return
+	}
+	orphaned := fmt.Sprintf("%d identities signed by the old CA are orphaned (%s): truststores that trust only the new CA refuse them; "+
+		"issue each again with `kafkatls issue NAME --force`", n, strings.Join(r.Orphaned, ", "))
+	switch {
+	case r.Engine != nil:
+		g.warn("%s, and deploy its stores. The old directory was signed by engine %s: an engine's CA is rotated at the engine "+
+			"(`kafkatls ca rotate` does not apply to a directory an engine signs for)", orphaned, r.Engine)
+	case now != nil:
+		g.warn("%s (engine %s signs them now), and deploy its stores. `kafkatls ca rotate` rotates a local CA only: "+
+			"it cannot move a directory to an engine", orphaned, now)
+	default:
+		g.warn("%s. To replace a CA that has identities, `kafkatls ca rotate` keeps them working", orphaned)
 	}
 }

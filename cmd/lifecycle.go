@@ -376,7 +376,10 @@ stop a revoked certificate:
 			if principal != "" {
 				list = strings.Join([]string{"kafka-acls.sh", "--bootstrap-server", t.Bootstrap, "--command-config", t.CommandConfig, "--list", "--principal", kafkaacl.ShellQuote(principal)}, " ")
 			}
-			out := map[string]any{"revoked": res.Revoked, "crl": res.CRL, "principal": principal, "aclList": list, "aclRemove": removes}
+			out := map[string]any{"revoked": res.Revoked, "crl": res.CRL, "principal": principal, "aclList": list, "aclRemove": removes, "warnings": res.Warnings}
+			if res.Warnings == nil {
+				out["warnings"] = []string{}
+			}
 			return g.emit(out, func(w io.Writer) {
 				if name == "" {
 					fmt.Fprintf(w, "Re-signed %s: CRL number %s, %d revoked serial(s), next update %s.\n", res.CRL.Path, res.CRL.Number, len(res.CRL.Serials), res.CRL.NextUpdate.Format(time.DateOnly))

@@ -68,7 +68,7 @@ func runWizard(g *globals, c *cobra.Command, pass *caPassphrase) error {
 	if err != nil {
 		return err
 	}
-	out, err := wizard.Run(c.Context(), wizard.Options{Dir: g.dir, CAPassphrase: pp, NoColor: g.noColor, VaultTokenFile: g.vaultTokenFile})
+	out, err := wizard.Run(c.Context(), wizard.Options{Dir: g.dir, CAPassphrase: pp, NoColor: g.noColor, VaultTokenFile: g.vaultTokenFile, ProvisionerPasswordFile: g.stepPasswordFile})
 	if err != nil {
 		return err
 	}

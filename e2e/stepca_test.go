@@ -190,6 +190,10 @@ func TestEngineStepCA(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stderr, "orphaned") {
 			t.Fatalf("init --force with the rotated engine: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
+		// ca rotate is refused here: the warning must not suggest it.
+		if !strings.Contains(r.stderr, "an engine's CA is rotated at the engine") || strings.Contains(r.stderr, "keeps them working") {
+			t.Errorf("init --force over a step-ca directory suggests what does not work there:\n%s", r.stderr)
+		}
 		okEnv(t, dir, nil, "issue", "kafka-1", "--role", "broker", "--dns", "kafka-1.example.com", "--force", "--provisioner-password-file", pw2)
 		if out, err := realpeer.RunErr("openssl", "verify", "-CAfile", s2.RootFile, "-untrusted", filepath.Join(b, "chain.pem"), filepath.Join(b, "tls.crt")); err != nil {
 			t.Errorf("after the rotation, kafka-1 does not verify against the new root: %v\n%s", err, out)

@@ -233,7 +233,8 @@ func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
 type RevokeResult struct {
 	Revoked []pki.Record   `json:"revoked"`
 	CRL     *pki.CRLResult `json:"crl"` // nil when the engine publishes none (Warnings says so)
-	// Warnings: the engine revoked, but publishes no CRL to copy.
+	// Warnings: the engine revoked, but publishes no CRL to copy, or its
+	// CRL could not be fetched (crl.pem does not list the revocation yet).
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -262,12 +263,20 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 	}
 	if p.External() {
 		crl, err := p.WriteEngineCRL()
-		if errors.Is(err, pki.ErrEngineNoCRL) && len(res.Revoked) > 0 {
+		switch {
+		case err != nil && len(res.Revoked) > 0 && errors.Is(err, pki.ErrEngineNoCRL):
 			// Revoked at the engine: the index must say so, CRL or not.
 			res.Warnings = append(res.Warnings, err.Error())
 			return res, nil
-		}
-		if err != nil {
+		case err != nil && len(res.Revoked) > 0:
+			// Revoked at the engine, which will never un-revoke it: the
+			// index must say so whatever the CRL fetch did (a network
+			// fault, a timeout), or the transaction would drop the record
+			// of a revocation that happened.
+			res.Warnings = append(res.Warnings, fmt.Sprintf("revoked at the engine, but its CRL could not be fetched (%v): %s does not list it yet; "+
+				"refresh it with `kafkatls revoke --crl` once the engine answers", err, filepath.Join(p.Dir, pki.CRLFile)))
+			return res, nil
+		case err != nil:
 			return nil, err
 		}
 		res.CRL = crl

@@ -153,6 +153,10 @@ type Replaced struct {
 	// issued and that were still valid: truststores that trust only the
 	// new CA refuse them.
 	Orphaned []string
+	// Engine is the engine the replaced directory's settings named, nil
+	// for a local CA (or unreadable settings): an engine's CA is rotated
+	// at the engine, never by a CA rotation in the directory.
+	Engine *EngineSettings
 }
 
 // earlierCA is what findEarlierCA found of a CA in a directory.
@@ -300,6 +304,9 @@ func (e *earlierCA) moveAside(dir string) (*Replaced, error) {
 		}
 	}
 	r := &Replaced{Dir: aside, CA: e.cert, Orphaned: e.valid}
+	if s, err := loadSettings(dir); err == nil {
+		r.Engine = s.Engine
+	}
 	files := append([]string{}, e.present...)
 	if fsx.Exists(filepath.Join(dir, settingsFile)) {
 		files = append(files, settingsFile)

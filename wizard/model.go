@@ -2,11 +2,13 @@ package wizard
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/engine"
+	"github.com/kafkatls/kafkatls/engine/stepca"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -41,14 +44,21 @@ type Options struct {
 	NoColor bool
 	// Verify overrides the package-level Verify.
 	Verify VerifyFunc
-	// LookupEnv reads password variables for the preview (default
-	// os.LookupEnv; bundle.Run itself always reads the environment).
+	// LookupEnv reads password variables for the preview and the engine's
+	// settings and credentials (VAULT_*, STEP_*) for the default Engines
+	// (default os.LookupEnv; bundle.Run itself reads the identities'
+	// password variables from the environment).
 	LookupEnv func(string) (string, bool)
 	// VaultTokenFile is --vault-token-file: the engine token comes from
 	// it instead of VAULT_TOKEN (shown on the signing step).
 	VaultTokenFile string
-	// Engines connects to a Vault/OpenBao engine that signs (default:
-	// engine.Opener with VaultTokenFile, else VAULT_TOKEN).
+	// ProvisionerPasswordFile is --provisioner-password-file: the step-ca
+	// provisioner password comes from it instead of the file
+	// STEP_PROVISIONER_PASSWORD_FILE names (shown on the signing step).
+	ProvisionerPasswordFile string
+	// Engines connects to the engine that signs (default: engine.Open
+	// with the credentials above, the environment as LookupEnv reads it,
+	// and the chosen directory's trust anchor).
 	Engines pki.EngineOpener
 }
 
@@ -163,15 +173,28 @@ func New(ctx context.Context, o Options) *Model {
 	if o.Dir == "" {
 		o.Dir = "kafka-pki"
 	}
-	if o.Engines == nil {
-		o.Engines = engine.Opener(engine.Credentials{TokenFile: o.VaultTokenFile})
-	}
 	m := &Model{opts: o, st: newStyles(o.NoColor), a: DefaultAnswers(o.Dir), width: 80, height: 24}
+	if m.opts.Engines == nil {
+		m.opts.Engines = m.openEngine
+	}
 	m.ctx, m.stop = context.WithCancel(ctx)
 	m.stack = []frame{{kind: stepDir}}
 	m.form = m.buildForm(m.top())
 	m.refresh()
 	return m
+}
+
+// openEngine is the default Options.Engines: the credentials as `kafkatls
+// bundle` builds them (cmd's globals.credentials), with the trust anchor
+// of the directory being answered, which a reused step-ca directory needs
+// when the root file its settings name is gone.
+func (m *Model) openEngine(ctx context.Context, s pki.EngineSettings) (pki.Engine, error) {
+	return engine.Open(ctx, s, engine.Credentials{
+		Getenv:       func(k string) string { v, _ := m.lookupEnv(k); return v },
+		TokenFile:    m.opts.VaultTokenFile,
+		PasswordFile: m.opts.ProvisionerPasswordFile,
+		TrustFile:    filepath.Join(m.a.Dir, pki.TrustFile),
+	})
 }
 
 // Answers returns the answers collected so far.
@@ -314,7 +337,14 @@ func (m *Model) advance() tea.Cmd {
 		m.existing, a.ReuseCA = nil, false
 		return m.push(frame{kind: stepSigner})
 	case stepSigner:
-		if a.Signer == SignerVault {
+		if a.Signer == SignerStep {
+			// The spec is saved in the PKI directory: a relative path
+			// would be read from there.
+			if abs, err := filepath.Abs(strings.TrimSpace(a.StepRoot)); err == nil {
+				a.StepRoot = abs
+			}
+		}
+		if a.Signer != SignerLocal {
 			m.passInput, m.passConfirm = "", "" // an engine's CA has no key here
 		}
 		return m.push(frame{kind: stepCA})
@@ -406,9 +436,13 @@ func (m *Model) prepareSummary() {
 			err = errors.New(strings.Join(missing, "\n"))
 		}
 	}
+	var chain []*x509.Certificate
+	if err == nil {
+		chain, err = m.newEngineChain()
+	}
 	if err == nil {
 		var res *bundle.Result
-		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase()})
+		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase(), EngineChain: chain})
 		if err == nil {
 			m.plan = res.Plan
 			err = m.checkEngineCredential(res.Plan)
@@ -423,7 +457,42 @@ func (m *Model) prepareSummary() {
 	if m.a.ReuseCA && m.existing != nil {
 		reused = m.existing.Settings.Engine
 	}
-	m.page = summaryText(m.a, spec, m.plan, m.st, len(m.caPassphrase()) > 0 && m.plan.CreateCA, reused)
+	var cred credential
+	if s := m.a.EngineSettings(); s != nil || reused != nil {
+		if s == nil {
+			s = reused
+		}
+		cred.label, cred.where, cred.ci = m.engineCredential(s)
+	}
+	m.page = summaryText(m.a, spec, m.plan, m.st, len(m.caPassphrase()) > 0 && m.plan.CreateCA, reused, cred)
+}
+
+// engineChainTimeout bounds the summary's request for an engine's chain
+// (the wizard waits for it).
+const engineChainTimeout = 15 * time.Second
+
+// newEngineChain fetches the CA chain of the engine a new directory will
+// name, which the run copies in: the summary then lists exactly the files
+// it writes (ca/chain.pem when the engine signs with an intermediate), and
+// an engine that cannot be reached, or a credential it refuses, is found
+// before generation. Nil for a local CA or a reused directory.
+func (m *Model) newEngineChain() ([]*x509.Certificate, error) {
+	s := m.a.EngineSettings()
+	if s == nil {
+		return nil, nil
+	}
+	e, err := m.opts.Engines(m.ctx, *s)
+	if err != nil {
+		label, where, _ := m.engineCredential(s)
+		return nil, fmt.Errorf("engine %s: %w\n%s: %s", s, err, label, stripMarks(where, m.st))
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, engineChainTimeout)
+	defer cancel()
+	chain, err := e.Chain(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine %s: reading its CA chain: %w", s, err)
+	}
+	return chain, nil
 }
 
 // checkEngineCredential: a run that signs through an engine needs its
@@ -438,9 +507,24 @@ func (m *Model) checkEngineCredential(plan *bundle.Plan) error {
 		return nil
 	}
 	if _, err := m.opts.Engines(m.ctx, *s); err != nil {
-		return fmt.Errorf("engine %s: %w", s, err)
+		label, where, _ := m.engineCredential(s)
+		return fmt.Errorf("engine %s: %w\n%s: %s", s, err, label, stripMarks(where, m.st))
 	}
 	return nil
+}
+
+// engineCredential names the credential engine s needs, where this run
+// reads it from, and the line the summary ends with for CI runs.
+func (m *Model) engineCredential(s *pki.EngineSettings) (label, where, ci string) {
+	if s.Type == SignerStep {
+		return "Password", m.passwordStatus(), "(with the provisioner password file in --provisioner-password-file or " + stepca.EnvPasswordFile + ")"
+	}
+	return "Token", m.tokenStatus(), "(with the engine token in VAULT_TOKEN or --vault-token-file)"
+}
+
+// stripMarks drops a leading status mark from a credential line.
+func stripMarks(s string, st styles) string {
+	return strings.TrimSpace(strings.TrimPrefix(s, st.badMark))
 }
 
 func (m *Model) pageHeight() int { return max(m.height-chromeLines, 3) }

@@ -11,15 +11,20 @@
 package wizard
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
+	kpem "github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/stores"
 )
@@ -60,8 +65,9 @@ const (
 
 // Who signs the certificates of a new PKI directory.
 const (
-	SignerLocal = "local" // a CA made in the directory (the default)
-	SignerVault = "vault" // a Vault or OpenBao PKI secrets engine (docs/engines.md)
+	SignerLocal = "local"   // a CA made in the directory (the default)
+	SignerVault = "vault"   // a Vault or OpenBao PKI secrets engine (docs/engines.md)
+	SignerStep  = "step-ca" // a smallstep step-ca JWK provisioner (docs/engines.md)
 )
 
 // Answers is everything the wizard asks. Strings hold what the user typed
@@ -78,6 +84,12 @@ type Answers struct {
 	// each run reads VAULT_TOKEN or --vault-token-file.
 	Signer                                 string
 	EngineAddress, EngineMount, EngineRole string
+	// For step-ca: StepURL (empty: STEP_CA_URL at each run), StepRoot
+	// (the absolute path of its root certificate file) and
+	// StepProvisioner go into the spec's ca section; the provisioner
+	// password never does: each run reads the file
+	// --provisioner-password-file or STEP_PROVISIONER_PASSWORD_FILE names.
+	StepURL, StepRoot, StepProvisioner string
 
 	CACN, CAOrg, CAOU, CALocality, CAState, CACountry string
 	KeyType                                           string // rsa or ecdsa
@@ -126,19 +138,21 @@ const (
 // DefaultAnswers are the answers the wizard starts from.
 func DefaultAnswers(dir string) *Answers {
 	return &Answers{
-		Dir:          dir,
-		Signer:       SignerLocal,
-		EngineMount:  "pki",
-		EngineRole:   "kafka",
-		CACN:         "kafkatls CA",
-		KeyType:      string(pki.RSA),
-		Mode:         bundle.ModeKRaft,
-		Brokers:      []*NodeAnswer{NewNode("kafka", 0)},
-		Clients:      []*ClientAnswer{NewClient(0)},
-		Runtimes:     []string{RuntimeJava},
-		P12Compat:    string(stores.Modern),
-		PasswordMode: PasswordGenerated,
-		EnvPrefix:    DefaultEnvPrefix,
+		Dir:         dir,
+		Signer:      SignerLocal,
+		EngineMount: "pki",
+		EngineRole:  "kafka",
+		// step-ca's default provisioner name (stepca.DefaultProvisioner).
+		StepProvisioner: "kafka",
+		CACN:            "kafkatls CA",
+		KeyType:         string(pki.RSA),
+		Mode:            bundle.ModeKRaft,
+		Brokers:         []*NodeAnswer{NewNode("kafka", 0)},
+		Clients:         []*ClientAnswer{NewClient(0)},
+		Runtimes:        []string{RuntimeJava},
+		P12Compat:       string(stores.Modern),
+		PasswordMode:    PasswordGenerated,
+		EnvPrefix:       DefaultEnvPrefix,
 	}
 }
 
@@ -379,8 +393,30 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 					errs = append(errs, err)
 				}
 			}
+		case SignerStep:
+			// As for Vault: the provisioner's template keeps the CSR's
+			// subject, which the answers' fields give.
+			s.CA.CN = ""
+			s.CA.Engine = SignerStep
+			s.CA.URL = strings.TrimSuffix(strings.TrimSpace(a.StepURL), "/")
+			s.CA.Root = strings.TrimSpace(a.StepRoot)
+			s.CA.Provisioner = strings.TrimSpace(a.StepProvisioner)
+			if err := ValidateStepURL(s.CA.URL); err != nil {
+				errs = append(errs, err)
+			}
+			switch {
+			case s.CA.Root == "":
+				errs = append(errs, errors.New("give the file of step-ca's root certificate (`step ca root FILE` writes it)"))
+			case !filepath.IsAbs(s.CA.Root):
+				// The spec is saved in the PKI directory, where a relative
+				// path would name another file.
+				errs = append(errs, fmt.Errorf("step-ca root %q: give an absolute path", s.CA.Root))
+			}
+			if s.CA.Provisioner == "" {
+				errs = append(errs, errors.New("give the step-ca provisioner's name"))
+			}
 		default:
-			errs = append(errs, fmt.Errorf("signer %q: must be %s or %s", a.Signer, SignerLocal, SignerVault))
+			errs = append(errs, fmt.Errorf("signer %q: must be %s, %s or %s", a.Signer, SignerLocal, SignerVault, SignerStep))
 		}
 	}
 	s.Defaults.Formats = Formats(a.Runtimes)
@@ -472,6 +508,66 @@ func ValidateEngineAddress(s string) error {
 	return nil
 }
 
+// ValidateStepURL checks a step-ca URL: empty (STEP_CA_URL at each run)
+// or https://HOST[:PORT], as step-ca serves only HTTPS at its root.
+func ValidateStepURL(s string) error {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/")
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" {
+		shown := s
+		if err == nil {
+			shown = u.Redacted() // a password typed into the URL is not echoed back
+		}
+		return fmt.Errorf("step-ca URL %q: give https://HOST[:PORT], e.g. https://ca.example.com:9000 (step-ca serves only HTTPS)", shown)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("step-ca URL %q: no user, query or fragment (the password comes from a file)", u.Redacted())
+	}
+	return nil
+}
+
+// MaxRootFile bounds what ReadStepRoot reads: a root certificate, or a few.
+const MaxRootFile = 1 << 20
+
+// ReadStepRoot reads the file of step-ca's root certificate and checks
+// that it holds PEM certificates, the first a CA's: the one that
+// authenticates step-ca's HTTPS and becomes the directory's trust anchor.
+func ReadStepRoot(path string) (*x509.Certificate, error) {
+	path = strings.TrimSpace(path)
+	if path == "" {
+		return nil, errors.New("give the file of step-ca's root certificate (`step ca root FILE` writes it)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a certificate file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxRootFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxRootFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not a root certificate", path, MaxRootFile)
+	}
+	certs, err := kpem.DecodeCerts(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PEM certificate: %v", path, err)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", path)
+	}
+	if !certs[0].IsCA {
+		return nil, fmt.Errorf("%s: %s is not a CA certificate: give step-ca's root (`step ca root FILE`)", path, certs[0].Subject)
+	}
+	return certs[0], nil
+}
+
 // ValidateEnginePath checks a mount or role name: non-empty, without
 // white space, and not starting or ending with '/'.
 func ValidateEnginePath(what, s string) error {
@@ -488,7 +584,15 @@ func ValidateEnginePath(what, s string) error {
 // EngineSettings are the engine the answers name for a new directory, nil
 // for a local CA or a reused directory.
 func (a *Answers) EngineSettings() *pki.EngineSettings {
-	if a.ReuseCA || a.Signer != SignerVault {
+	if a.ReuseCA {
+		return nil
+	}
+	switch a.Signer {
+	case SignerStep:
+		return &pki.EngineSettings{Type: SignerStep, Address: strings.TrimSuffix(strings.TrimSpace(a.StepURL), "/"),
+			Provisioner: strings.TrimSpace(a.StepProvisioner), Root: strings.TrimSpace(a.StepRoot)}
+	case SignerVault:
+	default:
 		return nil
 	}
 	return &pki.EngineSettings{Type: "vault", Address: strings.TrimSpace(a.EngineAddress),

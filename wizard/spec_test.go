@@ -1,9 +1,20 @@
 package wizard
 
 import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	stdpem "encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/identity"
@@ -137,6 +148,35 @@ func TestBuildSpec(t *testing.T) {
 			},
 		},
 		{
+			name: "step-ca signs: ca names its URL (trailing / dropped), root file and provisioner; no CA name, no password",
+			answers: base(func(a *Answers) {
+				a.Signer, a.StepURL, a.StepRoot, a.StepProvisioner = SignerStep, " https://ca.example.com:9000/ ", "/etc/step/root_ca.crt", " kafka-jwk "
+				a.EngineAddress = "https://bao.example.com" // a Vault answer left from going back: not written
+				a.CAOrg, a.CAOU, a.KeyType = "Acme", "kafka", "ecdsa"
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{Engine: "step-ca", URL: "https://ca.example.com:9000", Root: "/etc/step/root_ca.crt", Provisioner: "kafka-jwk",
+					Org: "Acme", OU: "kafka", KeyType: "ecdsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
+			name: "step-ca with an empty URL (STEP_CA_URL at each run) and the default provisioner",
+			answers: base(func(a *Answers) {
+				a.Signer, a.StepRoot = SignerStep, "/etc/step/root_ca.crt"
+				a.Clients[0].Topic = ""
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{Engine: "step-ca", Root: "/etc/step/root_ca.crt", Provisioner: "kafka", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
 			name: "a reused directory: no ca section whatever the signer answer",
 			answers: base(func(a *Answers) {
 				a.ReuseCA, a.Signer, a.EngineAddress = true, SignerVault, "https://bao.example.com"
@@ -198,7 +238,15 @@ func TestBuildSpecErrors(t *testing.T) {
 		{"engine without a mount", func(a *Answers) { a.Signer, a.EngineMount = SignerVault, " " }, "give the engine's mount"},
 		{"engine role with a space", func(a *Answers) { a.Signer, a.EngineRole = SignerVault, "kafka role" }, `engine role "kafka role"`},
 		{"engine mount with a leading slash", func(a *Answers) { a.Signer, a.EngineMount = SignerVault, "/pki" }, `engine mount "/pki"`},
-		{"unknown signer", func(a *Answers) { a.Signer = "step-ca" }, `signer "step-ca"`},
+		{"unknown signer", func(a *Answers) { a.Signer = "acme" }, `signer "acme": must be local, vault or step-ca`},
+		{"step-ca URL over http", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "http://ca:9000", "/r.crt" }, `step-ca URL "http://ca:9000": give https://HOST[:PORT]`},
+		{"step-ca URL with a path", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "https://ca:9000/acme", "/r.crt" }, "give https://HOST[:PORT]"},
+		{"step-ca URL with a user", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "https://u:pw@ca:9000", "/r.crt" }, `"https://u:xxxxx@ca:9000": no user, query or fragment`},
+		{"step-ca without a root", func(a *Answers) { a.Signer, a.StepURL = SignerStep, "https://ca:9000" }, "give the file of step-ca's root certificate"},
+		{"step-ca relative root", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "https://ca:9000", "root_ca.crt" }, `step-ca root "root_ca.crt": give an absolute path`},
+		{"step-ca without a provisioner", func(a *Answers) {
+			a.Signer, a.StepURL, a.StepRoot, a.StepProvisioner = SignerStep, "https://ca:9000", "/r.crt", " "
+		}, "give the step-ca provisioner's name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,5 +385,59 @@ func TestStripColor(t *testing.T) {
 		if hasColor(stripColor(in)) {
 			t.Errorf("stripColor(%q) kept a colour", in)
 		}
+	}
+}
+
+// TestReadStepRoot: the signing step accepts a file holding a CA
+// certificate and names what is wrong with anything else.
+func TestReadStepRoot(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(cn string, isCA bool) []byte {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: isCA, BasicConstraintsValid: true}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stdpem.EncodeToMemory(&stdpem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	root := write("root_ca.crt", mk("Step Root", true))
+	leaf := write("leaf.crt", mk("kafka-1", false))
+	garbage := write("garbage.crt", []byte("not a certificate\n"))
+	large := write("big.crt", bytes.Repeat([]byte("A"), MaxRootFile+1))
+	tests := []struct {
+		name, path, want string
+	}{
+		{"a root", root, ""},
+		{"empty", " ", "give the file of step-ca's root certificate"},
+		{"missing", filepath.Join(dir, "nope.crt"), "no such file"},
+		{"a directory", dir, "is a directory, not a certificate file"},
+		{"not PEM", garbage, "not a PEM certificate"},
+		{"a leaf", leaf, "CN=kafka-1 is not a CA certificate"},
+		{"too large", large, "larger than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ReadStepRoot(tc.path)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("ReadStepRoot: %v", err)
+			case tc.want == "" && c.Subject.CommonName != "Step Root":
+				t.Errorf("read %s", c.Subject)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/kafkatls/kafkatls/bundle"
+	"github.com/kafkatls/kafkatls/engine/stepca"
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
@@ -150,7 +151,8 @@ func (m *Model) buildForm(f frame) *huh.Form {
 		groups = append(groups,
 			huh.NewGroup(huh.NewSelect[string]().Title("Who signs the certificates?").Value(&a.Signer).Options(
 				huh.NewOption("A CA kept in this directory (default)", SignerLocal),
-				huh.NewOption("A Vault or OpenBao PKI engine (the CA key stays there)", SignerVault)).
+				huh.NewOption("A Vault or OpenBao PKI engine (the CA key stays there)", SignerVault),
+				huh.NewOption("A step-ca JWK provisioner (the CA key stays there)", SignerStep)).
 				Description("Keys are made here either way; an engine only signs CSRs.")),
 			huh.NewGroup(
 				addr,
@@ -160,13 +162,53 @@ func (m *Model) buildForm(f frame) *huh.Form {
 				token,
 			).Title("Vault / OpenBao").WithHideFunc(func() bool { return a.Signer != SignerVault }),
 		)
+		stepURL := huh.NewInput().Title("step-ca URL").Value(&a.StepURL).Validate(m.validateStepURL)
+		root := huh.NewInput().Title("Root certificate file").Value(&a.StepRoot).Validate(func(s string) error { _, err := ReadStepRoot(s); return err })
+		password := huh.NewNote().Title("Provisioner password")
+		m.watch(func() string { return a.StepURL + "\x00" + a.StepRoot + "\x00" + m.passwordStatus() }, func() {
+			desc := "Saved in kafkatls.yaml so `bundle -f` reaches it on any runner."
+			if strings.TrimSpace(a.StepURL) == "" {
+				desc = "Empty: " + stepca.EnvCAURL + " at each run"
+				if v, ok := m.lookupEnv(stepca.EnvCAURL); ok && v != "" {
+					desc += " (now " + v + ")"
+				}
+				desc += "."
+			}
+			stepURL.Description(desc)
+			rdesc := "step-ca's root: `step ca root FILE` writes it."
+			if c, err := ReadStepRoot(a.StepRoot); err == nil {
+				subj, _ := principal.JavaName(c.RawSubject)
+				rdesc = fmt.Sprintf("%s %s, expires %s.", m.st.okMark, subj, c.NotAfter.Format(time.DateOnly))
+			}
+			root.Description(rdesc)
+			password.Description(noteEscape(m.passwordStatus()))
+		})
+		groups = append(groups, huh.NewGroup(
+			stepURL,
+			root,
+			huh.NewInput().Title("Provisioner").Description("JWK; its template keeps the CSR's subject and SANs (docs/engines.md).").
+				Value(&a.StepProvisioner).Validate(func(s string) error {
+				if strings.TrimSpace(s) == "" {
+					return errors.New("give the provisioner's name")
+				}
+				return nil
+			}),
+			password,
+		).Title("step-ca").WithHideFunc(func() bool { return a.Signer != SignerStep }))
 	case stepCA:
-		if a.Signer == SignerVault {
+		if a.Signer == SignerVault || a.Signer == SignerStep {
 			// The engine's CA signs: what the wizard asks is the subject
-			// every certificate gets, which the role's fields must equal.
+			// every certificate gets, which the role's fields must equal
+			// (Vault) or the provisioner's template must keep (step-ca).
+			subjDesc := "The engine writes the subject from the CSR's CN and the role's\nfields: O, OU, C, L and ST must equal the role's organization, ou, ..."
+			ecNote := "the role needs key_type=any or ec"
+			if a.Signer == SignerStep {
+				subjDesc = "Each CSR carries this subject; the provisioner's template must keep it\n(docs/engines.md)."
+				ecNote = "Java 11+, librdkafka 1.x+"
+			}
 			groups = append(groups,
 				huh.NewGroup(
-					huh.NewInput().Title("Organization (O)").Description("The engine writes the subject from the CSR's CN and the role's\nfields: O, OU, C, L and ST must equal the role's organization, ou, ...").Value(&a.CAOrg).Validate(dnValue),
+					huh.NewInput().Title("Organization (O)").Description(subjDesc).Value(&a.CAOrg).Validate(dnValue),
 					huh.NewInput().Title("Organizational unit (OU)").Value(&a.CAOU).Validate(dnValue),
 					huh.NewInput().Title("Country (C, two letters)").Value(&a.CACountry).Validate(validateCountry),
 				).Title("Subject of every certificate"),
@@ -175,7 +217,7 @@ func (m *Model) buildForm(f frame) *huh.Form {
 					huh.NewInput().Title("State or province (ST)").Description("Optional.").Value(&a.CAState).Validate(dnValue),
 					huh.NewSelect[string]().Title("Key type (the identities' keys)").Value(&a.KeyType).Options(
 						huh.NewOption("RSA 2048: works everywhere (default)", string(pki.RSA)),
-						huh.NewOption("ECDSA P-256: smaller, faster (the role needs key_type=any or ec)", string(pki.ECDSA))),
+						huh.NewOption("ECDSA P-256: smaller, faster ("+ecNote+")", string(pki.ECDSA))),
 				).Title("Subject and key"),
 			)
 			break
@@ -448,6 +490,33 @@ func (m *Model) tokenStatus() string {
 		}
 		return m.st.badMark + " VAULT_TOKEN is not set: export it, or start the wizard with --vault-token-file FILE. It is never saved."
 	}
+}
+
+// validateStepURL refuses a malformed step-ca URL, and an empty one when
+// STEP_CA_URL is not set either.
+func (m *Model) validateStepURL(s string) error {
+	if err := ValidateStepURL(s); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) == "" {
+		if v, ok := m.lookupEnv(stepca.EnvCAURL); !ok || v == "" {
+			return errors.New("give step-ca's URL (" + stepca.EnvCAURL + " is not set either)")
+		}
+	}
+	return nil
+}
+
+// passwordStatus says where the step-ca provisioner password will come
+// from; it is read at each run and never written into the spec or the PKI
+// directory.
+func (m *Model) passwordStatus() string {
+	if f := m.opts.ProvisionerPasswordFile; f != "" {
+		return "From " + f + " (--provisioner-password-file) at each run; never saved."
+	}
+	if f, ok := m.lookupEnv(stepca.EnvPasswordFile); ok && f != "" {
+		return "From " + f + " (" + stepca.EnvPasswordFile + ") at each run; never saved."
+	}
+	return m.st.badMark + " " + stepca.EnvPasswordFile + " is not set: export it (the password file's path), or start the wizard with --provisioner-password-file FILE. It is never saved."
 }
 
 func validateDir(s string) error {

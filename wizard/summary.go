@@ -67,11 +67,15 @@ func EquivalentCommand(dir string) string {
 	return "kafkatls bundle -f " + kafkaacl.ShellQuote(filepath.Join(dir, bundle.SpecFile)) + " --dir " + kafkaacl.ShellQuote(dir)
 }
 
+// credential is the engine credential an engine-signed run needs: its name
+// (Token, Password), where this run reads it, and how a CI run gives it.
+type credential struct{ label, where, ci string }
+
 // summaryText renders what a run of spec in dir will produce: the plan's
 // identities with principals and SANs, the files of each directory and
 // the bundle-level files. reused is the engine of a reused directory that
 // an engine signs for (nil otherwise).
-func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, passphrase bool, reused *pki.EngineSettings) string {
+func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, passphrase bool, reused *pki.EngineSettings, cred credential) string {
 	var b strings.Builder
 	row := func(k, v string) { fmt.Fprintf(&b, "%s %s\n", st.key.Render(fmt.Sprintf("%-10s", k)), v) }
 	switch {
@@ -80,7 +84,7 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		subj := pki.SubjectDefaults{OrganizationalUnit: spec.CA.OU, Organization: spec.CA.Org, Locality: spec.CA.Locality, State: spec.CA.State, Country: spec.CA.Country}
 		k, _ := pki.KeySpec{Type: pki.KeyType(spec.CA.KeyType)}.Normalize()
 		row("CA", fmt.Sprintf("the engine's: %s signs (no CA key here); subjects %s, %s keys", spec.CA.EngineSettings(), subj.DN("NAME"), k))
-		row("Token", "read at each run from VAULT_TOKEN or --vault-token-file; never saved")
+		row(cred.label, cred.where)
 	case plan.CreateCA:
 		row("Directory", a.Dir+" (new PKI)")
 		enc := "key unencrypted (0600)"
@@ -92,7 +96,8 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		row("CA", fmt.Sprintf("create %s (%s), %s", subj.DN(spec.CA.CN), k, enc))
 	case reused != nil:
 		row("Directory", a.Dir+" (existing PKI reused)")
-		row("CA", fmt.Sprintf("the engine's: %s signs; token from VAULT_TOKEN or --vault-token-file", reused))
+		row("CA", fmt.Sprintf("the engine's: %s signs", reused))
+		row(cred.label, cred.where)
 	default:
 		row("Directory", a.Dir+" (existing CA reused)")
 	}
@@ -148,8 +153,8 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 	if passphrase {
 		b.WriteString("(with the CA passphrase in KAFKATLS_CA_PASSPHRASE or --ca-passphrase-file)\n")
 	}
-	if spec.CA.Engine != "" || reused != nil {
-		b.WriteString("(with the engine token in VAULT_TOKEN or --vault-token-file)\n")
+	if cred.ci != "" {
+		b.WriteString(cred.ci + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
