@@ -27,7 +27,7 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 			for _, formats := range [][]string{nil, {"pem"}, {"p12"}, {"jks"}, {"jks", "pem"}} {
 				name := string(role) + "-" + mode + "-" + fmtName(formats)
 				t.Run(name, func(t *testing.T) {
-					o := identity.Options{Formats: formats, Config: identity.Config{Mode: mode, Bootstrap: "kafka-1:9093", ZooKeeperConnect: "zk:2182"}}
+					o := identity.Options{Formats: formats, Config: identity.Config{Mode: mode, Bootstrap: "kafka-1:9093", ZooKeeperConnect: "zk:2182", ClusterAlias: "A"}}
 					want, err := identity.Files(name, role, "User:CN="+name, o)
 					if err != nil {
 						t.Fatal(err)

@@ -101,6 +101,10 @@ type Config struct {
 	ListenerPort     int
 	ZooKeeperConnect string
 	Bootstrap        string
+	// ClusterAlias is a mirrormaker identity's cluster alias (required
+	// for that role): the prefix of its settings in
+	// connect-mirror-maker.properties.
+	ClusterAlias string
 }
 
 // Options control how an entity is written.
@@ -373,6 +377,7 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 		Name: m.Name, Role: string(m.Role), Password: password, Formats: formats, // StoreType empty: PKCS12, else JKS, else PEM
 		Principal: principal, SuperUsers: c.SuperUsers, Hosts: c.Hosts, ListenerPort: c.ListenerPort,
 		Mode: c.Mode, ZooKeeperConnect: c.ZooKeeperConnect, Bootstrap: c.Bootstrap,
+		ClusterAlias: c.ClusterAlias,
 		Files: templates.Files{
 			KeystoreJKS: at(KeystoreJKS), TruststoreJKS: at(TruststoreJKS), KeystoreP12: at(KeystoreP12),
 			TruststoreP12: at(TruststoreP12), KeyPEM: at(KeyPEM), CertPEM: at(CertPEM), ChainPEM: at(ChainPEM),

@@ -98,6 +98,8 @@ func guessRole(dir string) pki.Role {
 	switch {
 	case fileExists(filepath.Join(dir, pki.ServerNoteFile)):
 		return pki.RoleServer
+	case fileExists(filepath.Join(dir, pki.MirrorMakerClusterFile)):
+		return pki.RoleMirrorMaker
 	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
 	case fileExists(filepath.Join(dir, "server.properties")):

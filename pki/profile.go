@@ -19,6 +19,9 @@ const (
 	// RoleServer is any other TLS server of the platform (an IdP, a REST
 	// proxy, a metrics endpoint): serverAuth only, no Kafka configs.
 	RoleServer Role = "server"
+	// RoleMirrorMaker is a MirrorMaker 2 process in dedicated mode: a
+	// Kafka client of two clusters, one identity from each cluster's CA.
+	RoleMirrorMaker Role = "mirrormaker"
 )
 
 // Roles lists every role in display order (the order of roleSpecs).

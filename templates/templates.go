@@ -110,6 +110,11 @@ type Data struct {
 	// Bootstrap is the bootstrap server list used by client configs and
 	// the examples in their comments, e.g. kafka-1:9093.
 	Bootstrap string
+	// ClusterAlias is a mirrormaker identity's cluster alias in
+	// connect-mirror-maker.properties (the prefix of its settings, and of
+	// the topics replicated from that cluster): letters, digits, '_' and
+	// '-' (required for a mirrormaker, unused otherwise).
+	ClusterAlias string
 }
 
 // Roles.
@@ -121,6 +126,9 @@ const (
 	// RoleServer is a TLS server outside Kafka: it gets only a note
 	// (server-tls.txt) saying which files to point it at.
 	RoleServer = "server"
+	// RoleMirrorMaker is MirrorMaker 2 as a client of one cluster: its
+	// ALIAS.-prefixed settings (mirrormaker-cluster.properties).
+	RoleMirrorMaker = "mirrormaker"
 )
 
 // Cluster modes.
@@ -168,6 +176,8 @@ func fieldErr(field, format string, a ...any) error {
 //	zookeeper:  zoo.cfg (snippet), zookeeper-client.properties
 //	server:     server-tls.txt, a note naming the files to point the
 //	            service at (no password in it)
+//	mirrormaker: mirrormaker-cluster.properties, the ClusterAlias-prefixed
+//	            client settings of one cluster of connect-mirror-maker.properties
 //
 // Errors are *FieldError values naming the offending field.
 func Render(d Data) (map[string][]byte, error) {
@@ -200,6 +210,8 @@ func Render(d Data) (map[string][]byte, error) {
 		files["zookeeper-client.properties"] = "zookeeper-client.properties.tmpl"
 	case RoleServer:
 		files["server-tls.txt"] = "server-tls.txt.tmpl"
+	case RoleMirrorMaker:
+		files["mirrormaker-cluster.properties"] = "mirrormaker-cluster.properties.tmpl"
 	}
 	out := make(map[string][]byte, len(files))
 	for name, t := range files {
@@ -328,11 +340,16 @@ func newView(d Data) (*view, error) {
 	v := &view{Data: d}
 	v.Role = strings.ToLower(strings.TrimSpace(d.Role))
 	switch v.Role {
-	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer:
+	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer, RoleMirrorMaker:
 	case "":
-		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper or server")
+		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper, server or mirrormaker")
 	default:
-		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper or server", d.Role)
+		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper, server or mirrormaker", d.Role)
+	}
+	if v.Role == RoleMirrorMaker {
+		if err := CheckClusterAlias(d.ClusterAlias); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkText("Name", d.Name, true); err != nil {
 		return nil, err
@@ -544,7 +561,7 @@ func newView(d Data) (*view, error) {
 	v.Port = d.ListenerPort
 	if v.Port == 0 {
 		v.Port = map[string]int{RoleClient: DefaultBrokerPort, RoleBroker: DefaultBrokerPort,
-			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort}[v.Role]
+			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort, RoleMirrorMaker: DefaultBrokerPort}[v.Role]
 	}
 	if v.Port < 1 || v.Port > 65535 {
 		return nil, fieldErr("ListenerPort", "%d is not a TCP port", d.ListenerPort)
@@ -571,6 +588,26 @@ func newView(d Data) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// CheckClusterAlias checks a MirrorMaker 2 cluster alias: it prefixes
+// property keys (ALIAS.bootstrap.servers), names flows (A->B.enabled) and
+// topics (A.orders), so it is kept to letters, digits, '_' and '-': no '.'
+// (the remote-topic separator), no '>' or spaces. Errors are *FieldError
+// values for ClusterAlias.
+func CheckClusterAlias(alias string) error {
+	if alias == "" {
+		return fieldErr("ClusterAlias", "empty; a mirrormaker identity needs the alias of its cluster (e.g. A, primary, us-east)")
+	}
+	for _, r := range alias {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return fieldErr("ClusterAlias", "%q: character %q not allowed; use letters, digits, '_' and '-' (it prefixes keys and topic names)", alias, r)
+		}
+	}
+	if len(alias) > 64 {
+		return fieldErr("ClusterAlias", "%q is longer than 64 characters", alias)
+	}
+	return nil
 }
 
 // checkText rejects control characters (they would break the line-based

@@ -101,6 +101,19 @@ func goldenCases() []renderCase {
 			Password: goldenPassword, Formats: []string{"pem"}, Principal: "User:CN=idp,O=Example",
 			Hosts: []string{"idp.example.com"},
 		}},
+		// MirrorMaker 2's identity for cluster A (`kafkatls issue mm2
+		// --role mirrormaker --cluster-alias A --bootstrap ...` in PKI A),
+		// and one for cluster "us-east" with PEM stores and no bootstrap.
+		{"mirrormaker/all-formats", templates.Data{
+			Name: "mm2", Role: "mirrormaker", Files: filesIn("/etc/mm2/secrets/a"),
+			Password: goldenPassword, Formats: allFormats, Principal: "User:CN=mm2,O=Example",
+			Bootstrap: "kafka-a1:9093,kafka-a2:9093", ClusterAlias: "A",
+		}},
+		{"mirrormaker/pem-no-bootstrap", templates.Data{
+			Name: "mm2", Role: "mirrormaker", Files: filesIn("/etc/mm2/secrets/us-east"),
+			Password: goldenPassword, Formats: []string{"pem"}, Principal: "User:CN=mm2,O=East",
+			ClusterAlias: "us-east",
+		}},
 		// What `kafkatls issue kafka-1 --role broker --advertise
 		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
 		// checks the binary writes exactly these files).
@@ -174,20 +187,22 @@ func TestGolden(t *testing.T) {
 // wantFiles lists the files Render must return per case.
 func TestFileSets(t *testing.T) {
 	want := map[string][]string{
-		"broker/kraft":             {"client.properties", "server.properties"},
-		"broker/zookeeper":         {"client.properties", "server.properties", "zookeeper-client.properties"},
-		"broker/advertise":         {"client.properties", "server.properties"},
-		"controller/kraft":         {"server.properties"},
-		"client/all-formats":       {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/pem-only":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/p12-only":          {"client.properties", "kcat.conf", "spring-boot.properties"},
-		"client/jks-only":          {"client.properties", "spring-boot.properties"},
-		"client/pem-encrypted-key": {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/no-bootstrap":      {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"zookeeper/p12":            {"zoo.cfg", "zookeeper-client.properties"},
-		"zookeeper/pem-only":       {"zoo.cfg", "zookeeper-client.properties"},
-		"server/all-formats":       {"server-tls.txt"},
-		"server/pem-only":          {"server-tls.txt"},
+		"broker/kraft":                 {"client.properties", "server.properties"},
+		"broker/zookeeper":             {"client.properties", "server.properties", "zookeeper-client.properties"},
+		"broker/advertise":             {"client.properties", "server.properties"},
+		"controller/kraft":             {"server.properties"},
+		"client/all-formats":           {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/pem-only":              {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/p12-only":              {"client.properties", "kcat.conf", "spring-boot.properties"},
+		"client/jks-only":              {"client.properties", "spring-boot.properties"},
+		"client/pem-encrypted-key":     {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/no-bootstrap":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"zookeeper/p12":                {"zoo.cfg", "zookeeper-client.properties"},
+		"zookeeper/pem-only":           {"zoo.cfg", "zookeeper-client.properties"},
+		"server/all-formats":           {"server-tls.txt"},
+		"server/pem-only":              {"server-tls.txt"},
+		"mirrormaker/all-formats":      {"mirrormaker-cluster.properties"},
+		"mirrormaker/pem-no-bootstrap": {"mirrormaker-cluster.properties"},
 	}
 	for _, c := range goldenCases() {
 		got := sortedNames(render(t, c.d))
@@ -379,6 +394,23 @@ func TestRequiredKeys(t *testing.T) {
 				}
 				absent("clientPort")
 				absent("portUnification")
+			case name == "mirrormaker-cluster.properties":
+				// Every key carries the alias: MirrorMaker gives A.* to its
+				// clients of cluster A (MirrorMakerConfig.clusterProps).
+				a := d.ClusterAlias + "."
+				for k := range p {
+					if !strings.HasPrefix(k, a) {
+						t.Errorf("%s: key %s lacks the cluster prefix %s", where, k, a)
+					}
+				}
+				expect(a+"security.protocol", "SSL")
+				javaStores(a)
+				expect(a+"ssl.endpoint.identification.algorithm", "https")
+				if d.Bootstrap != "" {
+					expect(a+"bootstrap.servers", d.Bootstrap)
+				} else {
+					absent(a + "bootstrap.servers")
+				}
 			case name == "zookeeper-client.properties":
 				zkClient()
 				// Kafka's --zk-tls-config-file takes only these keys.
