@@ -36,6 +36,10 @@ var parsed = sync.OnceValue(func() *template.Template {
 		"sh":             shellQuote,
 		"args":           args,
 		"superUsersLine": SuperUsersLine,
+		"pk":             PropertiesKey,
+		"holdsPassword":  holdsPassword,
+		"join":           strings.Join,
+		"spaces":         func(s string) string { return strings.Repeat(" ", len(s)) },
 	}).ParseFS(templateFS, "*.tmpl"))
 })
 
