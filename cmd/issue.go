@@ -98,6 +98,7 @@ func newIssueCmd(g *globals) *cobra.Command {
 		pw        storePassword
 		pass      caPassphrase
 		advertise string
+		mm        mirrorMakerFlags
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
@@ -109,7 +110,10 @@ and writes DIR/certs/NAME/: keystore.jks, truststore.jks, keystore.p12,
 truststore.p12, tls.key, tls.crt, chain.pem, ca.crt, keystore.pem, password,
 principal.txt, and the role's configs (client.properties and kcat.conf;
 server.properties; zoo.cfg and zookeeper-client.properties; for a server,
-server-tls.txt, which names the files to point it at).
+server-tls.txt, which names the files to point it at; for a mirrormaker,
+mirrormaker-cluster.properties: --cluster-alias ALIAS and the ALIAS.-prefixed
+settings of one cluster, which "kafkatls mirrormaker config" combines with
+the other cluster's).
 Brokers, controllers and ZooKeeper servers get the SANs NAME, localhost and
 127.0.0.1 plus --dns/--ip; a server gets exactly --dns/--ip, one at least.
 A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
@@ -121,6 +125,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
   kafkatls issue idp --role server --dns idp.example.com
+  kafkatls issue mm2 --role mirrormaker --cluster-alias A --cluster-bootstrap kafka-a1:9093,kafka-a2:9093
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
   kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
 		Args: exactArgs(1, "NAME"),
@@ -162,6 +167,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if adv.Host != "" {
 				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
 			}
+			if err := mm.apply(req.Role, &opts.Config); err != nil {
+				return err
+			}
 			var res *identity.Result
 			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
@@ -186,6 +194,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 	cf.register(c, true)
 	of.register(c)
 	c.Flags().StringVar(&advertise, "advertise", "", "broker: the HOST[:PORT] clients dial (advertised.listeners, bootstrap.servers; added to the SANs); default NAME:9093")
+	mm.register(c)
 	pw.register(c)
 	pass.register(c)
 	return c
