@@ -22,8 +22,11 @@ func newMirrorMakerCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mirrormaker",
 		Short: "MirrorMaker 2 between two clusters with two PKIs: connect-mirror-maker.properties and each cluster's ACLs",
-		Args:  exactArgs(0, "a subcommand"),
-		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+		Example: `  kafkatls --dir pki-a issue mm2 --role mirrormaker --cluster-alias A --cluster-bootstrap kafka-a:9093
+  kafkatls --dir pki-b issue mm2 --role mirrormaker --cluster-alias B --cluster-bootstrap kafka-b:9093
+  kafkatls mirrormaker config --source pki-a/certs/mm2 --target pki-b/certs/mm2 --topics orders`,
+		Args: exactArgs(0, "a subcommand"),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newMirrorMakerConfigCmd(g))
 	return c
@@ -47,8 +50,8 @@ on each cluster.
 --source and --target are mirrormaker identity directories, each issued by
 its own cluster's PKI with that cluster's alias:
 
-  kafkatls --dir pki-a issue mm2 --role mirrormaker --cluster-alias A --bootstrap kafka-a:9093
-  kafkatls --dir pki-b issue mm2 --role mirrormaker --cluster-alias B --bootstrap kafka-b:9093
+  kafkatls --dir pki-a issue mm2 --role mirrormaker --cluster-alias A --cluster-bootstrap kafka-a:9093
+  kafkatls --dir pki-b issue mm2 --role mirrormaker --cluster-alias B --cluster-bootstrap kafka-b:9093
 
 Each side's settings keep their alias prefix (A.ssl.*, B.ssl.*): A's
 keystore is signed by A's CA and its truststore trusts A's CA, and likewise
