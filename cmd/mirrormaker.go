@@ -114,6 +114,8 @@ Existing output files are kept unless --force.`,
 	f.StringSliceVar(&flow.Groups, "groups", nil, "consumer groups to checkpoint (A->B.groups; default every group)")
 	f.StringVar(&sourceBootstrap, "source-bootstrap", "", "the source cluster's bootstrap servers, if not the identity's")
 	f.StringVar(&tgtBoots, "target-bootstrap", "", "the target cluster's bootstrap servers, if not the identity's")
+	f.StringVar(&flow.Source.Rules, "source-rules", "", "the source cluster's ssl.principal.mapping.rules: its ACLs name the mapped principal")
+	f.StringVar(&flow.Target.Rules, "target-rules", "", "the target cluster's ssl.principal.mapping.rules")
 	f.StringVar(&out, "out", ".", "directory for connect-mirror-maker.properties and the acls-ALIAS.sh scripts")
 	f.BoolVar(&force, "force", false, "replace existing output files")
 	return c
@@ -131,6 +133,8 @@ func explainMirrorMaker(err error) error {
 	switch {
 	case errors.As(err, &pat):
 		return usageErr("--%ss: %v; list the names or grant the ACLs yourself (kafkatls acls)", pat.Kind, err)
+	case errors.Is(err, mirrormaker.ErrRules):
+		return usageErr("--source-rules/--target-rules: %v", err)
 	case errors.Is(err, mirrormaker.ErrNoBootstrap):
 		return usageErr("%v: issue the identity with --cluster-bootstrap, or pass --source-bootstrap/--target-bootstrap", err)
 	case errors.Is(err, mirrormaker.ErrSameAlias):

@@ -54,6 +54,9 @@ type Side struct {
 	// Bootstrap, if set, replaces the identity's ALIAS.bootstrap.servers
 	// (or supplies it when the identity was issued without one).
 	Bootstrap string
+	// Rules are the cluster's ssl.principal.mapping.rules ("" or DEFAULT:
+	// the DN as is): the ACLs name the mapped principal.
+	Rules string
 }
 
 // Flow is a one-way replication from Source to Target.
@@ -110,6 +113,9 @@ var (
 	ErrNoTopics = errors.New("no topics to replicate")
 	// ErrBadSettings: mirrormaker-cluster.properties is not one alias's settings.
 	ErrBadSettings = errors.New("is not a mirrormaker cluster file")
+	// ErrRules: a cluster's principal mapping rules do not parse or fail
+	// on the identity's DN.
+	ErrRules = errors.New("principal mapping rules")
 	// ErrExists: an output file exists and replacing was not asked for.
 	ErrExists = errors.New("already exists")
 )
@@ -264,6 +270,21 @@ func loadSide(s Side) (*Cluster, error) {
 		return nil, fmt.Errorf("%s is a %s identity, %w (issue one with role mirrormaker and the cluster's alias)", dir, id.Role, ErrNotMirrorMaker)
 	}
 	c.Principal = id.Principal
+	if s.Rules != "" {
+		mapper, err := principal.ParseRules(s.Rules)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRules, err)
+		}
+		dn, err := principal.JavaName(id.Leaf.RawSubject)
+		if err != nil {
+			return nil, err
+		}
+		mapped, err := mapper.Map(dn)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrRules, dn, err)
+		}
+		c.Principal = principal.User(mapped)
+	}
 	props, err := identity.ReadProperties(dir, pki.MirrorMakerClusterFile)
 	if err != nil {
 		return nil, err

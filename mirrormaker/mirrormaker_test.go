@@ -163,6 +163,29 @@ func TestCombineRefuses(t *testing.T) {
 	})
 }
 
+// TestCombineMappingRules: a cluster with ssl.principal.mapping.rules
+// gets ACLs for the mapped principal; the other keeps the DN.
+func TestCombineMappingRules(t *testing.T) {
+	a, b := newCluster(t, "Cluster A CA"), newCluster(t, "Cluster B CA")
+	da := a.issue(t, "mm2", pki.RoleMirrorMaker, identity.Config{ClusterAlias: "A", Bootstrap: "kafka-a:9093"})
+	db := b.issue(t, "mm2", pki.RoleMirrorMaker, identity.Config{ClusterAlias: "B", Bootstrap: "kafka-b:9093"})
+	cfg, err := mirrormaker.Combine(mirrormaker.Flow{Source: mirrormaker.Side{Dir: da},
+		Target: mirrormaker.Side{Dir: db, Rules: "RULE:^CN=([^,]+).*$/$1/L,DEFAULT"}, Topics: []string{"t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Source.Principal != "User:CN=mm2" || cfg.Target.Principal != "User:mm2" {
+		t.Errorf("principals %q and %q, want User:CN=mm2 and the mapped User:mm2", cfg.Source.Principal, cfg.Target.Principal)
+	}
+	if !strings.Contains(string(cfg.ACLScript(cfg.Target)), "--allow-principal User:mm2 ") {
+		t.Errorf("acls-B.sh does not grant the mapped principal")
+	}
+	_, err = mirrormaker.Combine(mirrormaker.Flow{Source: mirrormaker.Side{Dir: da, Rules: "RULE:broken"}, Target: mirrormaker.Side{Dir: db}, Topics: []string{"t"}})
+	if !errors.Is(err, mirrormaker.ErrRules) {
+		t.Errorf("broken rules: %v, want ErrRules", err)
+	}
+}
+
 // TestCombineSameCA: both identities from one PKI work, and say so.
 func TestCombineSameCA(t *testing.T) {
 	a := newCluster(t, "Shared CA")
