@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,9 @@ Existing output files are kept unless --force.`,
 			if err != nil {
 				return explainMirrorMaker(err)
 			}
-			if err := fsx.MkdirPrivate(out); err != nil {
+			// A new --out directory is private; an existing one (the
+			// current directory, by default) keeps its mode.
+			if err := os.MkdirAll(out, fsx.PrivateDir); err != nil {
 				return err
 			}
 			paths, err := cfg.Write(out, force)

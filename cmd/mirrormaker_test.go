@@ -13,6 +13,9 @@ func TestMirrorMakerCLI(t *testing.T) {
 	t.Setenv("KAFKATLS_NO_RESOLVE", "1")
 	a, b := newTestPKI(t), newTestPKI(t)
 	out := t.TempDir()
+	if err := os.Chmod(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name string
 		args []string
@@ -46,6 +49,9 @@ func TestMirrorMakerCLI(t *testing.T) {
 				t.Errorf("output does not mention %q:\n%s%s", s.want, stdout, stderr)
 			}
 		})
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("the existing --out directory's mode changed: %v %v", st.Mode(), err)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "connect-mirror-maker.properties"))
 	if err != nil {
