@@ -103,11 +103,12 @@ func TestRoleProfiles(t *testing.T) {
 	// dial their peers with the certificate they serve (both); a client
 	// never poses as a server; a plain TLS server never logs in to Kafka.
 	want := map[Role][]x509.ExtKeyUsage{
-		RoleClient:      {client},
-		RoleBroker:      {server, client},
-		RoleController:  {server, client},
-		RoleZooKeeper:   {server, client},
-		RoleServer:      {server},
+		RoleClient:     {client},
+		RoleBroker:     {server, client},
+		RoleController: {server, client},
+		RoleZooKeeper:  {server, client},
+		RoleServer:     {server},
+		// MirrorMaker 2 is a Kafka client of two clusters.
 		RoleMirrorMaker: {client},
 	}
 	if len(Roles) != len(want) {

@@ -102,7 +102,7 @@ func goldenCases() []renderCase {
 			Hosts: []string{"idp.example.com"},
 		}},
 		// MirrorMaker 2's identity for cluster A (`kafkatls issue mm2
-		// --role mirrormaker --cluster-alias A --bootstrap ...` in PKI A),
+		// --role mirrormaker --cluster-alias A --cluster-bootstrap ...` in PKI A),
 		// and one for cluster "us-east" with PEM stores and no bootstrap.
 		{"mirrormaker/all-formats", templates.Data{
 			Name: "mm2", Role: "mirrormaker", Files: filesIn("/etc/mm2/secrets/a"),
@@ -187,20 +187,21 @@ func TestGolden(t *testing.T) {
 // wantFiles lists the files Render must return per case.
 func TestFileSets(t *testing.T) {
 	want := map[string][]string{
-		"broker/kraft":                 {"client.properties", "server.properties"},
-		"broker/zookeeper":             {"client.properties", "server.properties", "zookeeper-client.properties"},
-		"broker/advertise":             {"client.properties", "server.properties"},
-		"controller/kraft":             {"server.properties"},
-		"client/all-formats":           {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/pem-only":              {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/p12-only":              {"client.properties", "kcat.conf", "spring-boot.properties"},
-		"client/jks-only":              {"client.properties", "spring-boot.properties"},
-		"client/pem-encrypted-key":     {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"client/no-bootstrap":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
-		"zookeeper/p12":                {"zoo.cfg", "zookeeper-client.properties"},
-		"zookeeper/pem-only":           {"zoo.cfg", "zookeeper-client.properties"},
-		"server/all-formats":           {"server-tls.txt"},
-		"server/pem-only":              {"server-tls.txt"},
+		"broker/kraft":             {"client.properties", "server.properties"},
+		"broker/zookeeper":         {"client.properties", "server.properties", "zookeeper-client.properties"},
+		"broker/advertise":         {"client.properties", "server.properties"},
+		"controller/kraft":         {"server.properties"},
+		"client/all-formats":       {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/pem-only":          {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/p12-only":          {"client.properties", "kcat.conf", "spring-boot.properties"},
+		"client/jks-only":          {"client.properties", "spring-boot.properties"},
+		"client/pem-encrypted-key": {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"client/no-bootstrap":      {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"zookeeper/p12":            {"zoo.cfg", "zookeeper-client.properties"},
+		"zookeeper/pem-only":       {"zoo.cfg", "zookeeper-client.properties"},
+		"server/all-formats":       {"server-tls.txt"},
+		"server/pem-only":          {"server-tls.txt"},
+		// MirrorMaker 2: one cluster's alias-prefixed settings.
 		"mirrormaker/all-formats":      {"mirrormaker-cluster.properties"},
 		"mirrormaker/pem-no-bootstrap": {"mirrormaker-cluster.properties"},
 	}
