@@ -1,7 +1,9 @@
 // Package templates renders the ready-to-use TLS configuration files of one
 // kafkatls entity: Java client and broker properties, KRaft controller
 // properties, ZooKeeper's zoo.cfg and client properties, a librdkafka/kcat
-// config, Spring Boot properties and a KafkaJS snippet.
+// config, Spring Boot properties and a KafkaJS snippet; for MirrorMaker 2,
+// one cluster's alias-prefixed settings and the combined
+// connect-mirror-maker.properties (RenderMirrorMaker).
 //
 // The files are text/template templates embedded in the binary. Every value
 // written into a java.util.Properties file (all *.properties files and
@@ -73,7 +75,7 @@ type Files struct {
 // Data is everything Render needs about one entity.
 type Data struct {
 	Name  string // entity name, e.g. kafka-1
-	Role  string // client | broker | controller | zookeeper | server
+	Role  string // client | broker | controller | zookeeper | server | mirrormaker
 	Files Files
 	// Password protects the JKS/PKCS#12 stores and the key inside them. It
 	// is escaped wherever it is written; it must not start or end with
