@@ -167,6 +167,7 @@ func makePlan(tx *pki.Tx, spec *Spec, o Options, now time.Time) (*Plan, error) {
 		cfg := ctx
 		cfg.ListenerPort = e.Port
 		cfg.Connect = e.Connect
+		cfg.ClusterAlias = e.ClusterAlias
 		cfg.Hosts = append([]string{e.Advertised}, slices.DeleteFunc(slices.Clone(e.SANs.DNS), func(h string) bool { return h == e.Advertised })...)
 		step := Step{Name: e.Name, Role: e.Role, SANs: e.SANs.String(), Principal: ctx.principals[e.Name], entity: e, req: req,
 			opts: identity.Options{Formats: formats, Compat: compat, Password: pw, MountPath: spec.Defaults.MountPath, Force: true, Config: cfg.Config}}

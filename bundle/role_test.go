@@ -161,3 +161,65 @@ func TestSpecMergeServers(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleMirrorMakers: a mirrormakers: entry becomes a clientAuth-only
+// identity whose mirrormaker-cluster.properties carries the bundle's
+// bootstrap servers under its alias, and its default grants join acls.sh.
+func TestBundleMirrorMakers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	s := ecSpec()
+	s.MirrorMakers = []MirrorMaker{{Name: "mm2", ClusterAlias: "primary"}}
+	run(t, dir, s, nil)
+
+	props, err := identity.ReadProperties(identity.Dir(dir, "mm2"), pki.MirrorMakerClusterFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := props["primary.bootstrap.servers"]; got != "kafka-1.example.com:9093,kafka-2:9093" {
+		t.Errorf("primary.bootstrap.servers = %q, want the bundle's brokers", got)
+	}
+	if props["primary.security.protocol"] != "SSL" {
+		t.Errorf("primary.security.protocol = %q", props["primary.security.protocol"])
+	}
+	b, err := os.ReadFile(filepath.Join(identity.Dir(dir, "mm2"), identity.CertPEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := pem.DecodeCerts(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(certs[0].ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}) {
+		t.Errorf("EKU %v, want clientAuth only", certs[0].ExtKeyUsage)
+	}
+	acls, err := os.ReadFile(filepath.Join(dir, ACLScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(acls), "--allow-principal 'User:CN=mm2,O=Acme'") || !strings.Contains(string(acls), "--topic mm2- --resource-pattern-type prefixed") {
+		t.Errorf("acls.sh lacks mm2's default grants:\n%s", acls)
+	}
+	before := hashTree(t, dir)
+	run(t, dir, s, nil)
+	if d := diffTree(before, hashTree(t, dir)); len(d) > 0 {
+		t.Errorf("second run changed %v", d)
+	}
+}
+
+func TestBadMirrorMakerSpecs(t *testing.T) {
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"no alias", "mirrormakers: [{name: mm2}]", `mirrormaker "mm2": clusterAlias: empty`},
+		{"dotted alias", "mirrormakers: [{name: mm2, clusterAlias: a.b}]", `mirrormaker "mm2": clusterAlias: "a.b": character '.' not allowed`},
+		{"duplicate", "clients: [{name: mm2}]\nmirrormakers: [{name: mm2, clusterAlias: A}]", `mirrormaker "mm2": duplicate name (already a client)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSpec([]byte(tt.yaml))
+			if err == nil {
+				err = s.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v\nwant containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/stores"
+	"github.com/kafkatls/kafkatls/templates"
 )
 
 // Cluster modes.
@@ -44,6 +45,9 @@ type Spec struct {
 	Clients     []Client  `yaml:"clients,omitempty"`
 	Servers     []Server  `yaml:"servers,omitempty"`
 	Connect     []Connect `yaml:"connect,omitempty"`
+	// MirrorMakers are MirrorMaker 2 identities of this cluster (one per
+	// MirrorMaker deployment); the other cluster's PKI issues its own.
+	MirrorMakers []MirrorMaker `yaml:"mirrormakers,omitempty"`
 }
 
 // CASpec configures the CA created on the first run (ignored afterwards:
@@ -174,6 +178,19 @@ func (c Connect) grants() []kafkaacl.Grant {
 	return append(out, c.Grants...)
 }
 
+// MirrorMaker is MirrorMaker 2's identity on this cluster: a clientAuth
+// certificate from this PKI's CA and mirrormaker-cluster.properties with
+// the settings prefixed by ClusterAlias (role mirrormaker in
+// pki.RoleSpecs). `kafkatls mirrormaker config` combines it with the
+// other cluster's identity (docs/mirrormaker.md).
+type MirrorMaker struct {
+	Name         string           `yaml:"name"`
+	ClusterAlias string           `yaml:"clusterAlias"`
+	Subject      string           `yaml:"subject,omitempty"`
+	Grants       []kafkaacl.Grant `yaml:"grants,omitempty"`
+	Password     Password         `yaml:"password,omitempty"`
+}
+
 // sans are the server's SANs: its DNS names and IPs, nothing added.
 func (v Server) sans() (pki.SANs, error) { return pki.BuildSANs(pki.SANs{}, v.DNS, v.IPs, nil) }
 
@@ -226,6 +243,9 @@ func (s *Spec) resolvePaths(base string) {
 	for i := range s.Clients {
 		s.Clients[i].Password.File = abs(s.Clients[i].Password.File)
 	}
+	for i := range s.MirrorMakers {
+		s.MirrorMakers[i].Password.File = abs(s.MirrorMakers[i].Password.File)
+	}
 	for i := range s.Servers {
 		s.Servers[i].Password.File = abs(s.Servers[i].Password.File)
 	}
@@ -266,6 +286,8 @@ type Entity struct {
 	Grants     []kafkaacl.Grant
 	// Connect names a Connect worker's group and internal topics.
 	Connect kafkaacl.ConnectWorker
+	// ClusterAlias: a mirrormaker's cluster alias.
+	ClusterAlias string
 }
 
 // Entities returns every identity in the spec in a stable order: brokers,
@@ -325,6 +347,10 @@ func (s *Spec) Entities() []Entity {
 		}
 		e.SANs, _ = c.node().sans() // validated in Validate
 		out = append(out, e)
+	}
+	for _, m := range s.MirrorMakers {
+		out = append(out, Entity{Name: m.Name, Role: pki.RoleMirrorMaker, Subject: m.Subject, Password: m.Password,
+			Grants: m.Grants, ClusterAlias: m.ClusterAlias})
 	}
 	for i := range out {
 		if d := out[i].Role.Spec().DefaultGrants; len(d) > 0 {
@@ -389,8 +415,8 @@ func (s *Spec) Validate() error {
 	default:
 		bad("mode %q: must be kraft or zookeeper", s.Mode)
 	}
-	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients)+len(s.Servers)+len(s.Connect) == 0 {
-		bad("the spec lists no brokers, controllers, zookeepers, clients, servers or connect workers")
+	if len(s.Brokers)+len(s.Controllers)+len(s.ZooKeepers)+len(s.Clients)+len(s.Servers)+len(s.Connect)+len(s.MirrorMakers) == 0 {
+		bad("the spec lists no brokers, controllers, zookeepers, clients, servers, connect workers or mirrormakers")
 	}
 	if _, err := (pki.KeySpec{Type: pki.KeyType(s.CA.KeyType), Size: s.CA.KeySize}).Normalize(); err != nil {
 		bad("ca: %v", err)
@@ -549,6 +575,27 @@ func (s *Spec) Validate() error {
 			bad("defaults.formats: %v", err)
 		}
 	}
+	for _, m := range s.MirrorMakers {
+		checkName("mirrormaker", m.Name)
+		if err := templates.CheckClusterAlias(m.ClusterAlias); err != nil {
+			msg := err.Error()
+			if fe := (*templates.FieldError)(nil); errors.As(err, &fe) {
+				msg = fe.Msg
+			}
+			bad("mirrormaker %q: clusterAlias: %s", m.Name, msg)
+		}
+		if m.Subject != "" {
+			if _, err := principal.ParseDN(m.Subject); err != nil {
+				bad("mirrormaker %q: subject: %v", m.Name, err)
+			}
+		}
+		for i, g := range m.Grants {
+			if err := g.Validate(); err != nil {
+				bad("mirrormaker %q grant %d: %v", m.Name, i+1, err)
+			}
+		}
+		checkPassword("mirrormaker", m.Name, m.Password)
+	}
 	return errors.Join(errs...)
 }
 
@@ -619,6 +666,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	out.Clients = slices.Clone(s.Clients)
 	out.Servers = slices.Clone(s.Servers)
 	out.Connect = slices.Clone(s.Connect)
+	out.MirrorMakers = slices.Clone(s.MirrorMakers)
 	var conflicts []string
 	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
 	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
@@ -635,6 +683,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	mergeList(roles, &conflicts, pki.RoleClient, &out.Clients, add.Clients)
 	mergeList(roles, &conflicts, pki.RoleServer, &out.Servers, add.Servers)
 	mergeList(roles, &conflicts, pki.RoleConnect, &out.Connect, add.Connect)
+	mergeList(roles, &conflicts, pki.RoleMirrorMaker, &out.MirrorMakers, add.MirrorMakers)
 	if len(conflicts) > 0 {
 		return nil, fmt.Errorf("%w:\n  %s", ErrSpecConflict, strings.Join(conflicts, "\n  "))
 	}
@@ -669,14 +718,16 @@ type specEntry[T any] interface {
 	nameOnly() T // the entry with its name only, as the flag form gives it
 }
 
-func (n Node) entryName() string    { return n.Name }
-func (n Node) nameOnly() Node       { return Node{Name: n.Name} }
-func (c Client) entryName() string  { return c.Name }
-func (c Client) nameOnly() Client   { return Client{Name: c.Name} }
-func (v Server) entryName() string  { return v.Name }
-func (v Server) nameOnly() Server   { return Server{Name: v.Name} }
-func (c Connect) entryName() string { return c.Name }
-func (c Connect) nameOnly() Connect { return Connect{Name: c.Name} }
+func (n Node) entryName() string            { return n.Name }
+func (n Node) nameOnly() Node               { return Node{Name: n.Name} }
+func (c Client) entryName() string          { return c.Name }
+func (c Client) nameOnly() Client           { return Client{Name: c.Name} }
+func (v Server) entryName() string          { return v.Name }
+func (v Server) nameOnly() Server           { return Server{Name: v.Name} }
+func (c Connect) entryName() string         { return c.Name }
+func (c Connect) nameOnly() Connect         { return Connect{Name: c.Name} }
+func (m MirrorMaker) entryName() string     { return m.Name }
+func (m MirrorMaker) nameOnly() MirrorMaker { return MirrorMaker{Name: m.Name} }
 
 // ErrSpecConflict is wrapped by Merge when a run's spec contradicts the
 // saved one.

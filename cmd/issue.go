@@ -99,6 +99,7 @@ func newIssueCmd(g *globals) *cobra.Command {
 		pass      caPassphrase
 		advertise string
 		cw        connectFlags
+		mm        mirrorMakerFlags
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
@@ -113,7 +114,10 @@ principal.txt, and the role's configs (client.properties and kcat.conf;
 server.properties; zoo.cfg and zookeeper-client.properties; for a server,
 server-tls.txt, which names the files to point it at; for a Connect worker,
 connect-distributed.properties, connect-standalone.properties and
-connect-rest-curl.sh, its REST listener on https://NAME:8443 unless --port).
+connect-rest-curl.sh, its REST listener on https://NAME:8443 unless --port; for a
+mirrormaker, mirrormaker-cluster.properties: --cluster-alias ALIAS and the ALIAS.-prefixed
+settings of one cluster, which "kafkatls mirrormaker config" combines with
+the other cluster's).
 Brokers, controllers and ZooKeeper servers get the SANs NAME, localhost and
 127.0.0.1 plus --dns/--ip; a server gets exactly --dns/--ip, one at least.
 A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
@@ -126,6 +130,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
   kafkatls issue idp --role server --dns idp.example.com
   kafkatls issue connect-1 --role connect --bootstrap kafka-1:9093 --group etl --dns connect-1.example.com
+  kafkatls issue mm2 --role mirrormaker --cluster-alias A --cluster-bootstrap kafka-a1:9093,kafka-a2:9093
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
   kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
 		Args: exactArgs(1, "NAME"),
@@ -176,6 +181,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if req.Role == pki.RoleConnect {
 				cw.apply(&opts.Config)
 			}
+			if err := mm.apply(req.Role, &opts.Config); err != nil {
+				return err
+			}
 			var res *identity.Result
 			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
@@ -201,6 +209,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 	of.register(c)
 	c.Flags().StringVar(&advertise, "advertise", "", "broker: the HOST[:PORT] clients dial (advertised.listeners, bootstrap.servers; added to the SANs); default NAME:9093")
 	cw.register(c)
+	mm.register(c)
 	pw.register(c)
 	pass.register(c)
 	return c

@@ -79,6 +79,8 @@ func jsonErrorCases(dir string) []struct {
 		{"completion fish", []string{"completion", "fish", "extra"}, ExitUsage, codeUsage},
 		{"completion powershell", []string{"completion", "powershell", "extra"}, ExitUsage, codeUsage},
 		{"unknown flag before --json", []string{"list", "--bogus"}, ExitUsage, codeUsage},
+		{"mirrormaker", []string{"mirrormaker", "bogus"}, ExitUsage, codeUsage},
+		{"mirrormaker config", []string{"mirrormaker", "config", "--source", "a"}, ExitUsage, codeUsage},
 	}
 }
 

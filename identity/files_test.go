@@ -30,7 +30,7 @@ func TestFilesIsWhatIssueWrites(t *testing.T) {
 					continue // refused before signing: TestCheckFormats
 				}
 				t.Run(name, func(t *testing.T) {
-					o := identity.Options{Formats: formats, Config: identity.Config{Mode: mode, Bootstrap: "kafka-1:9093", ZooKeeperConnect: "zk:2182"}}
+					o := identity.Options{Formats: formats, Config: identity.Config{Mode: mode, Bootstrap: "kafka-1:9093", ZooKeeperConnect: "zk:2182", ClusterAlias: "A"}}
 					want, err := identity.Files(name, role, "User:CN="+name, o)
 					if err != nil {
 						t.Fatal(err)

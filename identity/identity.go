@@ -105,6 +105,10 @@ type Config struct {
 	// Connect names a Connect worker's group and internal topics (role
 	// connect; empty names are Connect's sample names).
 	Connect kafkaacl.ConnectWorker
+	// ClusterAlias is a mirrormaker identity's cluster alias (required
+	// for that role): the prefix of its settings in
+	// connect-mirror-maker.properties.
+	ClusterAlias string
 }
 
 // Options control how an entity is written.
@@ -381,7 +385,8 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 		Name: m.Name, Role: string(m.Role), Password: password, Formats: formats, // StoreType empty: PKCS12, else JKS, else PEM
 		Principal: principal, SuperUsers: c.SuperUsers, Hosts: c.Hosts, ListenerPort: c.ListenerPort,
 		Mode: c.Mode, ZooKeeperConnect: c.ZooKeeperConnect, Bootstrap: c.Bootstrap,
-		Connect: templates.Connect{Group: cw.Group, ConfigTopic: cw.ConfigTopic, OffsetTopic: cw.OffsetTopic, StatusTopic: cw.StatusTopic},
+		Connect:      templates.Connect{Group: cw.Group, ConfigTopic: cw.ConfigTopic, OffsetTopic: cw.OffsetTopic, StatusTopic: cw.StatusTopic},
+		ClusterAlias: c.ClusterAlias,
 		Files: templates.Files{
 			KeystoreJKS: at(KeystoreJKS), TruststoreJKS: at(TruststoreJKS), KeystoreP12: at(KeystoreP12),
 			TruststoreP12: at(TruststoreP12), KeyPEM: at(KeyPEM), CertPEM: at(CertPEM), ChainPEM: at(ChainPEM),

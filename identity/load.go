@@ -100,6 +100,8 @@ func guessRole(dir string) pki.Role {
 		return pki.RoleServer
 	case fileExists(filepath.Join(dir, pki.ConnectDistributedFile)):
 		return pki.RoleConnect
+	case fileExists(filepath.Join(dir, pki.MirrorMakerClusterFile)):
+		return pki.RoleMirrorMaker
 	case fileExists(filepath.Join(dir, "zoo.cfg")):
 		return pki.RoleZooKeeper
 	case fileExists(filepath.Join(dir, "server.properties")):

@@ -497,8 +497,9 @@ func (l *linter) leafRole(name string, c *x509.Certificate) {
 	rs := role.Spec() // what the role's certificates must carry
 	server, client := hasEKU(c, x509.ExtKeyUsageServerAuth), hasEKU(c, x509.ExtKeyUsageClientAuth)
 	switch {
-	case role == pki.RoleClient && !client:
-		l.add(name, SevError, "eku", "client certificate %q lacks the clientAuth extended key usage: brokers reject it (\"Extended key usage does not permit use for TLS client authentication\"); re-issue it with clientAuth", subj(c))
+	case rs.KafkaClient && !rs.Server && !client:
+		// A Kafka client of any kind (a client, MirrorMaker 2).
+		l.add(name, SevError, "eku", "%s certificate %q lacks the clientAuth extended key usage: brokers reject it (\"Extended key usage does not permit use for TLS client authentication\"); re-issue it with clientAuth", role, subj(c))
 	case rs.Server && rs.HasExtKeyUsage(x509.ExtKeyUsageClientAuth) && (!server || !client):
 		var missing []string
 		if !server {

@@ -174,6 +174,9 @@ func layoutRole(dir string) pki.Role {
 	if _, err := os.Stat(filepath.Join(dir, pki.ConnectDistributedFile)); err == nil {
 		return pki.RoleConnect
 	}
+	if _, err := os.Stat(filepath.Join(dir, pki.MirrorMakerClusterFile)); err == nil {
+		return pki.RoleMirrorMaker
+	}
 	if b, err := fsx.ReadFileLimit(filepath.Join(dir, "server.properties"), MaxConfigSize); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {

@@ -109,6 +109,8 @@ func TestRoleProfiles(t *testing.T) {
 		RoleZooKeeper:  {server, client},
 		RoleServer:     {server},
 		RoleConnect:    {server, client},
+		// MirrorMaker 2 is a Kafka client of two clusters.
+		RoleMirrorMaker: {client},
 	}
 	if len(Roles) != len(want) {
 		t.Errorf("Roles = %v, want the %d roles of this table", Roles, len(want))

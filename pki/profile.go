@@ -22,6 +22,9 @@ const (
 	// RoleConnect is a Kafka Connect worker: a Kafka client and an HTTPS
 	// server (its REST API), serverAuth and clientAuth.
 	RoleConnect Role = "connect"
+	// RoleMirrorMaker is a MirrorMaker 2 process in dedicated mode: a
+	// Kafka client of two clusters, one identity from each cluster's CA.
+	RoleMirrorMaker Role = "mirrormaker"
 )
 
 // Roles lists every role in display order (the order of roleSpecs).

@@ -118,6 +118,37 @@ var roleSpecs = []RoleSpec{
 		Configs:    []string{ConnectDistributedFile, "connect-standalone.properties", "connect-rest-curl.sh"},
 		ReloadNote: "restart this Connect worker (one at a time): its Kafka clients and its REST listener (Jetty) load their stores only at startup",
 	},
+	{
+		// One identity per cluster, each from that cluster's CA: the
+		// MirrorMaker process logs in to cluster A with the one and to B
+		// with the other. Its ACLs depend on the replication flow (which
+		// cluster is the source, which topics), so the mirrormaker
+		// package derives them when it combines the two sides; the grants
+		// here are the ones it needs on every cluster whatever the flow.
+		Role: RoleMirrorMaker, Display: "MirrorMaker 2", SpecKey: "mirrormakers",
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		Grants:      true, KafkaClient: true, DefaultGrants: mirrorMakerGrants,
+		Configs:    []string{MirrorMakerClusterFile},
+		ReloadNote: "restart MirrorMaker 2 (connect-mirror-maker.sh): its clients load their stores only at startup",
+	},
+}
+
+// MirrorMakerClusterFile is a mirrormaker identity's config: the
+// ALIAS.-prefixed client settings of its one cluster, which the
+// mirrormaker package combines with the other cluster's into
+// connect-mirror-maker.properties. Its presence also tells a directory's
+// role when the index does not.
+const MirrorMakerClusterFile = "mirrormaker-cluster.properties"
+
+// mirrorMakerGrants are what MirrorMaker 2 in dedicated mode needs on
+// every cluster with Kafka's defaults (emit.heartbeats.enabled=true makes
+// each cluster the target of a herder, MirrorMakerConfig.clusterPairs):
+// its Connect worker's internal topics mm2-configs/offsets/status.SRC.internal
+// and the offset syncs topic mm2-offset-syncs.TGT.internal (all under the
+// prefix mm2-), and the heartbeats topic it writes and replicates.
+var mirrorMakerGrants = []kafkaacl.Grant{
+	{Topic: "mm2-", Prefixed: true, Operations: []string{"Read", "Write", "Create", "Describe", "DescribeConfigs"}},
+	{Topic: "heartbeats", Operations: []string{"Read", "Write", "Create", "Describe", "DescribeConfigs"}},
 }
 
 // ConnectDistributedFile is a Connect worker's distributed-mode config; its

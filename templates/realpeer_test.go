@@ -180,6 +180,20 @@ func TestJavaPropertiesPeer(t *testing.T) {
 			}
 		}
 	}
+	// connect-mirror-maker.properties with every tricky password.
+	for _, pw := range append([]string{goldenPassword}, trickyPasswords...) {
+		d := mirrorMakerData()
+		for i, st := range d.Source.Settings {
+			if strings.HasSuffix(st.Key, ".password") {
+				d.Source.Settings[i].Value = pw
+			}
+		}
+		out, err := templates.RenderMirrorMaker(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(out)
+	}
 	add([]byte(loaderFixture))
 	// The escapers on awkward strings, as keys and as values.
 	var b strings.Builder

@@ -1,7 +1,9 @@
 // Package templates renders the ready-to-use TLS configuration files of one
 // kafkatls entity: Java client and broker properties, KRaft controller
 // properties, ZooKeeper's zoo.cfg and client properties, a librdkafka/kcat
-// config, Spring Boot properties and a KafkaJS snippet.
+// config, Spring Boot properties and a KafkaJS snippet; for MirrorMaker 2,
+// one cluster's alias-prefixed settings and the combined
+// connect-mirror-maker.properties (RenderMirrorMaker).
 //
 // The files are text/template templates embedded in the binary. Every value
 // written into a java.util.Properties file (all *.properties files and
@@ -37,6 +39,10 @@ var parsed = sync.OnceValue(func() *template.Template {
 		"args":           args,
 		"list":           func(s ...string) []string { return s },
 		"superUsersLine": SuperUsersLine,
+		"pk":             PropertiesKey,
+		"holdsPassword":  holdsPassword,
+		"join":           strings.Join,
+		"spaces":         func(s string) string { return strings.Repeat(" ", len(s)) },
 	}).ParseFS(templateFS, "*.tmpl"))
 })
 
@@ -70,7 +76,7 @@ type Files struct {
 // Data is everything Render needs about one entity.
 type Data struct {
 	Name  string // entity name, e.g. kafka-1
-	Role  string // client | broker | controller | zookeeper | server
+	Role  string // client | broker | controller | zookeeper | server | mirrormaker
 	Files Files
 	// Password protects the JKS/PKCS#12 stores and the key inside them. It
 	// is escaped wherever it is written; it must not start or end with
@@ -111,6 +117,12 @@ type Data struct {
 	// Bootstrap is the bootstrap server list used by client configs and
 	// the examples in their comments, e.g. kafka-1:9093.
 	Bootstrap string
+	// ClusterAlias is a mirrormaker identity's cluster alias in
+	// connect-mirror-maker.properties (the prefix of its settings, and of
+	// the topics replicated from that cluster): letters, digits, '_' and
+	// '-' (required for a mirrormaker, unused otherwise).
+	ClusterAlias string
+
 	// Connect names a Connect worker's cluster (role connect only).
 	Connect Connect
 }
@@ -135,6 +147,9 @@ const (
 	// and its connectors' producers, consumers and admin clients) and an
 	// HTTPS REST server.
 	RoleConnect = "connect"
+	// RoleMirrorMaker is MirrorMaker 2 as a client of one cluster: its
+	// ALIAS.-prefixed settings (mirrormaker-cluster.properties).
+	RoleMirrorMaker = "mirrormaker"
 )
 
 // Cluster modes.
@@ -186,6 +201,8 @@ func fieldErr(field, format string, a ...any) error {
 //	connect:    connect-distributed.properties, connect-standalone.properties
 //	            (worker snippets), connect-rest-curl.sh (the REST API with an
 //	            operator's client certificate)
+//	mirrormaker: mirrormaker-cluster.properties, the ClusterAlias-prefixed
+//	            client settings of one cluster of connect-mirror-maker.properties
 //
 // Errors are *FieldError values naming the offending field.
 func Render(d Data) (map[string][]byte, error) {
@@ -222,6 +239,8 @@ func Render(d Data) (map[string][]byte, error) {
 		files["connect-distributed.properties"] = "connect-distributed.properties.tmpl"
 		files["connect-standalone.properties"] = "connect-standalone.properties.tmpl"
 		files["connect-rest-curl.sh"] = "connect-rest-curl.sh.tmpl"
+	case RoleMirrorMaker:
+		files["mirrormaker-cluster.properties"] = "mirrormaker-cluster.properties.tmpl"
 	}
 	out := make(map[string][]byte, len(files))
 	for name, t := range files {
@@ -354,11 +373,16 @@ func newView(d Data) (*view, error) {
 	v := &view{Data: d}
 	v.Role = strings.ToLower(strings.TrimSpace(d.Role))
 	switch v.Role {
-	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer, RoleConnect:
+	case RoleClient, RoleBroker, RoleController, RoleZooKeeper, RoleServer, RoleConnect, RoleMirrorMaker:
 	case "":
-		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper, server or connect")
+		return nil, fieldErr("Role", "empty; want client, broker, controller, zookeeper, server, connect or mirrormaker")
 	default:
-		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper, server or connect", d.Role)
+		return nil, fieldErr("Role", "unknown role %q; want client, broker, controller, zookeeper, server, connect or mirrormaker", d.Role)
+	}
+	if v.Role == RoleMirrorMaker {
+		if err := CheckClusterAlias(d.ClusterAlias); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkText("Name", d.Name, true); err != nil {
 		return nil, err
@@ -574,7 +598,7 @@ func newView(d Data) (*view, error) {
 	if v.Port == 0 {
 		v.Port = map[string]int{RoleClient: DefaultBrokerPort, RoleBroker: DefaultBrokerPort,
 			RoleController: DefaultControllerPort, RoleZooKeeper: DefaultZooKeeperPort, RoleServer: DefaultServerPort,
-			RoleConnect: DefaultConnectPort}[v.Role]
+			RoleConnect: DefaultConnectPort, RoleMirrorMaker: DefaultBrokerPort}[v.Role]
 	}
 	if v.Port < 1 || v.Port > 65535 {
 		return nil, fieldErr("ListenerPort", "%d is not a TCP port", d.ListenerPort)
@@ -641,6 +665,26 @@ func (v *view) connect() error {
 	v.RESTURL = "https://" + v.AdvertisedHost + ":" + strconv.Itoa(v.Port)
 	if v.Files.CAPEM == "" {
 		return fieldErr("Files.CAPEM", "empty; connect-rest-curl.sh trusts the CA through it")
+	}
+	return nil
+}
+
+// CheckClusterAlias checks a MirrorMaker 2 cluster alias: it prefixes
+// property keys (ALIAS.bootstrap.servers), names flows (A->B.enabled) and
+// topics (A.orders), so it is kept to letters, digits, '_' and '-': no '.'
+// (the remote-topic separator), no '>' or spaces. Errors are *FieldError
+// values for ClusterAlias.
+func CheckClusterAlias(alias string) error {
+	if alias == "" {
+		return fieldErr("ClusterAlias", "empty; a mirrormaker identity needs the alias of its cluster (e.g. A, primary, us-east)")
+	}
+	for _, r := range alias {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return fieldErr("ClusterAlias", "%q: character %q not allowed; use letters, digits, '_' and '-' (it prefixes keys and topic names)", alias, r)
+		}
+	}
+	if len(alias) > 64 {
+		return fieldErr("ClusterAlias", "%q is longer than 64 characters", alias)
 	}
 	return nil
 }

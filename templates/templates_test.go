@@ -117,6 +117,19 @@ func goldenCases() []renderCase {
 			Hosts: []string{"etl.example.com"}, ListenerPort: 9443,
 			Connect: templates.Connect{Group: "etl", ConfigTopic: "etl-configs", OffsetTopic: "etl-offsets", StatusTopic: "etl-status"},
 		}},
+		// MirrorMaker 2's identity for cluster A (`kafkatls issue mm2
+		// --role mirrormaker --cluster-alias A --cluster-bootstrap ...` in PKI A),
+		// and one for cluster "us-east" with PEM stores and no bootstrap.
+		{"mirrormaker/all-formats", templates.Data{
+			Name: "mm2", Role: "mirrormaker", Files: filesIn("/etc/mm2/secrets/a"),
+			Password: goldenPassword, Formats: allFormats, Principal: "User:CN=mm2,O=Example",
+			Bootstrap: "kafka-a1:9093,kafka-a2:9093", ClusterAlias: "A",
+		}},
+		{"mirrormaker/pem-no-bootstrap", templates.Data{
+			Name: "mm2", Role: "mirrormaker", Files: filesIn("/etc/mm2/secrets/us-east"),
+			Password: goldenPassword, Formats: []string{"pem"}, Principal: "User:CN=mm2,O=East",
+			ClusterAlias: "us-east",
+		}},
 		// What `kafkatls issue kafka-1 --role broker --advertise
 		// broker1.example.com:9095` writes (e2e TestIssueAdvertiseGolden
 		// checks the binary writes exactly these files).
@@ -206,6 +219,9 @@ func TestFileSets(t *testing.T) {
 		"server/pem-only":          {"server-tls.txt"},
 		"connect/all-formats":      {"connect-distributed.properties", "connect-rest-curl.sh", "connect-standalone.properties"},
 		"connect/pem-jks":          {"connect-distributed.properties", "connect-rest-curl.sh", "connect-standalone.properties"},
+		// MirrorMaker 2: one cluster's alias-prefixed settings.
+		"mirrormaker/all-formats":      {"mirrormaker-cluster.properties"},
+		"mirrormaker/pem-no-bootstrap": {"mirrormaker-cluster.properties"},
 	}
 	for _, c := range goldenCases() {
 		got := sortedNames(render(t, c.d))
@@ -397,6 +413,23 @@ func TestRequiredKeys(t *testing.T) {
 				}
 				absent("clientPort")
 				absent("portUnification")
+			case name == "mirrormaker-cluster.properties":
+				// Every key carries the alias: MirrorMaker gives A.* to its
+				// clients of cluster A (MirrorMakerConfig.clusterProps).
+				a := d.ClusterAlias + "."
+				for k := range p {
+					if !strings.HasPrefix(k, a) {
+						t.Errorf("%s: key %s lacks the cluster prefix %s", where, k, a)
+					}
+				}
+				expect(a+"security.protocol", "SSL")
+				javaStores(a)
+				expect(a+"ssl.endpoint.identification.algorithm", "https")
+				if d.Bootstrap != "" {
+					expect(a+"bootstrap.servers", d.Bootstrap)
+				} else {
+					absent(a + "bootstrap.servers")
+				}
 			case name == "zookeeper-client.properties":
 				zkClient()
 				// Kafka's --zk-tls-config-file takes only these keys.

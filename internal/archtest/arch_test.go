@@ -29,7 +29,7 @@ var layer = map[string]int{
 	// 2: one identity's directory; a shared CA engine's client.
 	"identity": 2, "engine/vault": 2, "engine/stepca": 2,
 	// 3: whole bundles; reading and linting files; the engine adapters.
-	"bundle": 3, "inspect": 3, "engine": 3,
+	"bundle": 3, "inspect": 3, "engine": 3, "mirrormaker": 3,
 	// 4: lifecycle and verification of bundles.
 	"lifecycle": 4, "verify": 4,
 	// 5: the TUI.
