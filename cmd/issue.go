@@ -98,6 +98,7 @@ func newIssueCmd(g *globals) *cobra.Command {
 		pw        storePassword
 		pass      caPassphrase
 		advertise string
+		sf        saslFlags
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
@@ -162,6 +163,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if adv.Host != "" {
 				opts.Config.Hosts, opts.Config.ListenerPort = []string{adv.Host}, adv.Port
 			}
+			if err := sf.apply(&opts, req.Role, g.dir); err != nil {
+				return err
+			}
 			var res *identity.Result
 			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
@@ -188,6 +192,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 	c.Flags().StringVar(&advertise, "advertise", "", "broker: the HOST[:PORT] clients dial (advertised.listeners, bootstrap.servers; added to the SANs); default NAME:9093")
 	pw.register(c)
 	pass.register(c)
+	sf.register(c)
 	return c
 }
 
@@ -220,6 +225,9 @@ func printEntity(w io.Writer, r *identity.Result) {
 	fmt.Fprintf(w, "Issued %s %s in %s\n", r.Role, r.Name, r.Dir)
 	fmt.Fprintf(w, "  subject    %s\n", r.Subject)
 	fmt.Fprintf(w, "  principal  %s\n", r.Principal)
+	if r.Auth != "" {
+		fmt.Fprintf(w, "  auth       %s\n", r.Auth)
+	}
 	if len(r.SANs) > 0 {
 		fmt.Fprintf(w, "  SANs       %s\n", strings.Join(r.SANs, ", "))
 	}

@@ -36,7 +36,7 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	tx.Index.Settle(pki.NewRecord(req.Name, req.Role, cert, false))
+	tx.Index.Settle(withAuth(pki.NewRecord(req.Name, req.Role, cert, false), res))
 	return res, nil
 }
 
@@ -57,5 +57,13 @@ func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Si
 	if err != nil {
 		return nil, pki.Record{}, err
 	}
-	return res, pki.NewRecord(req.Name, req.Role, cert, false), nil
+	return res, withAuth(pki.NewRecord(req.Name, req.Role, cert, false), res), nil
+}
+
+// withAuth records a SASL identity's authentication and principal.
+func withAuth(r pki.Record, res *Result) pki.Record {
+	if res.Auth != "" {
+		r.Auth, r.Principal = res.Auth, res.Principal
+	}
+	return r
 }
