@@ -52,6 +52,9 @@ func (plan *Plan) textOutputs(o Options) []outFile {
 	if script := plan.aclScript(ctx); script != nil {
 		out = append(out, outFile{ACLScript, script, 0o755})
 	}
+	if script := plan.scramScript(ctx); script != nil {
+		out = append(out, outFile{ScramScript, script, 0o755})
+	}
 	out = append(out, outFile{SummaryFile, plan.summary(), fsx.PublicFile})
 	if slices.Contains(o.Export, "k8s") {
 		out = append(out, plan.k8sSecrets()...)

@@ -23,6 +23,7 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -43,6 +44,8 @@ type Spec struct {
 	ZooKeepers  []Node   `yaml:"zookeepers,omitempty"`
 	Clients     []Client `yaml:"clients,omitempty"`
 	Servers     []Server `yaml:"servers,omitempty"`
+	// SASL adds a SASL_SSL listener to every broker (sasl.go).
+	SASL SASLSpec `yaml:"sasl,omitempty"`
 }
 
 // CASpec configures the CA created on the first run (ignored afterwards:
@@ -113,6 +116,11 @@ type Client struct {
 	Subject  string           `yaml:"subject,omitempty"`
 	Grants   []kafkaacl.Grant `yaml:"grants,omitempty"`
 	Password Password         `yaml:"password,omitempty"`
+	// Auth is how the client authenticates: mtls (default),
+	// scram-sha-512, scram-sha-256 or oauthbearer (sasl.go).
+	Auth string `yaml:"auth,omitempty"`
+	// ScramPassword is a SCRAM client's password source (default generated).
+	ScramPassword Password `yaml:"scramPassword,omitempty"`
 }
 
 // Server is a TLS server of the platform outside Kafka (an IdP such as
@@ -178,6 +186,7 @@ func (s *Spec) resolvePaths(base string) {
 	}
 	for i := range s.Clients {
 		s.Clients[i].Password.File = abs(s.Clients[i].Password.File)
+		s.Clients[i].ScramPassword.File = abs(s.Clients[i].ScramPassword.File)
 	}
 	for i := range s.Servers {
 		s.Servers[i].Password.File = abs(s.Servers[i].Password.File)
@@ -214,6 +223,9 @@ type Entity struct {
 	Port       int
 	Password   Password
 	Grants     []kafkaacl.Grant
+	// Auth is a client's authentication; ScramPassword its SCRAM password source.
+	Auth          sasl.Auth
+	ScramPassword Password
 }
 
 // Entities returns every identity in the spec in a stable order: brokers,
@@ -248,7 +260,9 @@ func (s *Spec) Entities() []Entity {
 		node(n, pki.RoleZooKeeper, pki.RoleZooKeeper.Spec().Port)
 	}
 	for _, c := range s.Clients {
-		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants})
+		auth, _ := sasl.ParseAuth(c.Auth) // validated in Validate
+		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants,
+			Auth: auth, ScramPassword: c.ScramPassword})
 	}
 	for _, v := range s.Servers {
 		e := Entity{Name: v.Name, Role: pki.RoleServer, Subject: v.Subject, Password: v.Password, Advertised: v.Name}
@@ -438,6 +452,7 @@ func (s *Spec) Validate() error {
 		}
 		checkPassword("server", v.Name, v.Password)
 	}
+	errs = append(errs, s.validateSASL()...)
 	return errors.Join(errs...)
 }
 
@@ -470,6 +485,18 @@ func ParseWindow(s string) (time.Duration, error) {
 
 // read resolves an entity's password source ("" = generate).
 func (p Password) read() (string, error) {
+	pw, err := p.readRaw()
+	if err != nil || pw == "" {
+		return pw, err
+	}
+	if err := pki.ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// readRaw reads the password source, unchecked ("" = generate).
+func (p Password) readRaw() (string, error) {
 	var pw string
 	switch {
 	case p.Env != "":
@@ -484,11 +511,6 @@ func (p Password) read() (string, error) {
 			return "", fmt.Errorf("password.file: %w", err)
 		}
 		pw = strings.TrimRight(string(b), "\r\n")
-	default:
-		return "", nil
-	}
-	if err := pki.ValidatePassword(pw); err != nil {
-		return "", err
 	}
 	return pw, nil
 }
@@ -510,6 +532,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	var conflicts []string
 	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
 	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
+	conflicts = append(conflicts, mergeSettings("sasl", reflect.ValueOf(&out.SASL).Elem(), reflect.ValueOf(add.SASL))...)
 	if add.Mode != "" && add.Mode != s.EffectiveMode() {
 		conflicts = append(conflicts, fmt.Sprintf("mode: the saved spec has %s, this run gives %s", s.EffectiveMode(), add.Mode))
 	}

@@ -79,6 +79,8 @@ func jsonErrorCases(dir string) []struct {
 		{"completion fish", []string{"completion", "fish", "extra"}, ExitUsage, codeUsage},
 		{"completion powershell", []string{"completion", "powershell", "extra"}, ExitUsage, codeUsage},
 		{"unknown flag before --json", []string{"list", "--bogus"}, ExitUsage, codeUsage},
+		{"oauth init", []string{"oauth", "init", "--alg", "HS256"}, ExitUsage, codeUsage},
+		{"token", []string{"token", "c"}, ExitUsage, codeUsage},
 	}
 }
 
