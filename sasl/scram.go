@@ -100,7 +100,8 @@ alter() {
   tmp=$(umask 077 && mktemp)
   trap 'rm -f "$tmp"' EXIT
   pw=$(password "$3")
-  printf '%s=[iterations=%s,password=%s]\n' "$1" "$ITERATIONS" "$pw" >"$tmp"
+  # A config file takes the value without the brackets --add-config wants.
+  printf '%s=iterations=%s,password=%s\n' "$1" "$ITERATIONS" "$pw" >"$tmp"
   "$KAFKA_CONFIGS" --bootstrap-server "$BOOTSTRAP" --command-config "$COMMAND_CONFIG" \
     --alter --entity-type users --entity-name "$2" --add-config-file "$tmp"
   rm -f "$tmp"

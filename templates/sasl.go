@@ -136,3 +136,7 @@ func (v *view) IsOAuth() bool { return v.SASL.OAuth() }
 // ClientHoldsPassword: client.properties (and the Spring file) hold a
 // password, of the stores or of SCRAM.
 func (v *view) ClientHoldsPassword() bool { return v.Stores.HoldsPassword || v.IsScram() }
+
+// ClientSASL: the config is a client's that logs in with SASL (a broker's
+// own client.properties, its admin config, stays on mutual TLS).
+func (v *view) ClientSASL() bool { return v.SASL != nil && v.SASL.Mechanism != "" }

@@ -148,3 +148,18 @@ func TestSASLFieldErrors(t *testing.T) {
 		})
 	}
 }
+
+// A broker's client.properties is its admin config on the mTLS listener
+// (acls.sh and scram.sh run with it): its SASL_SSL listener changes nothing there.
+func TestSASLBrokerAdminConfigStaysMTLS(t *testing.T) {
+	for _, c := range saslCases() {
+		if c.d.Role != "broker" {
+			continue
+		}
+		plain := c.d
+		plain.SASL = nil
+		if got, want := render(t, c.d)["client.properties"], render(t, plain)["client.properties"]; !bytes.Equal(got, want) {
+			t.Errorf("%s: the broker's client.properties changed with a SASL_SSL listener:\n%s", c.dir, got)
+		}
+	}
+}
