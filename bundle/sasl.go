@@ -159,9 +159,12 @@ func (plan *Plan) scramScript(ctx clusterCtx) []byte {
 			users = append(users, sasl.ScramUser{Name: e.Name, Auth: e.Auth, PasswordFile: pw})
 		}
 	}
-	if len(users) == 0 {
+	if len(users) == 0 && !fsx.Exists(filepath.Join(plan.Dir, ScramScript)) {
 		return nil
 	}
+	// With no SCRAM identity left, an existing scram.sh is rewritten to
+	// create nothing rather than left to create credentials of clients
+	// that moved to another authentication.
 	b, err := sasl.ScramScript(users, sasl.ScramScriptOptions{Bootstrap: ctx.Bootstrap, CommandConfig: admin})
 	if err != nil {
 		return nil // only SCRAM users are passed

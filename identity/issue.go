@@ -21,6 +21,9 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if dir := Dir(tx.Dir, req.Name); fsx.Exists(dir) && !o.Force {
 		return nil, fmt.Errorf("%s %w: refusing to overwrite an issued certificate", dir, ErrExists)
 	}
+	if err := o.SASL.Check(req.Name, req.Role); err != nil {
+		return nil, err // before a serial is reserved
+	}
 	k, err := pki.GenerateKey(key)
 	if err != nil {
 		return nil, err

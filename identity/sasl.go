@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -41,19 +42,36 @@ type SASLOptions struct {
 // token issuer.
 var ErrNeedsIssuer = errors.New("OAUTHBEARER needs the PKI directory's token issuer")
 
+// Check refuses SASL settings an identity of role cannot have, before
+// anything is signed: SASL authentication is a client's, a SASL_SSL
+// listener a broker's, and OAUTHBEARER needs the token issuer.
+func (o SASLOptions) Check(name string, role pki.Role) error {
+	a := o.Auth.Spec()
+	if a.SASL() && role != pki.RoleClient {
+		return fmt.Errorf("%s: authentication %s is for clients; a %s authenticates with its certificate", name, a.Auth, role)
+	}
+	if len(o.Mechanisms) > 0 && role != pki.RoleBroker {
+		return fmt.Errorf("%s: a SASL_SSL listener is a broker's, not a %s's", name, role)
+	}
+	if o.Issuer == nil && (a.OAuth || slices.Contains(o.Mechanisms, sasl.OAuthBearer)) {
+		return fmt.Errorf("%s: %w", name, ErrNeedsIssuer)
+	}
+	if a.Scram && o.ScramPassword != "" {
+		return sasl.ValidateScramPassword(o.ScramPassword)
+	}
+	return nil
+}
+
 // saslFiles are the files an identity's SASL settings add to its
 // directory: the auth kind, a SCRAM password, a token. It settles
 // o.SASL.ScramPassword (generated if empty) for the configs.
 func (m Material) saslFiles(o *Options) ([]file, error) {
-	a := o.SASL.Auth
-	if a == "" || a == sasl.MTLS {
-		if len(o.SASL.Mechanisms) > 0 && !m.Role.Spec().Bootstrap {
-			return nil, fmt.Errorf("%s: a SASL_SSL listener is a broker's, not a %s's", m.Name, m.Role)
-		}
-		return nil, nil
+	if err := o.SASL.Check(m.Name, m.Role); err != nil {
+		return nil, err
 	}
-	if m.Role != pki.RoleClient {
-		return nil, fmt.Errorf("%s: authentication %s is for clients; a %s authenticates with its certificate", m.Name, a, m.Role)
+	a := o.SASL.Auth
+	if !a.Spec().SASL() {
+		return nil, nil
 	}
 	spec := a.Spec()
 	out := []file{{AuthFile, []byte(string(a) + "\n"), fsx.PublicFile}}

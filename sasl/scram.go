@@ -111,6 +111,9 @@ alter() {
 case "${1:-}" in
 alter)
 `)
+	if len(users) == 0 {
+		b.WriteString("  echo \"scram.sh: the bundle has no SCRAM identities (any more); a former one's credential stays until: kafka-configs --alter --delete-config SCRAM-SHA-512 --entity-type users --entity-name NAME\" >&2\n")
+	}
 	for _, u := range users {
 		if !u.Auth.Spec().Scram {
 			return nil, fmt.Errorf("scram.sh: %s authenticates with %s, not SCRAM", u.Name, u.Auth)
