@@ -241,5 +241,17 @@ scenario_sasl_oauthbearer() {
     'failed authentication due to: \{"status":"invalid_token"\}' "bob with a token signed by another key"
   run_out sasl-token-fresh kt token bob --dir "$SASL_PKI" || fail "kafkatls token failed: $(first_error sasl-token-fresh)"
   sasl_roundtrip bob-fresh "$b/client.properties" "$bob_opt"
+
+  # Key rotation on the running broker: oauth init --force keeps the old
+  # public key in the JWKS, which Kafka 4.3 re-reads when the file changes:
+  # a token of the old key and one of the new key are both accepted.
+  local oldtok="$dir/old-token.jwt"
+  cp "$b/token.jwt" "$oldtok"
+  sed "s|^sasl.oauthbearer.token.endpoint.url=.*|sasl.oauthbearer.token.endpoint.url=file:$oldtok|" "$b/client.properties" >"$dir/old.properties"
+  run_out sasl-rotate kt oauth init --force --dir "$SASL_PKI" || fail "oauth init --force failed: $(first_error sasl-rotate)"
+  [ "$(grep -c '"kid"' "$SASL_PKI/oauth/jwks.json")" = 2 ] || fail "the JWKS after a rotation does not hold two keys"
+  run_out sasl-token-rotated kt token bob --dir "$SASL_PKI" || fail "kafkatls token after rotation failed"
+  sasl_roundtrip bob-new-key "$b/client.properties" "$bob_opt"
+  sasl_roundtrip bob-old-key "$dir/old.properties" "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file:$oldtok"
   not_denied "$dir/broker.log" "$SASL_PKI/certs/kafka-1/principal.txt"
 }
