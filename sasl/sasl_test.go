@@ -3,11 +3,14 @@ package sasl_test
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/kafkatls/kafkatls/internal/realpeer"
 	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/templates"
 )
@@ -395,5 +399,38 @@ done
 	cmd.Env = append(os.Environ(), "KAFKA_CONFIGS="+tool)
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "cannot carry") {
 		t.Errorf("a password with a comma: %v\n%s", err, out)
+	}
+}
+
+// The same passwords, checked by the JDK: java.util.Properties loads the
+// line kafkatls writes and java.io.StreamTokenizer, set up as Kafka's
+// JaasConfig sets it up, reads back the exact user name and password.
+func TestScramJAASWithJava(t *testing.T) {
+	classes := realpeer.JavaClasses(t)
+	for i, pw := range []string{`plain-password`, `with"quote`, `back\slash`, `trailing\`, `a=b=c`, `"\"\\=;required`, `#!:= spaces`, `ünïcödé €`, `/* not a comment */`, `// nor this`} {
+		t.Run(pw, func(t *testing.T) {
+			jaas, err := sasl.ScramJAAS("app-user", pw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), fmt.Sprintf("client%d.properties", i))
+			if err := os.WriteFile(file, []byte("sasl.jaas.config="+templates.PropertiesValue(jaas)+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out := realpeer.Run(t, "java", "-cp", classes, "JaasOptions", file, "sasl.jaas.config")
+			got := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				k, v, _ := strings.Cut(line, "\t")
+				b, err := hex.DecodeString(v)
+				if err != nil {
+					t.Fatalf("java printed %q", line)
+				}
+				got[k] = string(b)
+			}
+			want := map[string]string{"module": sasl.ScramLoginModule, "flag": "required", "username": "app-user", "password": pw}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Java read %q, want %q", got, want)
+			}
+		})
 	}
 }
