@@ -47,8 +47,8 @@ func TestSASLCommands(t *testing.T) {
 	token := readTrim(t, filepath.Join(pki, "certs/bob/token.jwt"))
 	for what, secret := range map[string]string{
 		"the SCRAM password": "Alice-Passw0rd",
-		"the token":         token,
-		"the signing key":   readTrim(t, filepath.Join(pki, "oauth/signing.key")),
+		"the token":          token,
+		"the signing key":    readTrim(t, filepath.Join(pki, "oauth/signing.key")),
 	} {
 		if strings.Contains(printed.String(), secret) {
 			t.Errorf("%s was printed", what)
