@@ -93,8 +93,18 @@ func TestBundleSASL(t *testing.T) {
 		t.Errorf("scram.sh:\n%s", script)
 	}
 
+	// Kubernetes Secrets carry the SASL secrets too.
+	run(t, dir, s, func(o *Options) { o.Export = []string{"k8s"} })
+	for name, key := range map[string]string{"alice": sasl.ScramPasswordFile, "bob": sasl.TokenFile} {
+		b, err := os.ReadFile(filepath.Join(dir, k8sFile(name)))
+		if err != nil || !strings.Contains(string(b), "\n  "+key+": ") {
+			t.Errorf("%s's Secret has no %s: %v\n%s", name, key, err, b)
+		}
+	}
+	tree = hashTree(t, dir)
+
 	// A re-run changes nothing: the SCRAM password and the token are kept.
-	run(t, dir, s, nil)
+	run(t, dir, s, func(o *Options) { o.Export = []string{"k8s"} })
 	if d := diffTree(tree, hashTree(t, dir)); len(d) > 0 {
 		t.Errorf("a re-run changed %v", d)
 	}

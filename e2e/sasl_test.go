@@ -65,6 +65,10 @@ func TestSASLCommands(t *testing.T) {
 			t.Errorf("%s: %v, want mode 0600", f, err)
 		}
 	}
+	// kafkatls acls names a SASL client by its SASL principal.
+	if out := ok(t, dir, "acls", "alice", "--producer", "--topic", "orders"); !strings.Contains(out, "--allow-principal User:alice ") {
+		t.Errorf("acls alice:\n%s", out)
+	}
 	// --print is the one way to see the token.
 	if out := ok(t, dir, "token", "bob", "--print"); strings.Count(strings.TrimSpace(out), ".") != 2 || strings.TrimSpace(out) != readTrim(t, filepath.Join(pki, "certs/bob/token.jwt")) {
 		t.Errorf("token --print: %q", out)
