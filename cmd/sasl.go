@@ -134,7 +134,11 @@ accepted until they expire (brokers re-read a file JWKS when it changes).`,
 			case errors.Is(err, sasl.ErrIssuerExists):
 				return usageErr("%v (--force replaces its key, keeping the old public key in the JWKS)", err)
 			case errors.As(err, &ie):
-				return usageErr("--%s: %v", map[string]string{"algorithm": "alg"}[ie.Field]+strings.TrimPrefix(ie.Field, "algorithm"), err)
+				flag := ie.Field // issuer, audience
+				if flag == "algorithm" {
+					flag = "alg"
+				}
+				return usageErr("--%s: %v", flag, err)
 			case err != nil:
 				return err
 			}
