@@ -69,6 +69,29 @@ func TestSASLCommands(t *testing.T) {
 	if out := ok(t, dir, "acls", "alice", "--producer", "--topic", "orders"); !strings.Contains(out, "--allow-principal User:alice ") {
 		t.Errorf("acls alice:\n%s", out)
 	}
+	// A renewal keeps the SASL principal: in principal.txt and in the index.
+	ok(t, dir, "renew", "alice")
+	if got := readTrim(t, filepath.Join(pki, "certs/alice/principal.txt")); got != "User:alice" {
+		t.Errorf("alice principal.txt after renew %q", got)
+	}
+	var idx struct {
+		Records []struct{ Name, Status, Principal, Auth string }
+	}
+	if err := json.Unmarshal([]byte(readTrim(t, filepath.Join(pki, "index.json"))), &idx); err != nil {
+		t.Fatal(err)
+	}
+	current := 0
+	for _, r := range idx.Records {
+		if r.Name == "alice" && r.Status == "valid" {
+			current++
+			if r.Principal != "User:alice" || r.Auth != "scram-sha-512" {
+				t.Errorf("alice's record after renew: principal %q auth %q", r.Principal, r.Auth)
+			}
+		}
+	}
+	if current != 1 {
+		t.Errorf("%d valid records for alice", current)
+	}
 	// --print is the one way to see the token.
 	if out := ok(t, dir, "token", "bob", "--print"); strings.Count(strings.TrimSpace(out), ".") != 2 || strings.TrimSpace(out) != readTrim(t, filepath.Join(pki, "certs/bob/token.jwt")) {
 		t.Errorf("token --print: %q", out)

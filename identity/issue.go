@@ -39,7 +39,7 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	tx.Index.Settle(withAuth(pki.NewRecord(req.Name, req.Role, cert, false), res))
+	tx.Index.Settle(WithAuth(pki.NewRecord(req.Name, req.Role, cert, false), res))
 	return res, nil
 }
 
@@ -60,11 +60,13 @@ func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Si
 	if err != nil {
 		return nil, pki.Record{}, err
 	}
-	return res, withAuth(pki.NewRecord(req.Name, req.Role, cert, false), res), nil
+	return res, WithAuth(pki.NewRecord(req.Name, req.Role, cert, false), res), nil
 }
 
-// withAuth records a SASL identity's authentication and principal.
-func withAuth(r pki.Record, res *Result) pki.Record {
+// WithAuth records in r, the index record of the identity res describes,
+// a SASL identity's authentication and its SASL principal (NewRecord
+// gives the certificate's).
+func WithAuth(r pki.Record, res *Result) pki.Record {
 	if res.Auth != "" {
 		r.Auth, r.Principal = res.Auth, res.Principal
 	}
