@@ -117,13 +117,21 @@ A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
 its client.properties) unless --advertise HOST[:PORT] says otherwise; the
 host is added to the SANs. If the advertised host does not resolve on this
 machine, issue says so in one line on stderr (it may resolve where the broker
-runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
+runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).
+SASL_SSL (docs/sasl.md): a client with --auth scram-sha-512|scram-sha-256 gets a
+password (scram-password, 0600) and configs that log in with it on the brokers'
+SASL_SSL listener, as User:NAME; with --auth oauthbearer a token from the
+directory's token issuer (kafkatls oauth init; token.jwt, 0600). A broker with
+--sasl MECHANISMS gets a SASL_SSL listener on --sasl-port beside its SSL one.`,
 		Example: `  kafkatls issue client1
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
   kafkatls issue idp --role server --dns idp.example.com
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
-  kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
+  kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force
+  kafkatls issue kafka-1 --role broker --sasl scram-sha-512,oauthbearer
+  kafkatls issue orders-app --auth scram-sha-512
+  kafkatls issue billing --auth oauthbearer --scope kafka.read`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
