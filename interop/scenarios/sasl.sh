@@ -54,6 +54,45 @@ sasl_refused() {
   grep -qE "$4" "$WORK/out/$1.txt" || fail "$5: expected /$4/, got: $(first_error "$1")"
 }
 
+# kafkajs_dir: KafkaJS from npm (pinned), installed once into the cache.
+KAFKAJS_VERSION=2.2.4
+kafkajs_dir() {
+  local d="$CACHE/npm/kafkajs-$KAFKAJS_VERSION"
+  if [ ! -f "$d/.complete" ]; then
+    command -v npm >/dev/null || fail "npm not found (KafkaJS)"
+    rm -rf "$d"
+    mkdir -p "$d"
+    timeout 300 npm install --no-audit --no-fund --prefix "$d" "kafkajs@$KAFKAJS_VERSION" >"$WORK/out/npm-kafkajs.txt" 2>&1 ||
+      fail "npm install kafkajs@$KAFKAJS_VERSION failed: $(tail -2 "$WORK/out/npm-kafkajs.txt" | tr '\n' ' ')"
+    touch "$d/.complete"
+  fi
+  echo "$d/node_modules"
+}
+
+# sasl_kafkajs STEP CLIENT_DIR MSG: KafkaJS produces MSG to sasl-topic on
+# the SASL_SSL listener with the client's generated kafkajs-ssl.js, used as
+# its comment says ({ssl, sasl}).
+sasl_kafkajs() {
+  local step=$1 cdir=$2 msg=$3 mods
+  mods=$(kafkajs_dir)
+  cat >"$WORK/kafkajs-produce.js" <<'JS'
+const { Kafka, logLevel } = require('kafkajs')
+const [cfgFile, broker, topic, msg] = process.argv.slice(2)
+const cfg = require(cfgFile)
+const kafka = new Kafka({ clientId: 'interop', brokers: [broker], ssl: cfg.ssl, sasl: cfg.sasl,
+  logLevel: logLevel.ERROR, connectionTimeout: 10000, retry: { retries: 2 } })
+;(async () => {
+  const p = kafka.producer()
+  await p.connect()
+  await p.send({ topic, messages: [{ value: msg }] })
+  await p.disconnect()
+  console.log('produced ' + msg)
+})().catch((e) => { console.error('KafkaJS error: ' + e.name + ': ' + e.message); process.exit(1) })
+JS
+  NODE_PATH="$mods" run_out "$step" timeout 120 node "$WORK/kafkajs-produce.js" "$cdir/kafkajs-ssl.js" \
+    "localhost:$SASL_PORT" sasl-topic "$msg"
+}
+
 # sasl_cluster DIR MECHANISMS CLIENTS_YAML: a bundle with a SASL_SSL listener
 # (sasl.mechanisms MECHANISMS, e.g. "[scram-sha-512]") and the given
 # clients; writes DIR/server.properties (the generated broker config plus
@@ -151,6 +190,14 @@ scenario_sasl_scram() {
   # alice: produce and consume over SASL_SSL with her generated client.properties.
   sasl_roundtrip alice "$a/client.properties" ""
   grep -q "^sasl.mechanism=SCRAM-SHA-512\$" "$a/client.properties" || fail "alice's client.properties does not use SCRAM-SHA-512"
+  # KafkaJS with alice's generated kafkajs-ssl.js (SCRAM password read from
+  # her scram-password file); the Java consumer reads the message back.
+  local jsmsg="kafkajs-alice-$RANDOM"
+  sasl_kafkajs kafkajs-alice "$a" "$jsmsg" || fail "KafkaJS (SCRAM) could not produce: $(grep -m1 'KafkaJS error' "$WORK/out/kafkajs-alice.txt")"
+  SASL_COUNT=$((SASL_COUNT + 1))
+  sasl_client consume-kafkajs-alice "$a/client.properties" "" consume sasl-topic "grp-js-$RANDOM" "$SASL_COUNT" ||
+    fail "consuming KafkaJS's message failed: $(first_error consume-kafkajs-alice)"
+  grep -qxF "$jsmsg" "$WORK/out/consume-kafkajs-alice.txt" || fail "KafkaJS's message did not arrive"
   # mallory authenticates (SCRAM) but has no grant: denied by principal.
   sasl_refused sasl-mallory "$SASL_PKI/certs/mallory/client.properties" "" \
     'TopicAuthorizationException|TOPIC_AUTHORIZATION_FAILED' "mallory (no grants) on sasl-topic"
@@ -217,6 +264,13 @@ scenario_sasl_oauthbearer() {
   # bob: a token minted by kafkatls, validated by Kafka's own validator
   # against the JWKS file; the token's sub is the principal.
   sasl_roundtrip bob "$b/client.properties" "$bob_opt"
+  # KafkaJS with bob's generated kafkajs-ssl.js (oauthBearerProvider reads token.jwt).
+  local jsmsg="kafkajs-bob-$RANDOM"
+  sasl_kafkajs kafkajs-bob "$b" "$jsmsg" || fail "KafkaJS (OAUTHBEARER) could not produce: $(grep -m1 'KafkaJS error' "$WORK/out/kafkajs-bob.txt")"
+  SASL_COUNT=$((SASL_COUNT + 1))
+  sasl_client consume-kafkajs-bob "$b/client.properties" "$bob_opt" consume sasl-topic "grp-js-$RANDOM" "$SASL_COUNT" ||
+    fail "consuming KafkaJS's message failed: $(first_error consume-kafkajs-bob)"
+  grep -qxF "$jsmsg" "$WORK/out/consume-kafkajs-bob.txt" || fail "KafkaJS's message did not arrive"
   # eve: a valid token, no grants: denied by principal.
   sasl_refused sasl-eve "$SASL_PKI/certs/eve/client.properties" "$(sasl_opts "$SASL_PKI/certs/eve/client.properties")" \
     'TopicAuthorizationException|TOPIC_AUTHORIZATION_FAILED' "eve (no grants) on sasl-topic"
