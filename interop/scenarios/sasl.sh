@@ -93,6 +93,51 @@ JS
     "localhost:$SASL_PORT" sasl-topic "$msg"
 }
 
+# confluent_python: a Python with confluent-kafka from PyPI (pinned; its
+# wheel bundles a librdkafka newer than Debian's 2.0.2), made once in the cache.
+CONFLUENT_KAFKA_VERSION=2.16.1
+confluent_python() {
+  local d="$CACHE/pyenv/confluent-kafka-$CONFLUENT_KAFKA_VERSION"
+  if [ ! -f "$d/.complete" ]; then
+    rm -rf "$d"
+    python3 -m venv "$d" >"$WORK/out/venv-confluent.txt" 2>&1 || fail "python3 -m venv failed (python3-venv missing?)"
+    timeout 300 "$d/bin/pip" install -q "confluent-kafka==$CONFLUENT_KAFKA_VERSION" >>"$WORK/out/venv-confluent.txt" 2>&1 ||
+      fail "pip install confluent-kafka==$CONFLUENT_KAFKA_VERSION failed: $(tail -2 "$WORK/out/venv-confluent.txt" | tr '\n' ' ')"
+    touch "$d/.complete"
+  fi
+  echo "$d/bin/python"
+}
+
+# sasl_confluent STEP KCAT_CONF MSG: confluent-kafka (librdkafka) produces
+# MSG to sasl-topic with the keys of the generated kcat.conf, verbatim but
+# for bootstrap.servers (the scenario's SASL_SSL port).
+sasl_confluent() {
+  local step=$1 conf=$2 msg=$3 py
+  py=$(confluent_python)
+  cat >"$WORK/confluent-produce.py" <<'PY'
+import sys
+from confluent_kafka import Producer
+conf_file, broker, topic, msg = sys.argv[1:5]
+conf = {}
+for line in open(conf_file):
+    line = line.rstrip("\n")
+    if not line or line.startswith("#"):
+        continue
+    k, v = line.split("=", 1)
+    conf[k] = v
+conf["bootstrap.servers"] = broker
+errors = []
+p = Producer(conf)
+p.produce(topic, msg.encode(), on_delivery=lambda err, m: errors.append(err) if err else None)
+left = p.flush(30)
+if left or errors:
+    print("confluent-kafka error: %s (%d not delivered)" % (errors, left))
+    sys.exit(1)
+print("produced " + msg)
+PY
+  run_out "$step" timeout 120 "$py" "$WORK/confluent-produce.py" "$conf" "localhost:$SASL_PORT" sasl-topic "$msg"
+}
+
 # sasl_cluster DIR MECHANISMS CLIENTS_YAML: a bundle with a SASL_SSL listener
 # (sasl.mechanisms MECHANISMS, e.g. "[scram-sha-512]") and the given
 # clients; writes DIR/server.properties (the generated broker config plus
@@ -198,6 +243,14 @@ scenario_sasl_scram() {
   sasl_client consume-kafkajs-alice "$a/client.properties" "" consume sasl-topic "grp-js-$RANDOM" "$SASL_COUNT" ||
     fail "consuming KafkaJS's message failed: $(first_error consume-kafkajs-alice)"
   grep -qxF "$jsmsg" "$WORK/out/consume-kafkajs-alice.txt" || fail "KafkaJS's message did not arrive"
+  # confluent-kafka (librdkafka 2.16) with alice's generated kcat.conf keys.
+  local pymsg="confluent-alice-$RANDOM"
+  sasl_confluent confluent-alice "$a/kcat.conf" "$pymsg" ||
+    fail "confluent-kafka (SCRAM, kcat.conf keys) could not produce: $(grep -m1 -E 'error|Error' "$WORK/out/confluent-alice.txt" | cut -c1-300)"
+  SASL_COUNT=$((SASL_COUNT + 1))
+  sasl_client consume-confluent-alice "$a/client.properties" "" consume sasl-topic "grp-py-$RANDOM" "$SASL_COUNT" ||
+    fail "consuming confluent-kafka's message failed: $(first_error consume-confluent-alice)"
+  grep -qxF "$pymsg" "$WORK/out/consume-confluent-alice.txt" || fail "confluent-kafka's message did not arrive"
   # mallory authenticates (SCRAM) but has no grant: denied by principal.
   sasl_refused sasl-mallory "$SASL_PKI/certs/mallory/client.properties" "" \
     'TopicAuthorizationException|TOPIC_AUTHORIZATION_FAILED' "mallory (no grants) on sasl-topic"
