@@ -18,6 +18,7 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/templates"
 )
@@ -51,6 +52,9 @@ func (plan *Plan) textOutputs(o Options) []outFile {
 	}
 	if script := plan.aclScript(ctx); script != nil {
 		out = append(out, outFile{ACLScript, script, 0o755})
+	}
+	if script := plan.scramScript(ctx); script != nil {
+		out = append(out, outFile{ScramScript, script, 0o755})
 	}
 	out = append(out, outFile{SummaryFile, plan.summary(), fsx.PublicFile})
 	if slices.Contains(o.Export, "k8s") {
@@ -146,14 +150,15 @@ func (plan *Plan) k8sSecrets() []outFile {
 	var out []outFile
 	for _, e := range plan.spec.Entities() {
 		dir := identity.Dir(plan.Dir, e.Name)
-		keys := []string{identity.CertPEM, identity.KeyPEM, identity.CAPEM, identity.KeystoreJKS, identity.TruststoreJKS, identity.KeystoreP12, identity.TruststoreP12, identity.PasswordFile}
+		keys := []string{identity.CertPEM, identity.KeyPEM, identity.CAPEM, identity.KeystoreJKS, identity.TruststoreJKS, identity.KeystoreP12, identity.TruststoreP12, identity.PasswordFile,
+			sasl.ScramPasswordFile, sasl.TokenFile} // the last two: SASL clients only
 		data := map[string]string{}
 		for _, k := range keys {
 			b, err := fsx.ReadFileLimit(filepath.Join(dir, k), fsx.LimitStore)
 			if err != nil {
 				continue
 			}
-			if k == identity.PasswordFile {
+			if k == identity.PasswordFile || k == sasl.ScramPasswordFile || k == sasl.TokenFile {
 				b = bytes.TrimRight(b, "\r\n")
 			}
 			data[k] = base64.StdEncoding.EncodeToString(b)

@@ -17,6 +17,7 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -171,6 +172,9 @@ func makePlan(tx *pki.Tx, spec *Spec, o Options, now time.Time) (*Plan, error) {
 		cfg.Hosts = append([]string{e.Advertised}, slices.DeleteFunc(slices.Clone(e.SANs.DNS), func(h string) bool { return h == e.Advertised })...)
 		step := Step{Name: e.Name, Role: e.Role, SANs: e.SANs.String(), Principal: ctx.principals[e.Name], entity: e, req: req,
 			opts: identity.Options{Formats: formats, Compat: compat, Password: pw, MountPath: spec.Defaults.MountPath, Force: true, Config: cfg.Config}}
+		if err := plan.saslOptions(e, &step.opts, ctx); err != nil {
+			return nil, err
+		}
 		step.Action, step.Reason = plan.judge(e, step, renewBefore, now)
 		plan.Steps = append(plan.Steps, step)
 	}
@@ -227,6 +231,7 @@ func (plan *Plan) judge(e Entity, step Step, renewBefore time.Duration, now time
 	if rec.Role != e.Role {
 		reasons = append(reasons, fmt.Sprintf("role %s → %s", rec.Role, e.Role))
 	}
+	reasons = append(reasons, saslReasons(dir, e)...)
 	if want := plan.desiredSubject(e); want != "" && want != rec.Subject {
 		reasons = append(reasons, fmt.Sprintf("subject %q → %q", rec.Subject, want))
 	}
@@ -335,17 +340,20 @@ func prefixed(p string, items []string) []string {
 type clusterCtx struct {
 	identity.Config
 	principals map[string]string
+	// saslBootstrap lists the brokers' SASL_SSL listeners (SASL clients'
+	// bootstrap.servers).
+	saslBootstrap string
 }
 
 func (plan *Plan) clusterContext(entities []Entity) (clusterCtx, error) {
 	c := clusterCtx{Config: identity.Config{Mode: plan.Mode}, principals: map[string]string{}}
-	var bootstrap, zk []string
+	var bootstrap, zk, saslBootstrap []string
 	for _, e := range entities {
 		subject := plan.desiredSubject(e)
 		if subject == "" {
 			return c, fmt.Errorf("%s %q: invalid subject", e.Role, e.Name)
 		}
-		c.principals[e.Name] = principal.User(subject)
+		c.principals[e.Name] = sasl.Principal(e.Auth, e.Name, principal.User(subject))
 		host := e.Advertised
 		rs := e.Role.Spec()
 		if rs.SuperUser {
@@ -353,12 +361,14 @@ func (plan *Plan) clusterContext(entities []Entity) (clusterCtx, error) {
 		}
 		if rs.Bootstrap {
 			bootstrap = append(bootstrap, hostPort(host, e.Port))
+			saslBootstrap = append(saslBootstrap, hostPort(host, plan.spec.SASL.port()))
 		}
 		if rs.ZooKeeperConnect {
 			zk = append(zk, hostPort(host, e.Port))
 		}
 	}
 	c.Bootstrap = strings.Join(bootstrap, ",")
+	c.saslBootstrap = strings.Join(saslBootstrap, ",")
 	c.ZooKeeperConnect = strings.Join(zk, ",")
 	return c, nil
 }

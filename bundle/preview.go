@@ -79,6 +79,9 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 	if plan.hasGrants() {
 		pv.Files = append(pv.Files, ACLScript)
 	}
+	if plan.scramScript(ctx) != nil {
+		pv.Files = append(pv.Files, ScramScript)
+	}
 	if slices.Contains(o.Export, "k8s") {
 		for _, e := range plan.spec.Entities() {
 			pv.Files = append(pv.Files, filepath.ToSlash(k8sFile(e.Name)))

@@ -23,6 +23,7 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/templates"
 )
@@ -48,6 +49,8 @@ type Spec struct {
 	// MirrorMakers are MirrorMaker 2 identities of this cluster (one per
 	// MirrorMaker deployment); the other cluster's PKI issues its own.
 	MirrorMakers []MirrorMaker `yaml:"mirrormakers,omitempty"`
+	// SASL adds a SASL_SSL listener to every broker (sasl.go).
+	SASL SASLSpec `yaml:"sasl,omitempty"`
 }
 
 // CASpec configures the CA created on the first run (ignored afterwards:
@@ -128,6 +131,11 @@ type Client struct {
 	Subject  string           `yaml:"subject,omitempty"`
 	Grants   []kafkaacl.Grant `yaml:"grants,omitempty"`
 	Password Password         `yaml:"password,omitempty"`
+	// Auth is how the client authenticates: mtls (default),
+	// scram-sha-512, scram-sha-256 or oauthbearer (sasl.go).
+	Auth string `yaml:"auth,omitempty"`
+	// ScramPassword is a SCRAM client's password source (default generated).
+	ScramPassword Password `yaml:"scramPassword,omitempty"`
 }
 
 // Server is a TLS server of the platform outside Kafka (an IdP such as
@@ -242,6 +250,7 @@ func (s *Spec) resolvePaths(base string) {
 	}
 	for i := range s.Clients {
 		s.Clients[i].Password.File = abs(s.Clients[i].Password.File)
+		s.Clients[i].ScramPassword.File = abs(s.Clients[i].ScramPassword.File)
 	}
 	for i := range s.MirrorMakers {
 		s.MirrorMakers[i].Password.File = abs(s.MirrorMakers[i].Password.File)
@@ -288,6 +297,9 @@ type Entity struct {
 	Connect kafkaacl.ConnectWorker
 	// ClusterAlias: a mirrormaker's cluster alias.
 	ClusterAlias string
+	// Auth is a client's authentication; ScramPassword its SCRAM password source.
+	Auth          sasl.Auth
+	ScramPassword Password
 }
 
 // Entities returns every identity in the spec in a stable order: brokers,
@@ -324,7 +336,9 @@ func (s *Spec) Entities() []Entity {
 		node(n, pki.RoleZooKeeper, pki.RoleZooKeeper.Spec().Port)
 	}
 	for _, c := range s.Clients {
-		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants})
+		auth, _ := sasl.ParseAuth(c.Auth) // validated in Validate
+		out = append(out, Entity{Name: c.Name, Role: pki.RoleClient, Subject: c.Subject, Password: c.Password, Grants: c.Grants,
+			Auth: auth, ScramPassword: c.ScramPassword})
 	}
 	for _, v := range s.Servers {
 		e := Entity{Name: v.Name, Role: pki.RoleServer, Subject: v.Subject, Password: v.Password, Advertised: v.Name}
@@ -596,6 +610,7 @@ func (s *Spec) Validate() error {
 		}
 		checkPassword("mirrormaker", m.Name, m.Password)
 	}
+	errs = append(errs, s.validateSASL()...)
 	return errors.Join(errs...)
 }
 
@@ -628,6 +643,18 @@ func ParseWindow(s string) (time.Duration, error) {
 
 // read resolves an entity's password source ("" = generate).
 func (p Password) read() (string, error) {
+	pw, err := p.readRaw()
+	if err != nil || pw == "" {
+		return pw, err
+	}
+	if err := pki.ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// readRaw reads the password source, unchecked ("" = generate).
+func (p Password) readRaw() (string, error) {
 	var pw string
 	switch {
 	case p.Env != "":
@@ -642,11 +669,6 @@ func (p Password) read() (string, error) {
 			return "", fmt.Errorf("password.file: %w", err)
 		}
 		pw = strings.TrimRight(string(b), "\r\n")
-	default:
-		return "", nil
-	}
-	if err := pki.ValidatePassword(pw); err != nil {
-		return "", err
 	}
 	return pw, nil
 }
@@ -670,6 +692,7 @@ func (s *Spec) Merge(add *Spec) (*Spec, error) {
 	var conflicts []string
 	conflicts = append(conflicts, mergeSettings("ca", reflect.ValueOf(&out.CA).Elem(), reflect.ValueOf(add.CA))...)
 	conflicts = append(conflicts, mergeSettings("defaults", reflect.ValueOf(&out.Defaults).Elem(), reflect.ValueOf(add.Defaults))...)
+	conflicts = append(conflicts, mergeSettings("sasl", reflect.ValueOf(&out.SASL).Elem(), reflect.ValueOf(add.SASL))...)
 	if add.Mode != "" && add.Mode != s.EffectiveMode() {
 		conflicts = append(conflicts, fmt.Sprintf("mode: the saved spec has %s, this run gives %s", s.EffectiveMode(), add.Mode))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 func init() { extraCommands = append(extraCommands, newACLsCmd) }
@@ -182,6 +183,11 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 	}
 	var subject string
 	dir := identity.Dir(g.dir, name)
+	if a, err := identity.DirAuth(dir); err == nil && a.Spec().SASL() {
+		// A SASL identity is User:NAME whatever its certificate says;
+		// ssl.principal.mapping.rules apply to the SSL listener only.
+		return sasl.Principal(a, name, ""), nil
+	}
 	if b, err := fsx.ReadFileLimit(filepath.Join(dir, identity.CertPEM), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {
 			subject, _ = principal.JavaName(certs[0].RawSubject)

@@ -97,6 +97,9 @@ func explain(err error, c *cobra.Command, g *globals) string {
 	var fe *pki.InvalidFieldError
 	var de *principal.DNError
 	var oe *pki.OutlivesCAError
+	if errors.Is(err, identity.ErrNeedsIssuer) {
+		hint("create it with `kafkatls oauth init --dir " + g.dir + "`")
+	}
 	switch {
 	case errors.As(err, &fe):
 		switch {

@@ -100,6 +100,7 @@ func newIssueCmd(g *globals) *cobra.Command {
 		advertise string
 		cw        connectFlags
 		mm        mirrorMakerFlags
+		sf        saslFlags
 	)
 	c := &cobra.Command{
 		Use:   "issue NAME",
@@ -124,7 +125,12 @@ A broker advertises NAME:9093 (advertised.listeners, and bootstrap.servers in
 its client.properties) unless --advertise HOST[:PORT] says otherwise; the
 host is added to the SANs. If the advertised host does not resolve on this
 machine, issue says so in one line on stderr (it may resolve where the broker
-runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
+runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).
+SASL_SSL (docs/sasl.md): a client with --auth scram-sha-512|scram-sha-256 gets a
+password (scram-password, 0600) and configs that log in with it on the brokers'
+SASL_SSL listener, as User:NAME; with --auth oauthbearer a token from the
+directory's token issuer (kafkatls oauth init; token.jwt, 0600). A broker with
+--sasl MECHANISMS gets a SASL_SSL listener on --sasl-port beside its SSL one.`,
 		Example: `  kafkatls issue client1
   kafkatls issue kafka-1 --role broker --dns kafka-1.example.com,kafka.example.com --ip 10.0.0.11
   kafkatls issue kafka-1 --role broker --advertise kafka-1.example.com:9093
@@ -132,7 +138,10 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
   kafkatls issue connect-1 --role connect --bootstrap kafka-1:9093 --group etl --dns connect-1.example.com
   kafkatls issue mm2 --role mirrormaker --cluster-alias A --cluster-bootstrap kafka-a1:9093,kafka-a2:9093
   kafkatls issue app --subject "CN=app,OU=ServiceUsers,O=Acme" --formats pem
-  kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force`,
+  kafkatls issue kafka-1 --role broker --mount-path /etc/kafka/secrets --force
+  kafkatls issue kafka-1 --role broker --sasl scram-sha-512,oauthbearer
+  kafkatls issue orders-app --auth scram-sha-512
+  kafkatls issue billing --auth oauthbearer --scope kafka.read`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -184,6 +193,9 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 			if err := mm.apply(req.Role, &opts.Config); err != nil {
 				return err
 			}
+			if err := sf.apply(&opts, req.Role, g.dir); err != nil {
+				return err
+			}
 			var res *identity.Result
 			err = pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) error {
 				res, err = identity.Issue(tx, req, tx.PKI.Settings.Key, opts)
@@ -212,6 +224,7 @@ runs; KAFKATLS_NO_RESOLVE=1 skips the lookup).`,
 	mm.register(c)
 	pw.register(c)
 	pass.register(c)
+	sf.register(c)
 	return c
 }
 
@@ -244,6 +257,9 @@ func printEntity(w io.Writer, r *identity.Result) {
 	fmt.Fprintf(w, "Issued %s %s in %s\n", r.Role, r.Name, r.Dir)
 	fmt.Fprintf(w, "  subject    %s\n", r.Subject)
 	fmt.Fprintf(w, "  principal  %s\n", r.Principal)
+	if r.Auth != "" {
+		fmt.Fprintf(w, "  auth       %s\n", r.Auth)
+	}
 	if len(r.SANs) > 0 {
 		fmt.Fprintf(w, "  SANs       %s\n", strings.Join(r.SANs, ", "))
 	}

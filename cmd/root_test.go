@@ -81,6 +81,8 @@ func jsonErrorCases(dir string) []struct {
 		{"unknown flag before --json", []string{"list", "--bogus"}, ExitUsage, codeUsage},
 		{"mirrormaker", []string{"mirrormaker", "bogus"}, ExitUsage, codeUsage},
 		{"mirrormaker config", []string{"mirrormaker", "config", "--source", "a"}, ExitUsage, codeUsage},
+		{"oauth init", []string{"oauth", "init", "--alg", "HS256"}, ExitUsage, codeUsage},
+		{"token", []string{"token", "c"}, ExitUsage, codeUsage},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // Files lists the files Write puts into the directory of identity name
@@ -36,7 +37,20 @@ func Files(name string, role pki.Role, principal string, o Options) ([]string, e
 	if password == "" {
 		password = pki.GeneratePassword()
 	}
-	configs, err := Material{Name: name, Role: role}.configs(Dir("", name), formats, password, principal, o)
+	m := Material{Name: name, Role: role}
+	if o.SASL.Auth.Spec().OAuth {
+		// Listed, not minted: a preview signs nothing.
+		files = append(files, AuthFile, sasl.TokenFile)
+	} else {
+		extra, err := m.saslFiles(&o)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range extra {
+			files = append(files, f.name)
+		}
+	}
+	configs, err := m.configs(Dir("", name), formats, password, principal, o)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/templates"
 )
@@ -123,6 +124,9 @@ type Options struct {
 	// Force replaces an existing entity directory.
 	Force  bool
 	Config Config
+	// SASL: how a client authenticates (SCRAM, OAUTHBEARER) and a
+	// broker's SASL_SSL listener (sasl.go).
+	SASL SASLOptions
 	// NoSync skips every fsync: the directory still appears whole (it is
 	// built aside and renamed into place) but a power loss may empty its
 	// files. A caller that sets it must make the directory durable (see
@@ -144,6 +148,8 @@ type Result struct {
 	Serial      string    `json:"serial"`
 	Fingerprint string    `json:"sha256"`
 	Formats     []string  `json:"formats"`
+	// Auth is how the identity authenticates to Kafka (mtls, scram-sha-512, ...).
+	Auth string `json:"auth,omitempty"`
 }
 
 // ErrExists is returned when the entity directory exists and Force is off.
@@ -212,7 +218,11 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
-	principal := principal.User(subject)
+	principal := sasl.Principal(o.SASL.Auth, m.Name, principal.User(subject))
+	extra, err := m.saslFiles(&o)
+	if err != nil {
+		return nil, err
+	}
 
 	files, p12, err := m.files(formats, o.Compat, password)
 	if err != nil {
@@ -222,6 +232,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	files = append(files,
 		file{PrincipalFile, []byte(principal + "\n"), fsx.PublicFile},
 	)
+	files = append(files, extra...)
 	if m.Key != nil {
 		files = append(files, file{PasswordFile, []byte(password + "\n"), fsx.PrivateFile})
 		configs, err := m.configs(dir, formats, password, principal, o)
@@ -233,7 +244,11 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	if err := writeDirSync(dir, files, p12, o.Force, !o.NoSync); err != nil {
 		return nil, err
 	}
-	return m.result(dir, subject, principal, formats, files), nil
+	res := m.result(dir, subject, principal, formats, files)
+	if a := o.SASL.Auth; a != "" && a != sasl.MTLS {
+		res.Auth = string(a)
+	}
+	return res, nil
 }
 
 // result describes the identity just written to dir.
@@ -392,6 +407,10 @@ func (m Material) configs(dir string, formats []string, password, principal stri
 			TruststoreP12: at(TruststoreP12), KeyPEM: at(KeyPEM), CertPEM: at(CertPEM), ChainPEM: at(ChainPEM),
 			CAPEM: at(CAPEM), KeystorePEM: at(KeystorePEM), PasswordFile: at(PasswordFile),
 		},
+	}
+	var err error
+	if d.SASL, err = m.saslConfig(o, at); err != nil {
+		return nil, fmt.Errorf("configs for %s: %w", m.Name, err)
 	}
 	rendered, err := templates.Render(d)
 	if err != nil {

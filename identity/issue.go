@@ -30,6 +30,9 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 			return nil, err
 		}
 	}
+	if err := o.SASL.Check(req.Name, req.Role); err != nil {
+		return nil, err // before a serial is reserved
+	}
 	k, err := pki.GenerateKey(key)
 	if err != nil {
 		return nil, err
@@ -45,7 +48,7 @@ func Issue(tx *pki.Tx, req pki.CertRequest, key pki.KeySpec, o Options) (*Result
 	if err != nil {
 		return nil, err
 	}
-	tx.Index.Settle(pki.NewRecord(req.Name, req.Role, cert, false))
+	tx.Index.Settle(WithAuth(pki.NewRecord(req.Name, req.Role, cert, false), res))
 	return res, nil
 }
 
@@ -66,5 +69,15 @@ func IssueWithKey(p *pki.PKI, idx *pki.Index, req pki.CertRequest, key crypto.Si
 	if err != nil {
 		return nil, pki.Record{}, err
 	}
-	return res, pki.NewRecord(req.Name, req.Role, cert, false), nil
+	return res, WithAuth(pki.NewRecord(req.Name, req.Role, cert, false), res), nil
+}
+
+// WithAuth records in r, the index record of the identity res describes,
+// a SASL identity's authentication and its SASL principal (NewRecord
+// gives the certificate's).
+func WithAuth(r pki.Record, res *Result) pki.Record {
+	if res.Auth != "" {
+		r.Auth, r.Principal = res.Auth, res.Principal
+	}
+	return r
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -34,8 +35,11 @@ type Identity struct {
 	Role      pki.Role
 	Dir       string
 	Principal string // principal.txt
-	Leaf      *x509.Certificate
-	Stores    []Store
+	// Auth is how it authenticates to Kafka (auth.txt): for a SASL
+	// identity Principal is its SASL principal, not its certificate's.
+	Auth   sasl.Auth
+	Leaf   *x509.Certificate
+	Stores []Store
 }
 
 // Load reads an entity directory written by kafkatls: every store
@@ -44,6 +48,9 @@ func Load(dir string, role pki.Role) (*Identity, error) {
 	id := &Identity{Name: filepath.Base(dir), Role: role, Dir: dir}
 	if b, err := readFile(dir, PrincipalFile); err == nil {
 		id.Principal = strings.TrimSpace(string(b))
+	}
+	if a, err := DirAuth(dir); err == nil {
+		id.Auth = a
 	}
 	// The stores are tested as they are, with the password file as it is
 	// (not through a link).

@@ -8,6 +8,7 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // Refresh re-renders the configs of an existing entity directory after the
@@ -34,7 +35,12 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 		formats = AllFormats
 	}
 	m := Material{Name: name, Role: role, Cert: cert}
-	files, err := m.configs(dir, formats, password, principal.User(subject), o)
+	if o.SASL.Auth.Spec().Scram && o.SASL.ScramPassword == "" {
+		if o.SASL.ScramPassword, err = readScramPassword(dir); err != nil {
+			return nil, err
+		}
+	}
+	files, err := m.configs(dir, formats, password, sasl.Principal(o.SASL.Auth, name, principal.User(subject)), o)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -290,7 +291,11 @@ func Reissue(dir string, m Material) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
-	principal := principal.User(subject)
+	auth, err := DirAuth(dir)
+	if err != nil {
+		return nil, err
+	}
+	principal := sasl.Principal(auth, m.Name, principal.User(subject)) // a SASL identity keeps its principal
 	files, p12, err := m.files(formats, DirCompat(dir), password)
 	if err != nil {
 		return nil, err
@@ -321,5 +326,9 @@ func Reissue(dir string, m Material) (*Result, error) {
 	if err := writeDir(dir, files, p12, true); err != nil {
 		return nil, err
 	}
-	return m.result(dir, subject, principal, formats, files), nil
+	res := m.result(dir, subject, principal, formats, files)
+	if auth != sasl.MTLS {
+		res.Auth = string(auth)
+	}
+	return res, nil
 }

@@ -225,7 +225,7 @@ func Renew(tx *pki.Tx, name string, o RenewOptions) (*identity.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx.Settle(pki.NewRecord(name, rec.Role, cert, rec.ExternalKey))
+	idx.Settle(identity.WithAuth(pki.NewRecord(name, rec.Role, cert, rec.ExternalKey), res))
 	return res, nil
 }
 

@@ -63,6 +63,10 @@ type Record struct {
 	// engine, which picks the serial: the SHA-256 of the request's public
 	// key (KeyFingerprint) names the reservation until the serial is known.
 	EngineKey string `json:"engineKey,omitempty"`
+	// Auth is how the identity authenticates to Kafka when it is not with
+	// its certificate (scram-sha-512, oauthbearer, ...); Principal is then
+	// the SASL principal.
+	Auth string `json:"auth,omitempty"`
 
 	publicKey crypto.PublicKey // NewRecord's: how Settle finds an engine reservation
 }

@@ -115,8 +115,14 @@ type Data struct {
 	// zookeeper:2182 (required for a broker in zookeeper mode).
 	ZooKeeperConnect string
 	// Bootstrap is the bootstrap server list used by client configs and
-	// the examples in their comments, e.g. kafka-1:9093.
+	// the examples in their comments, e.g. kafka-1:9093 (for a SASL
+	// client, the brokers' SASL_SSL listeners).
 	Bootstrap string
+	// SASL, if set, makes a client authenticate on the brokers' SASL_SSL
+	// listener instead of with its certificate, and gives a broker a
+	// SASL_SSL listener beside its SSL one (sasl.go).
+	SASL *SASL
+
 	// ClusterAlias is a mirrormaker identity's cluster alias in
 	// connect-mirror-maker.properties (the prefix of its settings, and of
 	// the topics replicated from that cluster): letters, digits, '_' and
@@ -216,7 +222,7 @@ func Render(d Data) (map[string][]byte, error) {
 	case RoleClient:
 		files["client.properties"] = "client.properties.tmpl"
 		files["spring-boot.properties"] = "spring-boot.properties.tmpl"
-		if v.Lib != nil {
+		if v.Lib != nil && !v.SASL.OAuth() { // librdkafka cannot read a token file
 			files["kcat.conf"] = "kcat.conf.tmpl"
 		}
 		if v.HasPEM {
@@ -615,9 +621,15 @@ func newView(d Data) (*view, error) {
 	if v.Role == RoleBroker && v.Bootstrap == "" {
 		v.Bootstrap = v.AdvertisedHost + ":" + strconv.Itoa(v.Port)
 	}
+	if err := checkSASL(v); err != nil {
+		return nil, err
+	}
 	v.BootstrapOrHint = v.Bootstrap
 	if v.BootstrapOrHint == "" {
 		v.BootstrapOrHint = "BROKER_HOST:" + strconv.Itoa(DefaultBrokerPort)
+		if v.SASL != nil {
+			v.BootstrapOrHint = "BROKER_HOST:" + strconv.Itoa(v.SASL.Port)
+		}
 	}
 	for _, b := range strings.Split(v.BootstrapOrHint, ",") {
 		if b = strings.TrimSpace(b); b != "" {

@@ -25,7 +25,7 @@ var layer = map[string]int{
 	"principal": 0, "pem": 0, "stores": 0, "templates": 0, "kafkaacl": 0,
 	"internal/fsx": 0, "internal/buildinfo": 0, "internal/realpeer": 0, "engine/certdiff": 0,
 	// 1: the CA and its index; the test broker.
-	"pki": 1, "testbroker": 1, "engine/enginecert": 1,
+	"pki": 1, "testbroker": 1, "engine/enginecert": 1, "sasl": 1,
 	// 2: one identity's directory; a shared CA engine's client.
 	"identity": 2, "engine/vault": 2, "engine/stepca": 2,
 	// 3: whole bundles; reading and linting files; the engine adapters.

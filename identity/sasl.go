@@ -1,0 +1,202 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kafkatls/kafkatls/internal/fsx"
+	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
+	"github.com/kafkatls/kafkatls/templates"
+)
+
+// AuthFile records, in an identity's directory, how it authenticates to
+// Kafka (sasl.Auth), so a renewal keeps its principal and configs. Absent:
+// mutual TLS.
+const AuthFile = "auth.txt"
+
+// SASLOptions are an identity's SASL_SSL settings (Options.SASL).
+type SASLOptions struct {
+	// Auth is how a client authenticates (default mutual TLS).
+	Auth sasl.Auth
+	// ScramPassword is a SCRAM identity's password; empty generates one.
+	ScramPassword string
+	// Mechanisms are the SASL mechanisms a broker's SASL_SSL listener
+	// enables (none: no SASL_SSL listener).
+	Mechanisms []sasl.Auth
+	// Port is the brokers' SASL_SSL port (default sasl.DefaultPort).
+	Port int
+	// Issuer is the local token issuer: an OAUTHBEARER client gets a token
+	// from it, a broker that enables OAUTHBEARER validates against its
+	// JWKS. Required for either.
+	Issuer *sasl.Issuer
+	// Token shapes the token minted for an OAUTHBEARER client.
+	Token sasl.TokenOptions
+}
+
+// ErrNeedsIssuer: OAUTHBEARER was asked for, and the PKI directory has no
+// token issuer.
+var ErrNeedsIssuer = errors.New("OAUTHBEARER needs the PKI directory's token issuer")
+
+// Check refuses SASL settings an identity of role cannot have, before
+// anything is signed: SASL authentication is a client's, a SASL_SSL
+// listener a broker's, and OAUTHBEARER needs the token issuer.
+func (o SASLOptions) Check(name string, role pki.Role) error {
+	a := o.Auth.Spec()
+	if a.SASL() && role != pki.RoleClient {
+		return fmt.Errorf("%s: authentication %s is for clients; a %s authenticates with its certificate", name, a.Auth, role)
+	}
+	if len(o.Mechanisms) > 0 && role != pki.RoleBroker {
+		return fmt.Errorf("%s: a SASL_SSL listener is a broker's, not a %s's", name, role)
+	}
+	if o.Issuer == nil && (a.OAuth || slices.Contains(o.Mechanisms, sasl.OAuthBearer)) {
+		return fmt.Errorf("%s: %w", name, ErrNeedsIssuer)
+	}
+	if a.Scram && o.ScramPassword != "" {
+		return sasl.ValidateScramPassword(o.ScramPassword)
+	}
+	return nil
+}
+
+// saslFiles are the files an identity's SASL settings add to its
+// directory: the auth kind, a SCRAM password, a token. It settles
+// o.SASL.ScramPassword (generated if empty) for the configs.
+func (m Material) saslFiles(o *Options) ([]file, error) {
+	if err := o.SASL.Check(m.Name, m.Role); err != nil {
+		return nil, err
+	}
+	a := o.SASL.Auth
+	if !a.Spec().SASL() {
+		return nil, nil
+	}
+	spec := a.Spec()
+	out := []file{{AuthFile, []byte(string(a) + "\n"), fsx.PublicFile}}
+	switch {
+	case spec.Scram:
+		if o.SASL.ScramPassword == "" {
+			o.SASL.ScramPassword = pki.GeneratePassword()
+		}
+		if err := sasl.ValidateScramPassword(o.SASL.ScramPassword); err != nil {
+			return nil, err
+		}
+		out = append(out, file{sasl.ScramPasswordFile, []byte(o.SASL.ScramPassword + "\n"), fsx.PrivateFile})
+	case spec.OAuth:
+		if o.SASL.Issuer == nil {
+			return nil, fmt.Errorf("%s: %w", m.Name, ErrNeedsIssuer)
+		}
+		t, err := o.SASL.Issuer.Mint(m.Name, o.SASL.Token)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, file{sasl.TokenFile, []byte(t.JWT + "\n"), fsx.PrivateFile})
+	}
+	return out, nil
+}
+
+// saslConfig is the templates' view of the identity's SASL settings (nil
+// for mutual TLS only); at gives a file's path as configs write it.
+func (m Material) saslConfig(o Options, at func(string) string) (*templates.SASL, error) {
+	port := o.SASL.Port
+	if port == 0 {
+		port = sasl.DefaultPort
+	}
+	a := o.SASL.Auth.Spec()
+	switch {
+	case a.Scram:
+		jaas, err := sasl.ScramJAAS(m.Name, o.SASL.ScramPassword)
+		if err != nil {
+			return nil, err
+		}
+		return &templates.SASL{Mechanism: a.Mechanism, JAASConfig: jaas, Username: m.Name, Password: o.SASL.ScramPassword,
+			PasswordFile: at(sasl.ScramPasswordFile), Port: port}, nil
+	case a.OAuth:
+		u, err := sasl.FileURL(at(sasl.TokenFile))
+		if err != nil {
+			return nil, err
+		}
+		return &templates.SASL{Mechanism: a.Mechanism, JAASConfig: sasl.OAuthClientJAAS, LoginCallbackHandler: sasl.OAuthLoginHandler,
+			TokenEndpointURL: u, TokenFile: at(sasl.TokenFile), AllowList: sasl.AllowListOption(u), Port: port}, nil
+	}
+	if len(o.SASL.Mechanisms) == 0 || m.Role != pki.RoleBroker {
+		return nil, nil
+	}
+	s := &templates.SASL{Port: port}
+	for _, k := range o.SASL.Mechanisms {
+		sm := templates.ServerMechanism{Mechanism: k.Spec().Mechanism, JAASConfig: sasl.ServerJAAS(k)}
+		if k.Spec().OAuth {
+			if o.SASL.Issuer == nil {
+				return nil, fmt.Errorf("%s: %w", m.Name, ErrNeedsIssuer)
+			}
+			sm.CallbackHandler = sasl.OAuthValidatorHandler
+			// The host path, as the bundle's other shared files: a broker in
+			// a container needs the JWKS at the same path (or its own line).
+			jwks, err := filepath.Abs(o.SASL.Issuer.JWKSPath())
+			if err != nil {
+				return nil, err
+			}
+			u, err := sasl.FileURL(jwks)
+			if err != nil {
+				return nil, err
+			}
+			s.JWKSURL, s.AllowList = u, sasl.AllowListOption(u)
+			s.ExpectedIssuer, s.ExpectedAudience = o.SASL.Issuer.Settings.Issuer, o.SASL.Issuer.Settings.Audience
+		}
+		s.Mechanisms = append(s.Mechanisms, sm)
+	}
+	return s, nil
+}
+
+// DirAuth reads how the identity in dir authenticates (AuthFile); mutual
+// TLS when it has none.
+func DirAuth(dir string) (sasl.Auth, error) {
+	b, err := readFile(dir, AuthFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return sasl.MTLS, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return sasl.ParseAuth(strings.TrimSpace(string(b)))
+}
+
+// readScramPassword reads a SCRAM identity's password file.
+func readScramPassword(dir string) (string, error) {
+	b, err := readFile(dir, sasl.ScramPasswordFile)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// WriteToken mints a token for the OAUTHBEARER identity name of pkiDir
+// and replaces its token file (0600). The identity must authenticate with
+// OAUTHBEARER; its configs already point at the file.
+func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sasl.Token, string, error) {
+	dir := Dir(pkiDir, name)
+	if !fsx.Exists(dir) {
+		return nil, "", fmt.Errorf("%s %w", dir, ErrNotIssued)
+	}
+	a, err := DirAuth(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if !a.Spec().OAuth {
+		return nil, "", fmt.Errorf("%s authenticates with %s: %w", name, a, ErrNotOAuth)
+	}
+	t, err := iss.Mint(name, o)
+	if err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(dir, sasl.TokenFile)
+	if err := fsx.WriteFile(path, []byte(t.JWT+"\n"), fsx.PrivateFile); err != nil {
+		return nil, "", err
+	}
+	return t, path, nil
+}
+
+// ErrNotOAuth: a token was asked for an identity that does not use OAUTHBEARER.
+var ErrNotOAuth = errors.New("not OAUTHBEARER")
