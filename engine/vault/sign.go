@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
 )
@@ -155,7 +156,11 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	}
 	start := time.Now()
 	path := c.signPath()
-	s, err := c.api.Logical().WriteWithContext(ctx, path, data)
+	var s *vaultapi.Secret
+	err = c.retry(ctx, func() (err error) {
+		s, err = c.api.Logical().WriteWithContext(ctx, path, data)
+		return err
+	})
 	if err != nil {
 		err = classify("sign", path, "update", err)
 		var ee *EngineError
