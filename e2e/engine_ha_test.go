@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafkatls/kafkatls/internal/realpeer"
+	"github.com/kafkatls/kafkatls/pki"
+)
+
+// bundleArgs is a flag-form bundle of brokers brokers and clients clients.
+func bundleArgs(brokers, clients int) []string {
+	var b, c []string
+	for i := range brokers {
+		b = append(b, fmt.Sprintf("b%d", i+1))
+	}
+	for i := range clients {
+		c = append(c, fmt.Sprintf("c%02d", i+1))
+	}
+	return []string{"bundle", "--brokers", strings.Join(b, ","), "--clients", strings.Join(c, ","), "--key-type", "ecdsa"}
+}
+
+// TestEngineBundleSignsConcurrently: a bundle through a real OpenBao has
+// eight signing requests in flight at once (the default pool), never one
+// at a time and never more. A proxy in front of OpenBao counts them and
+// holds each until eight are in flight, so nothing is timed.
+func TestEngineBundleSignsConcurrently(t *testing.T) {
+	bao := realpeer.StartOpenBaoDev(t)
+	proxy := realpeer.StartEngineProxy(t, bao.Addr, 8)
+	dir := t.TempDir()
+	env := []string{"VAULT_TOKEN=" + bao.Token}
+	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", proxy.Addr, "--setup", "--key-type", "ecdsa")
+	okEnv(t, dir, env, bundleArgs(2, 18)...)
+	if got := proxy.MaxInflight(); got != 8 {
+		t.Errorf("%d signing requests in flight at most, want 8", got)
+	}
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	checkFaultInvariants(t, pkiDir, true)
+	checkEngineRecords(t, pkiDir, bao, 20)
+}
+
+// checkEngineRecords checks the index of a finished bundle of n
+// identities: one valid record per identity, no serial recorded twice,
+// and every serial the index names issued by the engine (bao list
+// pki/certs).
+func checkEngineRecords(t *testing.T, pkiDir string, bao *realpeer.OpenBaoDev, n int) {
+	t.Helper()
+	atEngine := engineSerials(t, bao)
+	seen, valid := map[string]bool{}, map[string]int{}
+	for _, r := range loadIndex(t, pkiDir).Records {
+		if r.Serial != "" {
+			if seen[r.Serial] {
+				t.Errorf("serial %s recorded twice", r.Serial)
+			}
+			seen[r.Serial] = true
+			if !atEngine[strings.TrimLeft(r.Serial, "0")] {
+				t.Errorf("%s: serial %s (%s) is not at the engine", r.Name, r.Serial, r.Status)
+			}
+		}
+		if r.Status == pki.StatusValid {
+			valid[r.Name]++
+		}
+	}
+	if len(valid) != n {
+		t.Errorf("%d identities with a valid record, want %d", len(valid), n)
+	}
+	for name, k := range valid {
+		if k != 1 {
+			t.Errorf("%s: %d valid records", name, k)
+		}
+	}
+}
+
+// TestBundleSurvivesLeaderLoss: a bundle signs through a standby of a
+// real three-node OpenBao Raft cluster, and the active node is stopped
+// after the tenth certificate (the proxy holds later requests until it is
+// gone). The run completes against the new active node, or fails cleanly
+// and completes when run again; either way no identity is half-written,
+// no certificate is recorded twice, every serial in the index is at the
+// engine, and kafkatls verify passes.
+func TestBundleSurvivesLeaderLoss(t *testing.T) {
+	realpeer.Need(t, "keytool")
+	cl := realpeer.StartOpenBaoCluster(t, 3)
+	leader, standby := cl.Nodes[0], cl.Nodes[1]
+	env := []string{"VAULT_TOKEN=" + leader.Token}
+	okEnv(t, t.TempDir(), env, "init", "--engine", "vault", "--vault-addr", leader.Addr, "--setup", "--key-type", "ecdsa")
+	// The standby serves reads from its own copy: wait for the role.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := standby.BaoErr(standby.Token, "read", "pki/roles/kafka"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("role not visible on the standby after 30 s: %v", err)
+		}
+	}
+	proxy := realpeer.StartEngineProxy(t, standby.Addr, 0)
+	dir := t.TempDir()
+	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", proxy.Addr, "--key-type", "ecdsa")
+
+	const total, stopAfter = 40, 10
+	stoppedAt := -1
+	proxy.After(stopAfter, func() {
+		cl.Stop(0)
+		stoppedAt = proxy.Answered()
+	})
+	args := bundleArgs(3, total-3)
+	pkiDir := filepath.Join(dir, "kafka-pki")
+	start := time.Now()
+	r := ktEnv(t, dir, env, args...)
+	t.Logf("first run: exit %d after %v; leader stopped after %d certificates, %d signed through the standby in all\n%s", r.code, time.Since(start).Round(time.Millisecond), stoppedAt, proxy.Answered(), r.stderr)
+	if stoppedAt < 0 || stoppedAt >= total {
+		t.Fatalf("the leader was not stopped mid-run (after %d of %d certificates)", stoppedAt, total)
+	}
+	checkFaultInvariants(t, pkiDir, true)
+	if r.code != 0 {
+		if r.code != 1 {
+			t.Errorf("failed run: exit %d, want 1", r.code)
+		}
+		okEnv(t, dir, env, args...)
+		checkFaultInvariants(t, pkiDir, true)
+	}
+	checkEngineRecords(t, pkiDir, cl.Nodes[cl.Active()], total)
+	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "c37") {
+		t.Errorf("verify:\n%s", out)
+	}
+}
