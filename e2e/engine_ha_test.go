@@ -74,55 +74,106 @@ func checkEngineRecords(t *testing.T, pkiDir string, bao *realpeer.OpenBaoDev, n
 	}
 }
 
-// TestBundleSurvivesLeaderLoss: a bundle signs through a standby of a
-// real three-node OpenBao Raft cluster, and the active node is stopped
-// after the tenth certificate (the proxy holds later requests until it is
-// gone). The run completes against the new active node, or fails cleanly
-// and completes when run again; either way no identity is half-written,
-// no certificate is recorded twice, every serial in the index is at the
-// engine, and kafkatls verify passes.
+// TestBundleSurvivesLeaderLoss: a bundle of 40 identities signs through
+// a real three-node OpenBao Raft cluster, and the active node is stopped
+// (SIGTERM) or killed (SIGKILL) after the tenth certificate; a proxy in
+// front of the node the client is pointed at holds later requests until
+// it is gone, so the loss always falls mid-run. Pointed at a standby, the
+// run completes against the new active node (engine/vault retries from
+// the standby until it names the new one). Pointed at the lost leader itself, the run
+// fails cleanly, again while the node is down, and completes once it is
+// back (as a standby). Either way no identity is half-written, no
+// certificate is recorded twice, every serial in the index is at the
+// engine (bao list pki/certs), and kafkatls verify passes.
 func TestBundleSurvivesLeaderLoss(t *testing.T) {
 	realpeer.Need(t, "keytool")
 	cl := realpeer.StartOpenBaoCluster(t, 3)
-	leader, standby := cl.Nodes[0], cl.Nodes[1]
-	env := []string{"VAULT_TOKEN=" + leader.Token}
-	okEnv(t, t.TempDir(), env, "init", "--engine", "vault", "--vault-addr", leader.Addr, "--setup", "--key-type", "ecdsa")
-	// The standby serves reads from its own copy: wait for the role.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := standby.BaoErr(standby.Token, "read", "pki/roles/kafka"); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("role not visible on the standby after 30 s: %v", err)
-		}
-	}
-	proxy := realpeer.StartEngineProxy(t, standby.Addr, 0)
-	dir := t.TempDir()
-	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", proxy.Addr, "--key-type", "ecdsa")
+	env := []string{"VAULT_TOKEN=" + cl.Nodes[0].Token}
+	okEnv(t, t.TempDir(), env, "init", "--engine", "vault", "--vault-addr", cl.Nodes[0].Addr, "--setup", "--key-type", "ecdsa")
+	for _, tc := range []struct {
+		name      string
+		viaLeader bool // the client is pointed at the leader, not a standby
+		kill      bool // SIGKILL rather than SIGTERM
+	}{
+		{"through a standby, leader stopped", false, false},
+		{"through a standby, leader killed", false, true},
+		{"through the leader, leader stopped", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One cluster for all: each case loses the active node of the
+			// moment, and brings it back (a standby) at its end.
+			lead := cl.Active(t)
+			viaIdx := lead
+			if !tc.viaLeader {
+				viaIdx = (lead + 1) % len(cl.Nodes)
+			}
+			via := cl.Nodes[viaIdx]
+			// A standby serves reads from its own copy: wait for the role.
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				if _, err := via.BaoErr(via.Token, "read", "pki/roles/kafka"); err == nil {
+					break
+				} else if time.Now().After(deadline) {
+					t.Fatalf("role not visible on %s after 30 s: %v", via.Addr, err)
+				}
+			}
+			proxy := realpeer.StartEngineProxy(t, via.Addr, 0)
+			dir := t.TempDir()
+			okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", proxy.Addr, "--key-type", "ecdsa")
 
-	const total, stopAfter = 40, 10
-	stoppedAt := -1
-	proxy.After(stopAfter, func() {
-		cl.Stop(0)
-		stoppedAt = proxy.Answered()
-	})
-	args := bundleArgs(3, total-3)
-	pkiDir := filepath.Join(dir, "kafka-pki")
-	start := time.Now()
-	r := ktEnv(t, dir, env, args...)
-	t.Logf("first run: exit %d after %v; leader stopped after %d certificates, %d signed through the standby in all\n%s", r.code, time.Since(start).Round(time.Millisecond), stoppedAt, proxy.Answered(), r.stderr)
-	if stoppedAt < 0 || stoppedAt >= total {
-		t.Fatalf("the leader was not stopped mid-run (after %d of %d certificates)", stoppedAt, total)
-	}
-	checkFaultInvariants(t, pkiDir, true)
-	if r.code != 0 {
-		if r.code != 1 {
-			t.Errorf("failed run: exit %d, want 1", r.code)
-		}
-		okEnv(t, dir, env, args...)
-		checkFaultInvariants(t, pkiDir, true)
-	}
-	checkEngineRecords(t, pkiDir, cl.Nodes[cl.Active()], total)
-	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "c37") {
-		t.Errorf("verify:\n%s", out)
+			const total, stopAfter = 40, 10
+			stoppedAt := -1
+			proxy.After(stopAfter, func() {
+				if tc.kill {
+					cl.Kill(lead)
+				} else {
+					cl.Stop(lead)
+				}
+				if tc.viaLeader {
+					proxy.Down() // the client's node is gone: its address refuses
+				}
+				stoppedAt = proxy.Answered()
+			})
+			defer cl.Restart(t, lead)
+			args := bundleArgs(3, total-3)
+			pkiDir := filepath.Join(dir, "kafka-pki")
+			start := time.Now()
+			r := ktEnv(t, dir, env, args...)
+			t.Logf("first run: exit %d after %v; leader n%d lost after %d certificates\n%s", r.code, time.Since(start).Round(time.Millisecond), lead, stoppedAt, r.stderr)
+			if stoppedAt < 0 || stoppedAt >= total {
+				t.Fatalf("the leader was not lost mid-run (after %d of %d certificates)", stoppedAt, total)
+			}
+			checkFaultInvariants(t, pkiDir, true)
+			if tc.viaLeader {
+				if r.code != 1 {
+					t.Fatalf("run through the lost leader: exit %d, want 1", r.code)
+				}
+				before := readTrim(t, filepath.Join(pkiDir, "index.json"))
+				again := ktEnv(t, dir, env, args...)
+				if again.code != 1 || !strings.Contains(again.stderr, "connection refused") {
+					t.Errorf("re-run while the node is down: exit %d\n%s", again.code, again.stderr)
+				}
+				if got := readTrim(t, filepath.Join(pkiDir, "index.json")); got != before {
+					t.Errorf("a run that reached no engine changed the index")
+				}
+				cl.Restart(t, lead)
+				proxy.Up()
+			}
+			if r.code != 0 {
+				if !tc.viaLeader {
+					// The client retries from the standby, which names the
+					// new active node (or forwards to it) once elected.
+					t.Errorf("the run through a standby did not follow the new leader: exit %d", r.code)
+				}
+				if r.code != 1 {
+					t.Errorf("failed run: exit %d, want 1", r.code)
+				}
+				okEnv(t, dir, env, args...)
+				checkFaultInvariants(t, pkiDir, true)
+			}
+			checkEngineRecords(t, pkiDir, cl.Nodes[cl.Active(t)], total)
+			if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "c37") {
+				t.Errorf("verify:\n%s", out)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -169,7 +171,6 @@ func freePort(t testing.TB) int {
 type OpenBaoCluster struct {
 	Nodes []*OpenBaoDev // Addr of each node; Token is the root token
 
-	t         testing.TB
 	bin       string
 	cfgs      []string // each node's HCL file
 	logs      []string // each node's log file (appended to on restart)
@@ -191,7 +192,7 @@ func StartOpenBaoCluster(t testing.TB, n int) *OpenBaoCluster {
 	for i := range nodes {
 		nodes[i] = node{freePort(t), freePort(t)}
 	}
-	c := &OpenBaoCluster{t: t, bin: bin, procs: make([]*exec.Cmd, n)}
+	c := &OpenBaoCluster{bin: bin, procs: make([]*exec.Cmd, n)}
 	var joins strings.Builder
 	for _, nd := range nodes {
 		fmt.Fprintf(&joins, "  retry_join { leader_api_addr = \"http://127.0.0.1:%d\" }\n", nd.api)
@@ -224,7 +225,7 @@ disable_mlock = true
 		c.cfgs = append(c.cfgs, cfg)
 		c.logs = append(c.logs, filepath.Join(dir, fmt.Sprintf("n%d.log", i)))
 		c.Nodes = append(c.Nodes, &OpenBaoDev{Addr: fmt.Sprintf("http://127.0.0.1:%d", nd.api), Bin: bin})
-		c.start(i)
+		c.start(t, i)
 	}
 	t.Cleanup(func() {
 		for i := range c.procs {
@@ -232,43 +233,43 @@ disable_mlock = true
 		}
 	})
 	for _, d := range c.Nodes {
-		c.waitHealth(d, 501, 503)
+		c.waitHealth(t, d, 501, 503)
 	}
 	out, err := c.Nodes[0].BaoErr("", "operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json")
 	if err != nil {
-		c.fail("bao operator init: %v\n%s", err, out)
+		c.fail(t, "bao operator init: %v\n%s", err, out)
 	}
 	var init struct {
 		Keys      []string `json:"unseal_keys_b64"`
 		RootToken string   `json:"root_token"`
 	}
 	if err := json.Unmarshal([]byte(out), &init); err != nil || len(init.Keys) != 1 {
-		c.fail("bao operator init output: %v\n%s", err, out)
+		c.fail(t, "bao operator init output: %v\n%s", err, out)
 	}
 	c.unsealKey = init.Keys[0]
 	for _, d := range c.Nodes {
 		d.Token = init.RootToken
 	}
-	c.unseal(c.Nodes[0])
-	c.waitHealth(c.Nodes[0], 200)
+	c.unseal(t, c.Nodes[0])
+	c.waitHealth(t, c.Nodes[0], 200)
 	// Autopilot makes a joining node a voter only after it has been
 	// stable for server_stabilization_time (10 s by default); until then
 	// the cluster has no quorum without its first node.
 	if out, err := c.Nodes[0].BaoErr(init.RootToken, "operator", "raft", "autopilot", "set-config", "-server-stabilization-time=1s"); err != nil {
-		c.fail("bao operator raft autopilot set-config: %v\n%s", err, out)
+		c.fail(t, "bao operator raft autopilot set-config: %v\n%s", err, out)
 	}
 	for _, d := range c.Nodes[1:] {
-		c.unseal(d)
-		c.waitHealth(d, 429)
+		c.unseal(t, d)
+		c.waitHealth(t, d, 429)
 	}
-	c.waitVoters(n)
+	c.waitVoters(t, n)
 	return c
 }
 
 // waitVoters waits until the Raft configuration has n voters, so that
 // the cluster survives losing any minority of its nodes.
-func (c *OpenBaoCluster) waitVoters(n int) {
-	c.t.Helper()
+func (c *OpenBaoCluster) waitVoters(t testing.TB, n int) {
+	t.Helper()
 	var out string
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		var err error
@@ -298,21 +299,21 @@ func (c *OpenBaoCluster) waitVoters(n int) {
 			return
 		}
 	}
-	c.fail("OpenBao Raft cluster: not %d voters after 60 s:\n%s", n, out)
+	c.fail(t, "OpenBao Raft cluster: not %d voters after 60 s:\n%s", n, out)
 }
 
 // start starts node i's server process.
-func (c *OpenBaoCluster) start(i int) {
-	c.t.Helper()
+func (c *OpenBaoCluster) start(t testing.TB, i int) {
+	t.Helper()
 	logf, err := os.OpenFile(c.logs[i], os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	cmd := exec.Command(c.bin, "server", "-config="+c.cfgs[i])
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		c.t.Fatalf("starting %s server -config=%s: %v", c.bin, c.cfgs[i], err)
+		t.Fatalf("starting %s server -config=%s: %v", c.bin, c.cfgs[i], err)
 	}
 	go func() { cmd.Wait(); logf.Close() }()
 	c.procs[i] = cmd
@@ -321,13 +322,18 @@ func (c *OpenBaoCluster) start(i int) {
 // Stop stops node i the way an operator or a crashed host's supervisor
 // does: SIGTERM (the node steps down and ends its in-flight requests),
 // then SIGKILL after 20 s. It returns once the process is gone.
-func (c *OpenBaoCluster) Stop(i int) {
+func (c *OpenBaoCluster) Stop(i int) { c.stop(i, syscall.SIGTERM) }
+
+// Kill kills node i (SIGKILL): a crashed host, its in-flight requests cut.
+func (c *OpenBaoCluster) Kill(i int) { c.stop(i, syscall.SIGKILL) }
+
+func (c *OpenBaoCluster) stop(i int, sig syscall.Signal) {
 	cmd := c.procs[i]
 	if cmd == nil {
 		return
 	}
 	c.procs[i] = nil
-	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(sig)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if cmd.Process.Signal(syscall.Signal(0)) != nil {
 			return
@@ -341,18 +347,22 @@ func (c *OpenBaoCluster) Stop(i int) {
 
 // Restart starts a stopped node i again and unseals it; it rejoins the
 // cluster from its Raft data, as a standby.
-func (c *OpenBaoCluster) Restart(i int) {
-	c.t.Helper()
-	c.start(i)
-	c.waitHealth(c.Nodes[i], 503, 429, 200)
-	c.unseal(c.Nodes[i])
-	c.waitHealth(c.Nodes[i], 429, 200)
+func (c *OpenBaoCluster) Restart(t testing.TB, i int) {
+	t.Helper()
+	if c.procs[i] != nil {
+		return // running
+	}
+	c.start(t, i)
+	c.waitHealth(t, c.Nodes[i], 503, 429, 200)
+	c.unseal(t, c.Nodes[i])
+	c.waitHealth(t, c.Nodes[i], 429, 200)
+	c.waitVoters(t, len(c.Nodes))
 }
 
 // Active returns the index of the node that answers as active (health
 // 200), waiting up to 60 s for the cluster to have one.
-func (c *OpenBaoCluster) Active() int {
-	c.t.Helper()
+func (c *OpenBaoCluster) Active(t testing.TB) int {
+	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		for i, d := range c.Nodes {
 			if c.procs[i] == nil {
@@ -366,24 +376,24 @@ func (c *OpenBaoCluster) Active() int {
 			}
 		}
 	}
-	c.fail("no active OpenBao node after 60 s")
+	c.fail(t, "no active OpenBao node after 60 s")
 	return -1
 }
 
-func (c *OpenBaoCluster) fail(format string, args ...any) {
-	c.t.Helper()
+func (c *OpenBaoCluster) fail(t testing.TB, format string, args ...any) {
+	t.Helper()
 	var b []byte
 	for _, l := range c.logs {
 		out, _ := os.ReadFile(l)
 		b = append(b, fmt.Sprintf("--- %s\n%s", l, out)...)
 	}
-	c.t.Fatalf(format+"\nlogs:\n%s", append(args, b)...)
+	t.Fatalf(format+"\nlogs:\n%s", append(args, b)...)
 }
 
 // waitHealth waits until node d's /v1/sys/health answers one of want:
 // 501 not initialized, 503 sealed, 429 standby, 200 active.
-func (c *OpenBaoCluster) waitHealth(d *OpenBaoDev, want ...int) {
-	c.t.Helper()
+func (c *OpenBaoCluster) waitHealth(t testing.TB, d *OpenBaoDev, want ...int) {
+	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	last := 0
 	for time.Now().Before(deadline) {
@@ -396,11 +406,11 @@ func (c *OpenBaoCluster) waitHealth(d *OpenBaoDev, want ...int) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	c.fail("OpenBao node %s: health %d after 90 s, want %v", d.Addr, last, want)
+	c.fail(t, "OpenBao node %s: health %d after 90 s, want %v", d.Addr, last, want)
 }
 
-func (c *OpenBaoCluster) unseal(d *OpenBaoDev) {
-	c.t.Helper()
+func (c *OpenBaoCluster) unseal(t testing.TB, d *OpenBaoDev) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		// A standby must have joined before the key unseals it: retry.
@@ -412,7 +422,7 @@ func (c *OpenBaoCluster) unseal(d *OpenBaoDev) {
 			return
 		}
 		if time.Now().After(deadline) {
-			c.fail("bao operator unseal on %s: %v\n%s", d.Addr, err, out)
+			c.fail(t, "bao operator unseal on %s: %v\n%s", d.Addr, err, out)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -434,6 +444,10 @@ type EngineProxy struct {
 	after       int
 	action      func()
 	acting      chan struct{} // open while an After action runs
+
+	t       testing.TB
+	handler http.Handler
+	srv     *http.Server // nil while Down
 }
 
 // StartEngineProxy proxies to target (an OpenBao address) until the test
@@ -448,11 +462,12 @@ func StartEngineProxy(t testing.TB, target string, gate int) *EngineProxy {
 	}
 	p := &EngineProxy{gate: gate, opened: make(chan struct{}), acting: closedChan()}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a node that is gone is the point of the test
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.t, p.handler = t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodPut || !strings.Contains(r.URL.Path, "/sign/") {
 			rp.ServeHTTP(w, r)
 			return
@@ -497,11 +512,40 @@ func StartEngineProxy(t testing.TB, target string, gate int) *EngineProxy {
 			}
 		}
 		p.mu.Unlock()
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	})
 	p.Addr = "http://" + l.Addr().String()
+	p.serve(l)
+	t.Cleanup(p.Down)
 	return p
+}
+
+func (p *EngineProxy) serve(l net.Listener) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.srv = &http.Server{Handler: p.handler}
+	go p.srv.Serve(l)
+}
+
+// Down closes the proxy's listener and its connections, as a node whose
+// process died: requests in flight are cut, new connections refused.
+func (p *EngineProxy) Down() {
+	p.mu.Lock()
+	srv := p.srv
+	p.srv = nil
+	p.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Up listens again at the same address after Down.
+func (p *EngineProxy) Up() {
+	p.t.Helper()
+	l, err := net.Listen("tcp", strings.TrimPrefix(p.Addr, "http://"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serve(l)
 }
 
 // After runs action (in its own goroutine) once n sign requests have been
