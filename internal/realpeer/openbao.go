@@ -444,6 +444,7 @@ type EngineProxy struct {
 	after       int
 	action      func()
 	acting      chan struct{} // open while an After action runs
+	delay       time.Duration
 
 	t       testing.TB
 	handler http.Handler
@@ -487,6 +488,9 @@ func StartEngineProxy(t testing.TB, target string, gate int) *EngineProxy {
 			}
 		}
 		p.mu.Unlock()
+		if d := p.delay; d > 0 {
+			time.Sleep(d) // the round trip to a remote engine
+		}
 		if p.gate > 0 {
 			select {
 			case <-p.opened:
@@ -547,6 +551,10 @@ func (p *EngineProxy) Up() {
 	}
 	p.serve(l)
 }
+
+// SetDelay delays each sign request by d, as a network between the client
+// and a remote engine would (set before the client's first request).
+func (p *EngineProxy) SetDelay(d time.Duration) { p.delay = d }
 
 // After runs action (in its own goroutine) once n sign requests have been
 // answered with a certificate; sign requests that arrive while it runs
