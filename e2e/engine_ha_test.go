@@ -136,6 +136,7 @@ func TestBundleSurvivesLeaderLoss(t *testing.T) {
 			defer cl.Restart(t, lead)
 			args := bundleArgs(3, total-3)
 			pkiDir := filepath.Join(dir, "kafka-pki")
+			before := engineSerials(t, cl.Nodes[lead])
 			start := time.Now()
 			r := ktEnv(t, dir, env, args...)
 			t.Logf("first run: exit %d after %v; leader n%d lost after %d certificates\n%s", r.code, time.Since(start).Round(time.Millisecond), lead, stoppedAt, r.stderr)
@@ -147,12 +148,12 @@ func TestBundleSurvivesLeaderLoss(t *testing.T) {
 				if r.code != 1 {
 					t.Fatalf("run through the lost leader: exit %d, want 1", r.code)
 				}
-				before := readTrim(t, filepath.Join(pkiDir, "index.json"))
+				idxBefore := readTrim(t, filepath.Join(pkiDir, "index.json"))
 				again := ktEnv(t, dir, env, args...)
 				if again.code != 1 || !strings.Contains(again.stderr, "connection refused") {
 					t.Errorf("re-run while the node is down: exit %d\n%s", again.code, again.stderr)
 				}
-				if got := readTrim(t, filepath.Join(pkiDir, "index.json")); got != before {
+				if got := readTrim(t, filepath.Join(pkiDir, "index.json")); got != idxBefore {
 					t.Errorf("a run that reached no engine changed the index")
 				}
 				cl.Restart(t, lead)
@@ -171,6 +172,23 @@ func TestBundleSurvivesLeaderLoss(t *testing.T) {
 				checkFaultInvariants(t, pkiDir, true)
 			}
 			checkEngineRecords(t, pkiDir, cl.Nodes[cl.Active(t)], total)
+			// Not asserted (docs/engines.md's caveat): a sign whose answer
+			// was lost with the leader and was sent again leaves the
+			// engine a certificate the index never learnt of.
+			indexed, byKey := map[string]bool{}, 0
+			for _, r := range loadIndex(t, pkiDir).Records {
+				indexed[strings.TrimLeft(r.Serial, "0")] = true
+				if r.Serial == "" {
+					byKey++ // unplaced, known by its key: the engine may hold it
+				}
+			}
+			unknown := 0
+			for s := range engineSerials(t, cl.Nodes[cl.Active(t)]) {
+				if !before[s] && !indexed[s] {
+					unknown++
+				}
+			}
+			t.Logf("the engine issued %d certificates in this case whose serial the index does not name; %d requests are recorded by key only", unknown, byKey)
 			if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "c37") {
 				t.Errorf("verify:\n%s", out)
 			}
