@@ -16,13 +16,15 @@ import (
 
 // Retry defaults (Config.MaxRetries, MinRetryWait, MaxRetryWait).
 const (
-	// DefaultMaxRetries covers a Raft cluster electing a new leader: with
-	// the default waits the last retry comes about 12 s after the first
-	// failure (OpenBao's and Vault's default Raft timers replace a lost
-	// leader in a few seconds).
-	DefaultMaxRetries   = 6
+	// DefaultMaxRetries covers a Raft cluster replacing a lost active
+	// node: with the default waits the last retry comes about 23 s after
+	// the first failure. The election itself takes a few seconds; the
+	// standbys then learn the new active node's address, and meanwhile
+	// answer 429, 5xx or a redirect to the lost one (on a loaded 2-core
+	// machine, with Raft's fastest timers, this took up to 12 s).
+	DefaultMaxRetries   = 8
 	DefaultMinRetryWait = 250 * time.Millisecond
-	DefaultMaxRetryWait = 4 * time.Second
+	DefaultMaxRetryWait = 5 * time.Second
 	// unreachableRetries bounds the retries when nothing listens at the
 	// configured address itself: a wrong address or a node that is down,
 	// which no election repairs; an address that briefly restarts is
