@@ -31,8 +31,14 @@ type Options struct {
 	DryRun       bool
 	// Export lists extra output formats: "k8s".
 	Export []string
-	// Workers bounds parallel key generation; 0 means one per CPU.
+	// Workers bounds parallel key generation, and the identities a local
+	// CA signs at once; 0 means one per CPU.
 	Workers int
+	// EngineWorkers bounds the requests in flight to an engine that signs
+	// (each waits on the engine, not on a core: a 100-identity bundle
+	// must not sign one request at a time, nor flood a shared engine);
+	// 0 means DefaultEngineWorkers.
+	EngineWorkers int
 	// Progress, if set, is called after each identity is issued.
 	Progress func(Progress)
 	// GenerateKey, if set, replaces pki.GenerateKey for identity keys (not
@@ -391,6 +397,24 @@ func (plan *Plan) toIssue() []Step {
 	return todo
 }
 
+// DefaultEngineWorkers is how many signing requests a bundle has in
+// flight to an engine at once when Options.EngineWorkers is 0: enough to
+// hide the round trip and the engine's own signing, few enough that
+// several runners sharing one engine do not queue behind each other.
+const DefaultEngineWorkers = 8
+
+// signers is how many identities are signed and written at once: one per
+// CPU with a local CA (signing is CPU work), EngineWorkers with an engine.
+func (plan *Plan) signers(o Options) int {
+	if !plan.pki.External() {
+		return workers(o)
+	}
+	if o.EngineWorkers > 0 {
+		return o.EngineWorkers
+	}
+	return DefaultEngineWorkers
+}
+
 func workers(o Options) int {
 	if o.Workers > 0 {
 		return o.Workers
@@ -444,9 +468,12 @@ func (ks *keySource) next(ctx context.Context) (crypto.Signer, error) {
 // stop ends key generation (a key being generated is finished, unused).
 func (ks *keySource) stop() { ks.cancel() }
 
-// issueAll signs and writes identities in parallel, with keys from keys.
-// Each worker only reads the index; records are added by the caller, and
-// the reservations of steps never signed are released in tx.
+// issueAll signs and writes identities in parallel (plan.signers at
+// once), with keys from keys. Each worker only reads the index; records
+// are added by the caller, and the reservations of steps never signed are
+// released in tx. After the first failure no further step is started (an
+// engine that went away would fail each of them in turn, after its
+// retries): the identities done are kept, and a re-run issues the rest.
 func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *keySource) ([]issued, error) {
 	todo := plan.toIssue()
 	var (
@@ -459,12 +486,23 @@ func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *key
 		// signed, and their reservations are released.
 		attempted = map[string]bool{}
 		jobs      = make(chan Step)
+		failed    = make(chan struct{}) // closed at the first failure
+		fail      sync.Once
+		started   int // steps a worker began
 	)
-	for range min(workers(o), max(len(todo), 1)) {
+	for range min(plan.signers(o), max(len(todo), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for s := range jobs {
+				select {
+				case <-failed:
+					continue // handed over as the first failure happened: not started
+				default:
+				}
+				mu.Lock()
+				started++
+				mu.Unlock()
 				key, err := s.req.Key, error(nil)
 				if key == nil {
 					key, err = keys.next(ctx)
@@ -487,6 +525,7 @@ func (plan *Plan) issueAll(ctx context.Context, tx *pki.Tx, o Options, keys *key
 				}
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s %s: %w", s.Role, s.Name, err))
+					fail.Do(func() { close(failed) })
 				} else {
 					out = append(out, r)
 					done++
@@ -503,6 +542,8 @@ feed:
 		select {
 		case <-ctx.Done():
 			break feed
+		case <-failed:
+			break feed
 		case jobs <- s:
 		}
 	}
@@ -515,6 +556,8 @@ feed:
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("interrupted after %d of %d identities (each is complete; run again to finish): %w", len(out), len(todo), err))
+	} else if started < len(todo) {
+		errs = append(errs, fmt.Errorf("stopped at the first failure: %d of %d identities issued (each is complete), %d not started; run again to finish", len(out), len(todo), len(todo)-started))
 	}
 	// Index and report in spec order, whatever order the workers finished in.
 	order := map[string]int{}

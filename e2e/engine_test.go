@@ -384,6 +384,9 @@ func TestEngineVaultFaultKilledAtEveryDurableStep(t *testing.T) {
 		{"issue", []string{"issue", "c1"}},
 		{"issue --force", []string{"issue", "c0", "--force"}},
 		{"bundle", []string{"bundle", "--brokers", "b1", "--clients", "a1,a2"}},
+		// More identities than the signing pool's 8: killed with requests
+		// in flight whose answers were never recorded.
+		{"bundle of 10", []string{"bundle", "--brokers", "b1,b2", "--clients", "a1,a2,a3,a4,a5,a6,a7,a8"}},
 		{"renew", []string{"renew", "c0"}},
 		{"revoke", []string{"revoke", "c0"}},
 	} {

@@ -34,7 +34,15 @@ type Tx struct {
 	Index *Index
 
 	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
-	serialMu sync.Mutex      // engine serials are recorded by a bundle's workers
+
+	// Engine serials are recorded by a bundle's workers, in group
+	// commits (recordSerial).
+	serialMu     sync.Mutex
+	serialCond   *sync.Cond
+	serialQueue  [][2]string // (reservation, serial) waiting for the next save
+	serialBatch  int         // number of the batch serialQueue will be saved as
+	serialSaving bool
+	serialSaved  map[int]error // saved batches: their save's error
 }
 
 // UpdateOptions configure Update.
@@ -233,18 +241,52 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 // reserved for req, durably, before the files are placed (PKI.Sign calls
 // it as soon as the engine answers): a run that dies from here on leaves
 // a record that names the serial, valid if the identity was placed,
-// unplaced (and revocable at the engine) otherwise. A bundle's workers
-// call it concurrently.
+// unplaced (and revocable at the engine) otherwise.
+//
+// A bundle's workers call it concurrently, and each save of the index is
+// an fsync: answers that arrive while one is being saved are saved
+// together by the next (a group commit), so the signing pool is not
+// serialised behind the disk. Each call returns once a save that holds
+// its serial is durable, or with that save's error.
 func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate) error {
 	tx.serialMu.Lock()
 	defer tx.serialMu.Unlock()
-	id := req.reservation()
+	if tx.serialCond == nil {
+		tx.serialCond = sync.NewCond(&tx.serialMu)
+		tx.serialSaved = map[int]error{}
+	}
+	id, serial := req.reservation(), SerialHex(cert)
+	tx.Index.setPendingSerial(id, serial)
+	tx.serialQueue = append(tx.serialQueue, [2]string{id, serial})
+	mine := tx.serialBatch // the batch the next save takes
+	for tx.serialSaving {
+		tx.serialCond.Wait()
+		if err, done := tx.serialSaved[mine]; done {
+			return err
+		}
+	}
+	// No save under way: this call saves its batch, and what joined it.
+	batch := tx.serialQueue
+	tx.serialQueue, tx.serialSaving = nil, true
+	tx.serialBatch++
+	tx.serialMu.Unlock()
+	err := tx.saveSerials(batch)
+	tx.serialMu.Lock()
+	tx.serialSaving = false
+	tx.serialSaved[mine] = err
+	tx.serialCond.Broadcast()
+	return err
+}
+
+// saveSerials records engine serials (reservation, serial) in the index
+// as last saved, and saves it.
+func (tx *Tx) saveSerials(batch [][2]string) error {
 	durable, err := LoadIndex(tx.Dir)
 	if err != nil {
 		return err
 	}
-	for _, idx := range []*Index{durable, tx.Index} {
-		idx.setPendingSerial(id, SerialHex(cert))
+	for _, e := range batch {
+		durable.setPendingSerial(e[0], e[1])
 	}
 	fsx.Fault("engine serial")
 	return durable.Save(tx.Dir)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -35,10 +36,9 @@ const (
 
 // Defaults for Config fields left empty.
 const (
-	DefaultMount      = "pki"
-	DefaultRole       = "kafka"
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 2
+	DefaultMount   = "pki"
+	DefaultRole    = "kafka"
+	DefaultTimeout = 30 * time.Second
 )
 
 // MaxTokenFileSize bounds what ReadTokenFile reads: Vault tokens are under
@@ -56,9 +56,9 @@ type Config struct {
 	CACert    string // PEM file of the CA that signed the engine's HTTPS certificate; empty: system roots
 	Token     string // the token itself; use TokenFromEnv or ReadTokenFile to fill it
 
-	Timeout                    time.Duration // per request, retries included; 0: DefaultTimeout
-	MaxRetries                 int           // retries on 5xx and connection errors; 0: DefaultMaxRetries, <0: none
-	MinRetryWait, MaxRetryWait time.Duration // backoff bounds; 0: the api client's (1 s, 1.5 s)
+	Timeout                    time.Duration // per attempt; 0: DefaultTimeout
+	MaxRetries                 int           // retries on 5xx and connection errors, each from Address (see retry); 0: DefaultMaxRetries, <0: none
+	MinRetryWait, MaxRetryWait time.Duration // exponential backoff bounds; 0: DefaultMinRetryWait, DefaultMaxRetryWait
 }
 
 // ConfigFromEnv returns a Config with Address, CACert, Namespace and Token
@@ -120,8 +120,9 @@ func ReadTokenFile(path string) (string, error) {
 
 // Client talks to one mount and role of one engine.
 type Client struct {
-	cfg Config
-	api *vaultapi.Client
+	cfg  Config
+	api  *vaultapi.Client
+	host string // Address's host:port, to tell it from a redirect target
 }
 
 // ErrConfig is wrapped by New for an unusable Config.
@@ -159,6 +160,13 @@ func New(cfg Config) (*Client, error) {
 	} else if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
 	}
+	if cfg.MinRetryWait <= 0 {
+		cfg.MinRetryWait = DefaultMinRetryWait
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = DefaultMaxRetryWait
+	}
+	cfg.MaxRetryWait = max(cfg.MaxRetryWait, cfg.MinRetryWait)
 	ac := vaultapi.DefaultConfig()
 	if ac.Error != nil {
 		// DefaultConfig reads the environment; an unparsable VAULT_* variable
@@ -167,13 +175,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	ac.Address = cfg.Address
 	ac.Timeout = cfg.Timeout
-	ac.MaxRetries = cfg.MaxRetries
-	if cfg.MinRetryWait > 0 {
-		ac.MinRetryWait = cfg.MinRetryWait
-	}
-	if cfg.MaxRetryWait > 0 {
-		ac.MaxRetryWait = cfg.MaxRetryWait
-	}
+	// Client.retry retries, each time from Address: the api client's own
+	// retries would go on at the node a standby redirected to.
+	ac.MaxRetries = 0
 	ac.DisableRedirects = false // follow a standby's redirect to the active node
 	// OpenBao standbys (and Vault performance standbys) answer reads from
 	// their own, eventually consistent, copy: send back the storage index
@@ -202,7 +206,11 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		c.ClearNamespace()
 	}
-	return &Client{cfg: cfg, api: c}, nil
+	u, err := url.Parse(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%w: engine address %q: %v", ErrConfig, cfg.Address, err)
+	}
+	return &Client{cfg: cfg, api: c, host: u.Host}, nil
 }
 
 // Config returns the client's configuration with defaults applied.

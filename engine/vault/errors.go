@@ -77,7 +77,11 @@ func (e *EngineError) Error() string {
 	if e.Status == 0 {
 		return fmt.Sprintf("%s: %s: %v", e.Op, e.Path, e.Err)
 	}
-	return fmt.Sprintf("%s: %s: HTTP %d: %s", e.Op, e.Path, e.Status, strings.Join(e.Messages, "; "))
+	msg := strings.Join(e.Messages, "; ")
+	if msg == "" {
+		msg = http.StatusText(e.Status) // a standby's 429 carries no message
+	}
+	return fmt.Sprintf("%s: %s: HTTP %d: %s", e.Op, e.Path, e.Status, msg)
 }
 
 // Is makes errors.Is(err, ErrEngine) true.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"crypto/x509"
+
+	vaultapi "github.com/hashicorp/vault/api"
 )
 
 // SerialColons writes a serial the way Vault names certificates
@@ -28,7 +30,11 @@ func SerialColons(serial *big.Int) string {
 // The engine rebuilds its CRL (see CRL).
 func (c *Client) Revoke(ctx context.Context, serial *big.Int) (time.Time, error) {
 	path := c.cfg.Mount + "/revoke"
-	s, err := c.api.Logical().WriteWithContext(ctx, path, map[string]any{"serial_number": SerialColons(serial)})
+	var s *vaultapi.Secret
+	err := c.retry(ctx, func() (err error) {
+		s, err = c.api.Logical().WriteWithContext(ctx, path, map[string]any{"serial_number": SerialColons(serial)})
+		return err
+	})
 	if err != nil {
 		return time.Time{}, classify("revoke", path, "update", err)
 	}
@@ -48,7 +54,14 @@ func (c *Client) rawGet(ctx context.Context, op, path string) ([]byte, error) {
 	// The raw calls ignore the client's timeout: apply it here.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	resp, err := c.api.Logical().ReadRawWithContext(ctx, path)
+	var resp *vaultapi.Response
+	err := c.retry(ctx, func() (err error) {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		resp, err = c.api.Logical().ReadRawWithContext(ctx, path)
+		return err
+	})
 	if resp != nil {
 		defer resp.Body.Close()
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
 )
 
 // RoleInfo is the part of a PKI role (GET /v1/MOUNT/roles/ROLE) that
@@ -52,7 +54,11 @@ func (c *Client) rolePath() string { return c.cfg.Mount + "/roles/" + c.cfg.Role
 // policy in docs/engines.md grants so that refusals can name the setting.
 func (c *Client) ReadRole(ctx context.Context) (*RoleInfo, error) {
 	path := c.rolePath()
-	s, err := c.api.Logical().ReadWithContext(ctx, path)
+	var s *vaultapi.Secret
+	err := c.retry(ctx, func() (err error) {
+		s, err = c.api.Logical().ReadWithContext(ctx, path)
+		return err
+	})
 	if err != nil {
 		return nil, classify("read role", path, "read", err)
 	}

@@ -127,7 +127,11 @@ func (c *Client) Setup(ctx context.Context, o SetupOptions) ([]string, error) {
 	o = o.withDefaults()
 	var did []string
 	mount := c.cfg.Mount
-	mounts, err := c.api.Sys().ListMountsWithContext(ctx)
+	var mounts map[string]*vaultapi.MountOutput
+	err := c.retry(ctx, func() (err error) {
+		mounts, err = c.api.Sys().ListMountsWithContext(ctx)
+		return err
+	})
 	if err != nil {
 		return did, classify("list mounts", "sys/mounts", "read", err)
 	}
@@ -169,7 +173,7 @@ func (c *Client) Setup(ctx context.Context, o SetupOptions) ([]string, error) {
 		args = append(args, p.k+"="+p.v)
 	}
 	path := c.rolePath()
-	if _, err := c.api.Logical().WriteWithContext(ctx, path, data); err != nil {
+	if err := c.retry(ctx, func() error { _, err := c.api.Logical().WriteWithContext(ctx, path, data); return err }); err != nil {
 		return did, classify("write role", path, "update", err)
 	}
 	did = append(did, "role "+path+": "+strings.Join(args, " "))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/kafkatls/kafkatls/engine/enginecert"
 	"github.com/kafkatls/kafkatls/pki"
 )
@@ -142,7 +143,11 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	}
 	start := time.Now()
 	path := c.signPath()
-	s, err := c.api.Logical().WriteWithContext(ctx, path, data)
+	var s *vaultapi.Secret
+	err = c.retry(ctx, func() (err error) {
+		s, err = c.api.Logical().WriteWithContext(ctx, path, data)
+		return err
+	})
 	if err != nil {
 		err = classify("sign", path, "update", err)
 		var ee *EngineError

@@ -6,11 +6,19 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -157,14 +165,24 @@ func freePort(t testing.TB) int {
 }
 
 // OpenBaoCluster is a real OpenBao Raft cluster on loopback: Nodes[0] is
-// the active node, the others standbys (initialized, unsealed, joined).
+// the active node when StartOpenBaoCluster returns, the others standbys
+// (initialized, unsealed, joined). Stop and Restart take a node down and
+// bring it back, for tests of a leader lost mid-run.
 type OpenBaoCluster struct {
 	Nodes []*OpenBaoDev // Addr of each node; Token is the root token
+
+	bin       string
+	cfgs      []string // each node's HCL file
+	logs      []string // each node's log file (appended to on restart)
+	procs     []*exec.Cmd
+	unsealKey string
 }
 
 // StartOpenBaoCluster starts n OpenBao servers with integrated (Raft)
 // storage, initializes the first with one unseal key, unseals every node
 // and waits until the others answer as standbys. It takes some seconds.
+// Raft's timers run at their fastest (performance_multiplier = 1), so a
+// lost leader is replaced in a few seconds.
 func StartOpenBaoCluster(t testing.TB, n int) *OpenBaoCluster {
 	t.Helper()
 	bin := OpenBaoBinary(t)
@@ -174,18 +192,23 @@ func StartOpenBaoCluster(t testing.TB, n int) *OpenBaoCluster {
 	for i := range nodes {
 		nodes[i] = node{freePort(t), freePort(t)}
 	}
-	c := &OpenBaoCluster{}
-	var logs []string
+	c := &OpenBaoCluster{bin: bin, procs: make([]*exec.Cmd, n)}
+	var joins strings.Builder
+	for _, nd := range nodes {
+		fmt.Fprintf(&joins, "  retry_join { leader_api_addr = \"http://127.0.0.1:%d\" }\n", nd.api)
+	}
 	for i, nd := range nodes {
 		data := filepath.Join(dir, fmt.Sprintf("n%d", i))
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			t.Fatal(err)
 		}
+		// Every node may join through any other: a node restarted while
+		// the first is down still finds the cluster.
 		hcl := fmt.Sprintf(`storage "raft" {
   path = %q
   node_id = "n%d"
-  retry_join { leader_api_addr = "http://127.0.0.1:%d" }
-}
+  performance_multiplier = 1
+%s}
 listener "tcp" {
   address = "127.0.0.1:%d"
   cluster_address = "127.0.0.1:%d"
@@ -194,98 +217,389 @@ listener "tcp" {
 api_addr = "http://127.0.0.1:%d"
 cluster_addr = "https://127.0.0.1:%d"
 disable_mlock = true
-`, data, i, nodes[0].api, nd.api, nd.cluster, nd.api, nd.cluster)
+`, data, i, joins.String(), nd.api, nd.cluster, nd.api, nd.cluster)
 		cfg := filepath.Join(dir, fmt.Sprintf("n%d.hcl", i))
 		if err := os.WriteFile(cfg, []byte(hcl), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("n%d.log", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs = append(logs, logf.Name())
-		ctx, cancel := context.WithCancel(context.Background())
-		cmd := exec.CommandContext(ctx, bin, "server", "-config="+cfg)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			cancel()
-			t.Fatalf("starting %s server -config=%s: %v", bin, cfg, err)
-		}
-		t.Cleanup(func() {
-			cancel()
-			cmd.Wait()
-			logf.Close()
-		})
+		c.cfgs = append(c.cfgs, cfg)
+		c.logs = append(c.logs, filepath.Join(dir, fmt.Sprintf("n%d.log", i)))
 		c.Nodes = append(c.Nodes, &OpenBaoDev{Addr: fmt.Sprintf("http://127.0.0.1:%d", nd.api), Bin: bin})
+		c.start(t, i)
 	}
-	fail := func(format string, args ...any) {
-		t.Helper()
-		var b []byte
-		for _, l := range logs {
-			out, _ := os.ReadFile(l)
-			b = append(b, fmt.Sprintf("--- %s\n%s", l, out)...)
+	t.Cleanup(func() {
+		for i := range c.procs {
+			c.Stop(i)
 		}
-		t.Fatalf(format+"\nlogs:\n%s", append(args, b)...)
-	}
-	// health: 501 not initialized, 503 sealed, 429 standby, 200 active.
-	waitHealth := func(d *OpenBaoDev, want ...int) {
-		t.Helper()
-		deadline := time.Now().Add(90 * time.Second)
-		last := 0
-		for time.Now().Before(deadline) {
-			if resp, err := http.Get(d.Addr + "/v1/sys/health"); err == nil {
-				resp.Body.Close()
-				last = resp.StatusCode
-				for _, w := range want {
-					if last == w {
-						return
-					}
-				}
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
-		fail("OpenBao node %s: health %d after 90 s, want %v", d.Addr, last, want)
-	}
+	})
 	for _, d := range c.Nodes {
-		waitHealth(d, 501, 503)
+		c.waitHealth(t, d, 501, 503)
 	}
 	out, err := c.Nodes[0].BaoErr("", "operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json")
 	if err != nil {
-		fail("bao operator init: %v\n%s", err, out)
+		c.fail(t, "bao operator init: %v\n%s", err, out)
 	}
 	var init struct {
 		Keys      []string `json:"unseal_keys_b64"`
 		RootToken string   `json:"root_token"`
 	}
 	if err := json.Unmarshal([]byte(out), &init); err != nil || len(init.Keys) != 1 {
-		fail("bao operator init output: %v\n%s", err, out)
+		c.fail(t, "bao operator init output: %v\n%s", err, out)
 	}
+	c.unsealKey = init.Keys[0]
 	for _, d := range c.Nodes {
 		d.Token = init.RootToken
 	}
-	unseal := func(d *OpenBaoDev) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			// A standby must have joined before the key unseals it: retry.
-			out, err := d.BaoErr("", "operator", "unseal", "-format=json", init.Keys[0])
-			var st struct {
-				Sealed bool `json:"sealed"`
+	c.unseal(t, c.Nodes[0])
+	c.waitHealth(t, c.Nodes[0], 200)
+	// Autopilot makes a joining node a voter only after it has been
+	// stable for server_stabilization_time (10 s by default); until then
+	// the cluster has no quorum without its first node.
+	if out, err := c.Nodes[0].BaoErr(init.RootToken, "operator", "raft", "autopilot", "set-config", "-server-stabilization-time=1s"); err != nil {
+		c.fail(t, "bao operator raft autopilot set-config: %v\n%s", err, out)
+	}
+	for _, d := range c.Nodes[1:] {
+		c.unseal(t, d)
+		c.waitHealth(t, d, 429)
+	}
+	c.waitVoters(t, n)
+	return c
+}
+
+// waitVoters waits until the Raft configuration has n voters, so that
+// the cluster survives losing any minority of its nodes.
+func (c *OpenBaoCluster) waitVoters(t testing.TB, n int) {
+	t.Helper()
+	var out string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		var err error
+		out, err = c.Nodes[0].BaoErr(c.Nodes[0].Token, "operator", "raft", "list-peers", "-format=json")
+		if err != nil {
+			continue
+		}
+		var peers struct {
+			Data struct {
+				Config struct {
+					Servers []struct {
+						Voter bool `json:"voter"`
+					} `json:"servers"`
+				} `json:"config"`
+			} `json:"data"`
+		}
+		if json.Unmarshal([]byte(out), &peers) != nil {
+			continue
+		}
+		voters := 0
+		for _, s := range peers.Data.Config.Servers {
+			if s.Voter {
+				voters++
 			}
-			if err == nil && json.Unmarshal([]byte(out), &st) == nil && !st.Sealed {
-				return
-			}
-			if time.Now().After(deadline) {
-				fail("bao operator unseal on %s: %v\n%s", d.Addr, err, out)
-			}
-			time.Sleep(500 * time.Millisecond)
+		}
+		if voters == n {
+			return
 		}
 	}
-	unseal(c.Nodes[0])
-	waitHealth(c.Nodes[0], 200)
-	for _, d := range c.Nodes[1:] {
-		unseal(d)
-		waitHealth(d, 429)
+	c.fail(t, "OpenBao Raft cluster: not %d voters after 60 s:\n%s", n, out)
+}
+
+// start starts node i's server process.
+func (c *OpenBaoCluster) start(t testing.TB, i int) {
+	t.Helper()
+	logf, err := os.OpenFile(c.logs[i], os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cmd := exec.Command(c.bin, "server", "-config="+c.cfgs[i])
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("starting %s server -config=%s: %v", c.bin, c.cfgs[i], err)
+	}
+	go func() { cmd.Wait(); logf.Close() }()
+	c.procs[i] = cmd
+}
+
+// Stop stops node i the way an operator or a crashed host's supervisor
+// does: SIGTERM (the node steps down and ends its in-flight requests),
+// then SIGKILL after 20 s. It returns once the process is gone.
+func (c *OpenBaoCluster) Stop(i int) { c.stop(i, syscall.SIGTERM) }
+
+// Kill kills node i (SIGKILL): a crashed host, its in-flight requests cut.
+func (c *OpenBaoCluster) Kill(i int) { c.stop(i, syscall.SIGKILL) }
+
+func (c *OpenBaoCluster) stop(i int, sig syscall.Signal) {
+	cmd := c.procs[i]
+	if cmd == nil {
+		return
+	}
+	c.procs[i] = nil
+	cmd.Process.Signal(sig)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cmd.Process.Signal(syscall.Signal(0)) != nil {
+			return
+		}
+	}
+	cmd.Process.Kill()
+	for cmd.Process.Signal(syscall.Signal(0)) == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Restart starts a stopped node i again and unseals it; it rejoins the
+// cluster from its Raft data, as a standby.
+func (c *OpenBaoCluster) Restart(t testing.TB, i int) {
+	t.Helper()
+	if c.procs[i] != nil {
+		return // running
+	}
+	c.start(t, i)
+	c.waitHealth(t, c.Nodes[i], 503, 429, 200)
+	c.unseal(t, c.Nodes[i])
+	c.waitHealth(t, c.Nodes[i], 429, 200)
+	c.waitVoters(t, len(c.Nodes))
+}
+
+// Active returns the index of the node that answers as active (health
+// 200), waiting up to 60 s for the cluster to have one.
+func (c *OpenBaoCluster) Active(t testing.TB) int {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		for i, d := range c.Nodes {
+			if c.procs[i] == nil {
+				continue
+			}
+			if resp, err := http.Get(d.Addr + "/v1/sys/health"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return i
+				}
+			}
+		}
+	}
+	c.fail(t, "no active OpenBao node after 60 s")
+	return -1
+}
+
+func (c *OpenBaoCluster) fail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	var b []byte
+	for _, l := range c.logs {
+		out, _ := os.ReadFile(l)
+		b = append(b, fmt.Sprintf("--- %s\n%s", l, out)...)
+	}
+	t.Fatalf(format+"\nlogs:\n%s", append(args, b)...)
+}
+
+// waitHealth waits until node d's /v1/sys/health answers one of want:
+// 501 not initialized, 503 sealed, 429 standby, 200 active.
+func (c *OpenBaoCluster) waitHealth(t testing.TB, d *OpenBaoDev, want ...int) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	last := 0
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(d.Addr + "/v1/sys/health"); err == nil {
+			resp.Body.Close()
+			last = resp.StatusCode
+			if slices.Contains(want, last) {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	c.fail(t, "OpenBao node %s: health %d after 90 s, want %v", d.Addr, last, want)
+}
+
+func (c *OpenBaoCluster) unseal(t testing.TB, d *OpenBaoDev) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		// A standby must have joined before the key unseals it: retry.
+		out, err := d.BaoErr("", "operator", "unseal", "-format=json", c.unsealKey)
+		var st struct {
+			Sealed bool `json:"sealed"`
+		}
+		if err == nil && json.Unmarshal([]byte(out), &st) == nil && !st.Sealed {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.fail(t, "bao operator unseal on %s: %v\n%s", d.Addr, err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// EngineProxy is a reverse proxy in front of an OpenBao node, for tests
+// that must see the signing requests a client makes rather than time
+// them: how many are in flight at once, and an action once a number of
+// them have been answered (a leader stopped mid-run).
+type EngineProxy struct {
+	Addr string // http://127.0.0.1:PORT: give it to the client as the engine's address
+
+	mu          sync.Mutex
+	inflight    int
+	maxInflight int
+	answered    int // sign requests answered 200
+	gate        int
+	opened      chan struct{}
+	after       int
+	action      func()
+	acting      chan struct{} // open while an After action runs
+	delay       time.Duration
+
+	t       testing.TB
+	handler http.Handler
+	srv     *http.Server // nil while Down
+}
+
+// StartEngineProxy proxies to target (an OpenBao address) until the test
+// ends. With gate > 0, each sign request (POST .../sign/...) is held until
+// gate of them are in flight at once (or 30 s passed, which MaxInflight
+// then shows): a client that signs one request at a time never opens it.
+func StartEngineProxy(t testing.TB, target string, gate int) *EngineProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &EngineProxy{gate: gate, opened: make(chan struct{}), acting: closedChan()}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a node that is gone is the point of the test
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.t, p.handler = t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut || !strings.Contains(r.URL.Path, "/sign/") {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		p.mu.Lock()
+		acting := p.acting
+		p.mu.Unlock()
+		<-acting // an After action under way: the request waits for its end
+		p.mu.Lock()
+		p.inflight++
+		p.maxInflight = max(p.maxInflight, p.inflight)
+		if p.gate > 0 && p.inflight == p.gate {
+			select {
+			case <-p.opened:
+			default:
+				close(p.opened)
+			}
+		}
+		p.mu.Unlock()
+		if d := p.delay; d > 0 {
+			time.Sleep(d) // the round trip to a remote engine
+		}
+		if p.gate > 0 {
+			select {
+			case <-p.opened:
+			case <-time.After(30 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		rp.ServeHTTP(rec, r)
+		p.mu.Lock()
+		p.inflight--
+		if rec.status == http.StatusOK {
+			p.answered++
+			if p.action != nil && p.answered == p.after {
+				run := p.action
+				p.action = nil
+				done := make(chan struct{})
+				p.acting = done
+				go func() {
+					defer close(done)
+					run()
+				}()
+			}
+		}
+		p.mu.Unlock()
+	})
+	p.Addr = "http://" + l.Addr().String()
+	p.serve(l)
+	t.Cleanup(p.Down)
+	return p
+}
+
+func (p *EngineProxy) serve(l net.Listener) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.srv = &http.Server{Handler: p.handler}
+	go p.srv.Serve(l)
+}
+
+// Down closes the proxy's listener and its connections, as a node whose
+// process died: requests in flight are cut, new connections refused.
+func (p *EngineProxy) Down() {
+	p.mu.Lock()
+	srv := p.srv
+	p.srv = nil
+	p.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Up listens again at the same address after Down.
+func (p *EngineProxy) Up() {
+	p.t.Helper()
+	l, err := net.Listen("tcp", strings.TrimPrefix(p.Addr, "http://"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serve(l)
+}
+
+// SetDelay delays each sign request by d, as a network between the client
+// and a remote engine would (set before the client's first request).
+func (p *EngineProxy) SetDelay(d time.Duration) { p.delay = d }
+
+// After runs action (in its own goroutine) once n sign requests have been
+// answered with a certificate; sign requests that arrive while it runs
+// wait for its end, so what the action does (a leader stopped) happens
+// between the n-th answer and the requests sent after it, whatever the
+// speed of either.
+func (p *EngineProxy) After(n int, action func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.after, p.action = n, action
+}
+
+// MaxInflight is the most sign requests the proxy had in flight at once.
+func (p *EngineProxy) MaxInflight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxInflight
+}
+
+// Answered is the number of sign requests answered with a certificate.
+func (p *EngineProxy) Answered() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.answered
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
 	return c
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
 }
