@@ -177,6 +177,8 @@ func TestWizardInTmux(t *testing.T) {
 	s.wait("Add another client?", step)
 	s.keys("Enter")
 
+	s.wait("Kafka Connect workers?", step)
+	s.keys("Enter", "Enter") // no Connect workers, no TLS servers
 	s.wait("Which runtimes", step)
 	s.keys("Down", "Down", "x", "Enter") // + librdkafka/kcat
 	s.wait("Oldest Java", step)
@@ -325,6 +327,8 @@ func TestWizardEngineInTmux(t *testing.T) {
 	s.keys("Enter", "Enter", "Enter", "Enter")
 	s.wait("Client 1", step)
 	s.keys("Enter", "Enter", "Enter")
+	s.wait("Kafka Connect workers?", step)
+	s.keys("Enter", "Enter") // no Connect workers, no TLS servers
 	s.wait("Which runtimes", step)
 	s.keys("Enter")
 	s.wait("Oldest Java", step)
