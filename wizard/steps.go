@@ -386,7 +386,7 @@ func (m *Model) nodeGroup(f frame) *huh.Group {
 		stepBroker:     "Names clients dial (advertised.listeners), comma separated.",
 		stepController: "Names brokers and controllers dial, comma separated.",
 		stepZooKeeper:  "Names brokers dial in zookeeper.connect, comma separated.",
-		stepConnect:    "Names REST clients dial (rest.advertised.host.name), comma separated.",
+		stepConnect:    "REST hostnames, comma separated; the first goes in listeners=https://HOST:8443.",
 		stepServer:     "Names its clients dial, comma separated (at least one name or IP).",
 	}[f.kind]
 	sansOf := NodeSANs
