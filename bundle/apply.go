@@ -52,7 +52,7 @@ type Options struct {
 	// EngineChain, for a dry run whose spec creates an engine-signed
 	// directory, is the engine's CA chain as its caller fetched it: a chain
 	// above the issuing CA means ca/chain.pem, which the preview then
-	// lists (a dry run itself contacts no engine).
+	// lists (a dry run itself contacts no engine; NewEngineChain reads it).
 	EngineChain []*x509.Certificate
 }
 

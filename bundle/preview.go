@@ -1,9 +1,13 @@
 package bundle
 
 import (
+	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
@@ -131,3 +135,33 @@ func (plan *Plan) hasGrants() bool {
 // k8sFile is the Secret manifest of identity name, relative to the PKI
 // directory.
 func k8sFile(name string) string { return filepath.Join(K8sDir, name+".yaml") }
+
+// engineChainTimeout bounds NewEngineChain's request.
+const engineChainTimeout = 15 * time.Second
+
+// NewEngineChain reads the CA chain of the engine spec names for a
+// directory that holds no CA yet: what a run copies in, which a dry run
+// needs in Options.EngineChain for its preview to list ca/chain.pem when
+// the engine signs with an intermediate. It is a read-only call to the
+// engine. Nil, nil when the spec names no engine or dir already holds a
+// CA (its own files say whether there is a chain).
+func NewEngineChain(ctx context.Context, dir string, spec *Spec, open pki.EngineOpener) ([]*x509.Certificate, error) {
+	es := spec.CA.EngineSettings()
+	if es == nil || open == nil {
+		return nil, nil
+	}
+	if _, err := pki.Open(dir, nil); !errors.Is(err, pki.ErrNoCA) {
+		return nil, nil // a CA (or one the run will report on): not a new directory
+	}
+	e, err := open(ctx, *es)
+	if err != nil {
+		return nil, fmt.Errorf("engine %s: %w", es, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, engineChainTimeout)
+	defer cancel()
+	chain, err := e.Chain(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("engine %s: reading its CA chain: %w", es, err)
+	}
+	return chain, nil
+}

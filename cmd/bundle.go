@@ -137,6 +137,16 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 --check found changes.`,
 				return err
 			}
 			o := bundle.Options{Dir: g.dir, CAPassphrase: pp, Prune: prune, DryRun: dryRun || check, Export: export, Engines: g.engines()}
+			if o.DryRun {
+				// A new engine directory's preview lists ca/chain.pem only if it
+				// knows the engine's chain; a dry run without the engine (no
+				// token, offline) still plans, and says what it may miss.
+				chain, err := bundle.NewEngineChain(cmd.Context(), g.dir, spec, o.Engines)
+				if err != nil {
+					g.warn("%v: the preview may omit %s, which the run writes when the engine signs with an intermediate CA", err, pki.CAChainFile)
+				}
+				o.EngineChain = chain
+			}
 			if flagForm {
 				o.SaveSpec = bundle.SpecMerge // under the lock, with the index: concurrent runs add up
 			}

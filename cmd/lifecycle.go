@@ -354,15 +354,13 @@ stop a revoked certificate:
 			if crlDays < 1 {
 				return usageErr("--crl-days %d: must be at least 1", crlDays)
 			}
-			var res *lifecycle.RevokeResult
-			if err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, func(tx *pki.Tx) (err error) {
-				res, err = lifecycle.Revoke(tx, name, serial, time.Duration(crlDays)*24*time.Hour)
-				return err
-			}); err != nil {
+			// A partial revocation at an engine is recorded, then reported
+			// as an error naming what failed and how to retry.
+			res, err := lifecycle.RevokeUpdate(cmd.Context(), g.dir, pki.UpdateOptions{Passphrase: pass.prompt, Engines: g.engines()}, name, serial, time.Duration(crlDays)*24*time.Hour)
+			if err != nil {
 				return err
 			}
 			var principal string
-			var err error
 			var removes []string
 			var role pki.Role
 			if len(res.Revoked) > 0 {

@@ -308,21 +308,7 @@ func TestEngineVaultBundleSpec(t *testing.T) {
 func TestEngineVaultIntermediateMount(t *testing.T) {
 	realpeer.Need(t, "keytool", "openssl")
 	bao := realpeer.StartOpenBaoDev(t)
-	tmp := t.TempDir()
-	bao.Bao(t, "secrets", "enable", "-path=pki", "-max-lease-ttl=87600h", "pki")
-	rootPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/generate/internal", "common_name=Ops Root", "key_type=ec", "ttl=87600h")
-	bao.Bao(t, "secrets", "enable", "-path=pki-int", "-max-lease-ttl=43800h", "pki")
-	csr := bao.Bao(t, "write", "-field=csr", "pki-int/intermediate/generate/internal", "common_name=Ops Kafka Issuing CA", "key_type=ec", "key_bits=256")
-	csrFile := filepath.Join(tmp, "int.csr")
-	if err := os.WriteFile(csrFile, []byte(csr), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	intPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/sign-intermediate", "csr=@"+csrFile, "format=pem", "ttl=43800h")
-	chainFile := filepath.Join(tmp, "chain.pem")
-	if err := os.WriteFile(chainFile, []byte(strings.TrimSpace(intPEM)+"\n"+strings.TrimSpace(rootPEM)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	bao.Bao(t, "write", "pki-int/intermediate/set-signed", "certificate=@"+chainFile)
+	rootPEM := baoIntermediateMount(t, bao)
 
 	dir := t.TempDir()
 	pkiDir := filepath.Join(dir, "kafka-pki")
@@ -347,6 +333,29 @@ func TestEngineVaultIntermediateMount(t *testing.T) {
 	if out := okEnv(t, dir, env, "verify"); !strings.Contains(out, "client1") {
 		t.Errorf("verify:\n%s", out)
 	}
+}
+
+// baoIntermediateMount has OpenBao's mount pki-int sign with an
+// intermediate CA ("Ops Kafka Issuing CA") issued by mount pki's root
+// ("Ops Root"), whose PEM it returns.
+func baoIntermediateMount(t *testing.T, bao *realpeer.OpenBaoDev) string {
+	t.Helper()
+	tmp := t.TempDir()
+	bao.Bao(t, "secrets", "enable", "-path=pki", "-max-lease-ttl=87600h", "pki")
+	rootPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/generate/internal", "common_name=Ops Root", "key_type=ec", "ttl=87600h")
+	bao.Bao(t, "secrets", "enable", "-path=pki-int", "-max-lease-ttl=43800h", "pki")
+	csr := bao.Bao(t, "write", "-field=csr", "pki-int/intermediate/generate/internal", "common_name=Ops Kafka Issuing CA", "key_type=ec", "key_bits=256")
+	csrFile := filepath.Join(tmp, "int.csr")
+	if err := os.WriteFile(csrFile, []byte(csr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	intPEM := bao.Bao(t, "write", "-field=certificate", "pki/root/sign-intermediate", "csr=@"+csrFile, "format=pem", "ttl=43800h")
+	chainFile := filepath.Join(tmp, "chain.pem")
+	if err := os.WriteFile(chainFile, []byte(strings.TrimSpace(intPEM)+"\n"+strings.TrimSpace(rootPEM)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bao.Bao(t, "write", "pki-int/intermediate/set-signed", "certificate=@"+chainFile)
+	return rootPEM
 }
 
 // engineSerials lists the serials of the certificates the engine issued

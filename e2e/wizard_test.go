@@ -113,7 +113,7 @@ func (s *tmuxSession) focus(title string) {
 }
 
 // TestWizardInTmux drives `kafkatls wizard` on a real 80x24 terminal
-// through a two-broker, one-client bundle and checks the final screen,
+// through a two-broker, one-client, one-Connect-worker bundle and checks the final screen,
 // the files, the verify run and that `bundle -f` reproduces it.
 func TestWizardInTmux(t *testing.T) {
 	work := t.TempDir()
@@ -177,6 +177,16 @@ func TestWizardInTmux(t *testing.T) {
 	s.wait("Add another client?", step)
 	s.keys("Enter")
 
+	s.wait("Kafka Connect workers?", step)
+	s.keys("Down", "Enter", "Enter") // a Connect worker, no TLS servers
+	s.wait("Connect group (group.id)", step)
+	s.keys("Enter", "Enter", "Enter", "Enter") // Connect's sample group and topics
+	s.wait("Connect worker 1", step)
+	s.keys("Enter")
+	s.focus("Hostnames")
+	s.text("connect-1.example.com")
+	s.wait("DNS:connect-1.example.com", step)
+	s.keys("Enter", "Enter", "Enter") // hosts, IPs, no more workers
 	s.wait("Which runtimes", step)
 	s.keys("Down", "Down", "x", "Enter") // + librdkafka/kcat
 	s.wait("Oldest Java", step)
@@ -187,7 +197,7 @@ func TestWizardInTmux(t *testing.T) {
 	s.keys("Enter")
 
 	scr = s.wait("Summary", step)
-	for _, want := range []string{"+ kafka-1", "+ kafka-2", "+ client1", "User:CN=client1,O=Acme,C=GB", "enter: generate"} {
+	for _, want := range []string{"+ kafka-1", "+ kafka-2", "+ client1", "User:CN=client1,O=Acme,C=GB", "+ connect-1", "enter: generate"} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("summary screen lacks %q:\n%s", want, scr)
 		}
@@ -223,10 +233,12 @@ func TestWizardInTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(spec.Brokers) != 2 || len(spec.Clients) != 1 || spec.Brokers[0].Hosts[0] != "kafka-1.example.com" ||
+		len(spec.Connect) != 1 || spec.Connect[0].Name != "connect-1" || spec.Connect[0].Hosts[0] != "connect-1.example.com" ||
 		len(spec.Clients[0].Grants) != 1 || spec.Clients[0].Grants[0].Group != "orders-app" {
 		t.Errorf("kafkatls.yaml:\n%s", spec.Marshal())
 	}
 	for _, f := range []string{"certs/kafka-1/server.properties", "certs/kafka-2/keystore.p12", "certs/client1/kcat.conf", "certs/client1/tls.key",
+		"certs/connect-1/connect-distributed.properties", "certs/connect-1/keystore.p12",
 		"acls.sh", "truststore.jks", "SUMMARY.md"} {
 		if _, err := os.Stat(filepath.Join(work, "pki", f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
@@ -325,6 +337,8 @@ func TestWizardEngineInTmux(t *testing.T) {
 	s.keys("Enter", "Enter", "Enter", "Enter")
 	s.wait("Client 1", step)
 	s.keys("Enter", "Enter", "Enter")
+	s.wait("Kafka Connect workers?", step)
+	s.keys("Enter", "Enter") // no Connect workers, no TLS servers
 	s.wait("Which runtimes", step)
 	s.keys("Enter")
 	s.wait("Oldest Java", step)

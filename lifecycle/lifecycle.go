@@ -13,6 +13,7 @@
 package lifecycle
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -242,25 +243,67 @@ type RevokeResult struct {
 // verify) and rewrites DIR/crl.pem. An empty name only re-signs the CRL.
 // Unplaced certificates (signed by an interrupted run, never placed) are
 // revoked with the rest.
+//
+// With an engine, when it revokes some of name's certificates and fails on
+// others, Revoke returns the result (what was revoked, recorded in tx's
+// index; the others at their earlier status) with a *PartialRevokeError:
+// the transaction must then be committed, as RevokeUpdate does, so the
+// index records the revocations the engine made (it never undoes them).
 func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*RevokeResult, error) {
 	p, idx := tx.PKI, tx.Index
 	res := &RevokeResult{Revoked: []pki.Record{}}
 	now := time.Now()
+	var partial *PartialRevokeError
 	if name != "" {
 		if serial != "" {
 			serial = matchSerial(idx, name, serial)
+		}
+		earlier := map[string]pki.Record{}
+		for _, r := range idx.Records {
+			if r.Name == name && r.Serial != "" {
+				earlier[r.Serial] = r
+			}
 		}
 		recs, err := idx.Revoke(name, serial, now)
 		if err != nil {
 			return nil, err
 		}
 		if p.External() {
-			if recs, err = revokeAtEngine(p, idx, recs); err != nil {
+			var failed []RevokeFailure
+			if recs, failed, err = revokeAtEngine(p, idx, recs); err != nil {
 				return nil, err
+			}
+			if len(failed) > 0 {
+				// The engine did not revoke these: back to what they were.
+				for i := range idx.Records {
+					r := &idx.Records[i]
+					for _, f := range failed {
+						if e, ok := earlier[f.Serial]; ok && r.Name == name && r.Serial == f.Serial {
+							r.Status, r.RevokedAt = e.Status, e.RevokedAt
+						}
+					}
+				}
+				partial = &PartialRevokeError{Name: name, Failed: failed}
+				for _, r := range recs {
+					partial.Revoked = append(partial.Revoked, r.Serial)
+				}
 			}
 		}
 		res.Revoked = recs
 	}
+	res, err := revokeCRL(p, idx, res, now, crlValidity)
+	if err != nil {
+		return nil, err
+	}
+	if partial != nil {
+		return res, partial
+	}
+	return res, nil
+}
+
+// revokeCRL writes DIR/crl.pem after Revoke marked res.Revoked: the
+// engine's copy, or the local CA's.
+func revokeCRL(p *pki.PKI, idx *pki.Index, res *RevokeResult, now time.Time, crlValidity time.Duration) (*RevokeResult, error) {
 	if p.External() {
 		crl, err := p.WriteEngineCRL()
 		switch {
@@ -295,12 +338,18 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 // serial the engine never told (the run died while it signed) cannot be
 // revoked by serial: it goes back to unplaced, and the error says how to
 // find it at the engine.
-func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record, error) {
+//
+// Each certificate is asked for on its own: those the engine refused (a
+// network fault, a 5xx) are returned as failed, for Revoke to put back,
+// unless it revoked none, which is an error (nothing happened at the
+// engine, and the transaction can be dropped).
+func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record, []RevokeFailure, error) {
 	e, err := p.Engine()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []pki.Record
+	var failed []RevokeFailure
 	var unknown []string
 	for _, r := range recs {
 		if r.Serial == "" {
@@ -310,20 +359,88 @@ func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record
 		}
 		serial, ok := new(big.Int).SetString(r.Serial, 16)
 		if !ok {
-			return nil, fmt.Errorf("index record %s has a malformed serial %q", r.Name, r.Serial)
+			return nil, nil, fmt.Errorf("index record %s has a malformed serial %q", r.Name, r.Serial)
 		}
 		at, err := e.Revoke(p.EngineContext(), serial)
 		if err != nil {
-			return nil, fmt.Errorf("revoke %s serial %s: %w", r.Name, r.Serial, err)
+			failed = append(failed, RevokeFailure{Serial: r.Serial, Err: err})
+			continue
 		}
 		idx.SetRevokedAt(r.Serial, at)
 		r.RevokedAt = at
 		out = append(out, r)
 	}
-	if len(unknown) > 0 && len(out) == 0 {
-		return nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): find it in the engine's list of certificates (bao list MOUNT/certs) and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+	if len(out) == 0 && len(failed) > 0 {
+		var errs []error
+		for _, f := range failed {
+			errs = append(errs, fmt.Errorf("revoke %s serial %s: %w", recs[0].Name, f.Serial, f.Err))
+		}
+		return nil, nil, errors.Join(errs...)
 	}
-	return out, nil
+	if len(unknown) > 0 && len(out) == 0 {
+		return nil, nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): find it in the engine's list of certificates (bao list MOUNT/certs) and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+	}
+	return out, failed, nil
+}
+
+// RevokeFailure is a certificate the engine did not revoke, and why.
+type RevokeFailure struct {
+	Serial string
+	Err    error
+}
+
+// PartialRevokeError: the engine revoked some of Name's certificates
+// (Revoked, recorded in the index) and failed on others (Failed, kept at
+// their earlier status). Re-running the revoke retries only those.
+type PartialRevokeError struct {
+	Name    string
+	Revoked []string
+	Failed  []RevokeFailure
+}
+
+func (e *PartialRevokeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "revoke %s: the engine revoked serial %s (recorded in the index) but not", e.Name, strings.Join(e.Revoked, ", "))
+	for i, f := range e.Failed {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " serial %s: %v", f.Serial, f.Err)
+	}
+	fmt.Fprintf(&b, "; run `kafkatls revoke %s` again to revoke the rest (what is revoked is not asked again)", e.Name)
+	return b.String()
+}
+
+// Unwrap returns the engine's errors, for errors.Is/As.
+func (e *PartialRevokeError) Unwrap() []error {
+	var out []error
+	for _, f := range e.Failed {
+		out = append(out, f.Err)
+	}
+	return out
+}
+
+// RevokeUpdate runs Revoke in a transaction of dir. A partial revocation
+// (*PartialRevokeError) is committed, so the index records what the
+// engine revoked, and then returned with the result.
+func RevokeUpdate(ctx context.Context, dir string, o pki.UpdateOptions, name, serial string, crlValidity time.Duration) (*RevokeResult, error) {
+	var res *RevokeResult
+	var partial *PartialRevokeError
+	err := pki.Update(ctx, dir, o, func(tx *pki.Tx) error {
+		var err error
+		res, err = Revoke(tx, name, serial, crlValidity)
+		if errors.As(err, &partial) {
+			return nil // commit what the engine did
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case partial != nil:
+		return res, partial
+	}
+	return res, nil
 }
 
 // matchSerial maps a serial as a person types it (openssl's uppercase,

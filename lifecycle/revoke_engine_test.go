@@ -153,3 +153,113 @@ func sameSerial(a, b string) bool {
 	y, ok2 := new(big.Int).SetString(b, 16)
 	return ok1 && ok2 && x.Cmp(y) == 0
 }
+
+// failingRevokeEngine revokes the first certificate asked and refuses the
+// others with failErr (a network fault, a 5xx) until failErr is cleared.
+type failingRevokeEngine struct {
+	flakyCRLEngine
+	failErr error
+	asked   []string
+}
+
+func (e *failingRevokeEngine) Revoke(ctx context.Context, serial *big.Int) (time.Time, error) {
+	e.asked = append(e.asked, serial.Text(16))
+	if e.failErr != nil && len(e.revoked) > 0 {
+		return time.Time{}, e.failErr
+	}
+	return e.flakyCRLEngine.Revoke(ctx, serial)
+}
+
+// TestRevokePartialEngineFailureRecorded: a name with two certificates (a
+// renewed one and its superseded predecessor); the engine revokes the
+// first and fails on the second. The revocation the engine made is in the
+// index, the other keeps its earlier status, the error names what failed
+// and how to retry, and the retry revokes only what is left.
+func TestRevokePartialEngineFailureRecorded(t *testing.T) {
+	ca, err := pki.Init(pki.InitOptions{Dir: filepath.Join(t.TempDir(), "engine-ca"), Key: pki.KeySpec{Type: pki.ECDSA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := pki.Init(pki.InitOptions{Dir: dir, Key: pki.KeySpec{Type: pki.ECDSA}, Engine: &pki.EngineSettings{Type: "test"}, EngineChain: ca.Chain()}); err != nil {
+		t.Fatal(err)
+	}
+	e := &failingRevokeEngine{flakyCRLEngine: flakyCRLEngine{ca: ca}}
+	o := pki.UpdateOptions{Engines: func(context.Context, pki.EngineSettings) (pki.Engine, error) { return e, nil }}
+	if err := pki.Update(context.Background(), dir, o, func(tx *pki.Tx) error {
+		_, err := identity.Issue(tx, pki.CertRequest{Name: "client1", Role: pki.RoleClient}, pki.KeySpec{Type: pki.ECDSA}, identity.Options{Formats: []string{"pem"}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pki.Update(context.Background(), dir, o, func(tx *pki.Tx) error {
+		_, err := Renew(tx, "client1", RenewOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	statuses := func() map[string]pki.Record {
+		idx, err := pki.LoadIndex(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]pki.Record{}
+		for _, r := range idx.Records {
+			out[r.Serial] = r
+		}
+		return out
+	}
+	before := statuses()
+	if len(before) != 2 {
+		t.Fatalf("index holds %d records, want the certificate and its renewal", len(before))
+	}
+
+	e.failErr = &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	res, err := RevokeUpdate(context.Background(), dir, o, "client1", "", 7*24*time.Hour)
+	var partial *PartialRevokeError
+	if err == nil {
+		t.Fatal("revoke with the engine failing on the second certificate succeeded")
+	}
+	if !errors.As(err, &partial) {
+		t.Errorf("revoke with the engine failing on the second certificate: %v, want a PartialRevokeError", err)
+	}
+	if len(e.revoked) != 1 || len(e.asked) != 2 {
+		t.Fatalf("the engine revoked %v of %v", e.revoked, e.asked)
+	}
+	failed := e.asked[1]
+	msg := err.Error()
+	for _, want := range []string{"connection refused", "client1", strings.TrimLeft(failed, "0"), "kafkatls revoke client1"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+	}
+	if res == nil || len(res.Revoked) != 1 || !sameSerial(res.Revoked[0].Serial, e.revoked[0]) {
+		t.Errorf("result %+v", res)
+	}
+	after := statuses()
+	for serial, r := range after {
+		switch {
+		case sameSerial(serial, e.revoked[0]):
+			if r.Status != pki.StatusRevoked || r.RevokedAt.IsZero() {
+				t.Errorf("the revocation the engine made is not recorded: %+v", r)
+			}
+		case r.Status != before[serial].Status || !r.RevokedAt.IsZero():
+			t.Errorf("the certificate the engine did not revoke changed: %+v, was %+v", r, before[serial])
+		}
+	}
+
+	// The retry the error names revokes only what is left.
+	e.failErr = nil
+	res, err = RevokeUpdate(context.Background(), dir, o, "client1", "", 7*24*time.Hour)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if len(e.revoked) != 2 || len(e.asked) != 3 || !sameSerial(e.asked[2], failed) || len(res.Revoked) != 1 {
+		t.Errorf("retry asked the engine %v (revoked %v), result %+v", e.asked, e.revoked, res.Revoked)
+	}
+	for _, r := range statuses() {
+		if r.Status != pki.StatusRevoked {
+			t.Errorf("after the retry: %+v", r)
+		}
+	}
+}

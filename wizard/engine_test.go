@@ -67,6 +67,8 @@ func (d *driver) walkEngineRest() snapshot {
 	d.enters(4)
 	d.waitStep(stepClient, 0)
 	d.enters(3)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)
@@ -171,6 +173,8 @@ func TestWizardEngineOpenBao(t *testing.T) {
 	d.enter()
 	d.waitStep(stepClient, 1)
 	d.enters(3)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)

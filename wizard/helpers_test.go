@@ -280,6 +280,8 @@ func (d *driver) walkDefaults() snapshot {
 	d.enters(4) // name, hosts, IPs, no more
 	d.waitStep(stepClient, 0)
 	d.enters(3) // name, no topic, no more
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2) // Java, modern
 	d.waitStep(stepPasswords, 0)

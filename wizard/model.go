@@ -367,17 +367,21 @@ func (m *Model) advance() tea.Cmd {
 			a.Brokers = append(a.Brokers, NewNode("kafka", 0))
 		}
 		return m.push(frame{kind: stepBroker})
-	case stepBroker, stepController, stepZooKeeper:
+	case stepBroker, stepController, stepZooKeeper, stepConnect, stepServer:
 		list, _ := m.nodeList(f.kind)
 		if (*list)[f.i].More == MoreYes {
 			if len(*list) <= f.i+1 {
-				base := map[stepKind]string{stepBroker: "kafka", stepController: "controller", stepZooKeeper: "zookeeper"}[f.kind]
+				base := map[stepKind]string{stepBroker: "kafka", stepController: "controller", stepZooKeeper: "zookeeper", stepConnect: "connect", stepServer: "server"}[f.kind]
 				*list = append(*list, NewNode(base, f.i+1))
 			}
 			return m.push(frame{kind: f.kind, i: f.i + 1})
 		}
 		*list = (*list)[:f.i+1]
 		switch {
+		case f.kind == stepConnect:
+			return m.services(true)
+		case f.kind == stepServer:
+			return m.push(frame{kind: stepRuntimes})
 		case f.kind == stepBroker && a.Mode == bundle.ModeZooKeeper:
 			if len(a.ZooKeepers) == 0 {
 				a.ZooKeepers = append(a.ZooKeepers, NewNode("zookeeper", 0))
@@ -401,7 +405,9 @@ func (m *Model) advance() tea.Cmd {
 			return m.push(frame{kind: stepClient, i: f.i + 1})
 		}
 		a.Clients = a.Clients[:f.i+1]
-		return m.push(frame{kind: stepRuntimes})
+		return m.push(frame{kind: stepServices})
+	case stepServices:
+		return m.services(false)
 	case stepRuntimes:
 		return m.push(frame{kind: stepPasswords})
 	case stepPasswords:
@@ -410,6 +416,26 @@ func (m *Model) advance() tea.Cmd {
 		return m.push(frame{kind: stepSummary})
 	}
 	return nil
+}
+
+// services moves on from the other-services step (connectDone: from the
+// last Connect worker): to the Connect workers, the TLS servers, then the
+// runtimes.
+func (m *Model) services(connectDone bool) tea.Cmd {
+	a := m.a
+	switch {
+	case a.WantConnect && !connectDone:
+		if len(a.Connect) == 0 {
+			a.Connect = append(a.Connect, NewNode("connect", 0))
+		}
+		return m.push(frame{kind: stepConnect})
+	case a.WantServers:
+		if len(a.Servers) == 0 {
+			a.Servers = append(a.Servers, NewNode("server", 0))
+		}
+		return m.push(frame{kind: stepServer})
+	}
+	return m.push(frame{kind: stepRuntimes})
 }
 
 // caPassphrase is the passphrase given on the command line or typed.

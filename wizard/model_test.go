@@ -202,6 +202,8 @@ func TestWizardFullFlow(t *testing.T) {
 	d.waitText("ACLs: produce+consume topic orders, group orders-app")
 	d.enter()
 
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.down()
 	d.down()
@@ -434,6 +436,8 @@ func TestWizardExistingEncryptedCA(t *testing.T) {
 	d.enters(2)
 	d.waitText("Principal User:CN=client1,O=Existing") // the preview uses the CA's subject defaults
 	d.enter()
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)
@@ -497,6 +501,8 @@ func TestWizardZooKeeperEnvPasswordsNoColor(t *testing.T) {
 	d.enters(3)
 	d.waitStep(stepClient, 0)
 	d.enters(3)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)
@@ -541,5 +547,114 @@ func TestWizardZooKeeperEnvPasswordsNoColor(t *testing.T) {
 	defer d.p.mu.Unlock()
 	if d.p.colored {
 		t.Error("NoColor views contain colour escape sequences")
+	}
+}
+
+// TestWizardConnectWorkerAndServer: the other-services step adds a Kafka
+// Connect worker (Connect's sample group and topics) and a TLS server
+// (refused without a name or address to put in its certificate); the
+// bundle generated is verified for real and holds exactly the files the
+// summary listed, and the spec is what bundle -f would be given.
+func TestWizardConnectWorkerAndServer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	d := start(t, Options{Dir: dir, Verify: realVerify})
+	d.toCA()
+	d.enters(4) // CN, O, OU, C
+	d.waitText("Locality")
+	d.enters(3) // L, ST, key type
+	d.waitText("CA key passphrase")
+	d.enter()
+	d.waitStep(stepMode, 0)
+	d.enters(2)
+	d.waitStep(stepBroker, 0)
+	d.enters(4)
+	d.waitStep(stepClient, 0)
+	d.enters(3)
+
+	d.waitStep(stepServices, 0)
+	d.down() // Connect workers: yes
+	d.enter()
+	d.down() // TLS servers: yes
+	d.enter()
+	d.waitText("Connect group (group.id)")
+	d.enters(4) // connect-cluster, connect-configs, connect-offsets, connect-status
+
+	d.waitStep(stepConnect, 0)
+	d.enter() // connect-1
+	d.typ("connect-1.example.com")
+	d.waitText("DNS:connect-1.example.com")
+	d.enters(3) // hosts, IPs, no more workers
+
+	d.waitStep(stepServer, 0)
+	d.enter() // server-1
+	d.enter() // no DNS name
+	d.enter() // no IP either: refused
+	d.waitText("give at least one DNS name or IP address")
+	d.stays(stepServer, 0)
+	d.typ("10.0.0.9")
+	d.waitText("IP:10.0.0.9")
+	d.enters(2) // IPs, no more servers
+
+	d.waitStep(stepRuntimes, 0)
+	d.down()
+	d.down()
+	d.toggle() // + librdkafka (PEM); p12 stays for Connect's REST listener
+	d.enters(2)
+	d.waitStep(stepPasswords, 0)
+	d.enter()
+	d.waitStep(stepMount, 0)
+	d.enter()
+
+	s := d.waitStep(stepSummary, 0)
+	summaryPage := s.page
+	for _, want := range []string{
+		"+ connect-1    connect    User:CN=connect-1",
+		"SANs DNS:connect-1, DNS:localhost, DNS:connect-1.example.com, IP:127.0.0.1",
+		"ACLs Connect group connect-cluster, topics connect-configs, connect-offsets, connect-status",
+		"+ server-1     server     User:CN=server-1", "SANs IP:10.0.0.9",
+		"jks, p12, pem",
+	} {
+		if !strings.Contains(s.page, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s.page)
+		}
+	}
+	d.enter() // generate
+	s = d.waitUntil("the done screen", 90*time.Second, func(s snapshot) bool { return s.top.kind == stepDone })
+	d.send(keyPress("enter"))
+	out := d.finish()
+	if out.Err != nil || !out.VerifyRan || !out.VerifyOK || out.VerifyErr != nil {
+		t.Fatalf("outcome %+v\n%s", out, s.page)
+	}
+
+	want := bundle.Spec{
+		CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+		Defaults: bundle.Defaults{Formats: []string{"jks", "p12", "pem"}, P12Compat: "modern"},
+		Brokers:  []bundle.Node{{Name: "kafka-1"}},
+		Clients:  []bundle.Client{{Name: "client1"}},
+		Servers:  []bundle.Server{{Name: "server-1", IPs: []string{"10.0.0.9"}}},
+		Connect:  []bundle.Connect{{Name: "connect-1", Hosts: []string{"connect-1.example.com"}}},
+	}
+	spec, err := bundle.LoadSpec(filepath.Join(dir, bundle.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*spec, want) {
+		t.Fatalf("kafkatls.yaml:\n%s\nwant:\n%s", spec.Marshal(), want.Marshal())
+	}
+	checkDirMatchesSummary(t, dir, summaryPage)
+	for _, f := range []string{"certs/connect-1/connect-distributed.properties", "certs/connect-1/keystore.p12", "certs/server-1/tls.crt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if c := readCert(t, filepath.Join(dir, "certs/server-1/tls.crt")); fmt.Sprint(c.DNSNames, c.IPAddresses) != "[] [10.0.0.9]" {
+		t.Errorf("server-1 SANs %v %v", c.DNSNames, c.IPAddresses)
+	}
+	res, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.Changes() {
+		t.Errorf("bundle -f of the written spec would change things: %+v", res.Plan)
 	}
 }

@@ -40,6 +40,8 @@ func TestWizardConfirmsNewCAPassphrase(t *testing.T) {
 	d.enters(4)
 	d.waitStep(stepClient, 0)
 	d.enters(3)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)

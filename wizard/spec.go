@@ -102,6 +102,20 @@ type Answers struct {
 	ZooKeepers  []*NodeAnswer
 	Clients     []*ClientAnswer
 
+	// Other services: Kafka Connect workers and TLS servers outside
+	// Kafka. Each list counts only while its Want flag is set, so going
+	// back and answering "no" keeps what was typed without issuing it.
+	WantConnect bool
+	// Connect workers: Hosts are their REST listener's hostnames (SANs
+	// as a broker's: name, localhost, 127.0.0.1, then hosts and IPs).
+	Connect []*NodeAnswer
+	// The Connect cluster's group and internal topics, shared by its
+	// workers (default: Connect's sample names).
+	ConnectGroup, ConnectConfigTopic, ConnectOffsetTopic, ConnectStatusTopic string
+	WantServers                                                              bool
+	// Servers: Hosts are their DNS SANs; no SAN is added to what is given.
+	Servers []*NodeAnswer
+
 	Runtimes  []string
 	P12Compat string // stores.Modern or stores.Legacy
 
@@ -149,10 +163,15 @@ func DefaultAnswers(dir string) *Answers {
 		Mode:            bundle.ModeKRaft,
 		Brokers:         []*NodeAnswer{NewNode("kafka", 0)},
 		Clients:         []*ClientAnswer{NewClient(0)},
-		Runtimes:        []string{RuntimeJava},
-		P12Compat:       string(stores.Modern),
-		PasswordMode:    PasswordGenerated,
-		EnvPrefix:       DefaultEnvPrefix,
+		// Connect's sample names, as bundle's connect: entries default to.
+		ConnectGroup:       kafkaacl.DefaultConnectGroup,
+		ConnectConfigTopic: kafkaacl.DefaultConnectConfigTopic,
+		ConnectOffsetTopic: kafkaacl.DefaultConnectOffsetTopic,
+		ConnectStatusTopic: kafkaacl.DefaultConnectStatusTopic,
+		Runtimes:           []string{RuntimeJava},
+		P12Compat:          string(stores.Modern),
+		PasswordMode:       PasswordGenerated,
+		EnvPrefix:          DefaultEnvPrefix,
 	}
 }
 
@@ -209,6 +228,43 @@ func NodeSANs(n NodeAnswer) (pki.SANs, error) {
 		return pki.SANs{}, err
 	}
 	return pki.BuildSANs(pki.DefaultServerSANs(n.Name), SplitList(n.Hosts), SplitList(n.IPs), nil)
+}
+
+// ServerSANs returns the SANs a TLS server (role server) will get:
+// exactly the DNS names and IPs given, at least one of them.
+func ServerSANs(n NodeAnswer) (pki.SANs, error) {
+	if err := ValidateHosts(n.Hosts); err != nil {
+		return pki.SANs{}, err
+	}
+	if err := ValidateIPs(n.IPs); err != nil {
+		return pki.SANs{}, err
+	}
+	s, err := pki.BuildSANs(pki.SANs{}, SplitList(n.Hosts), SplitList(n.IPs), nil)
+	if err == nil && len(s.DNS)+len(s.IPs) == 0 {
+		err = ErrServerNoSANs
+	}
+	return s, err
+}
+
+// ErrServerNoSANs: a TLS server certificate must name what clients dial.
+var ErrServerNoSANs = errors.New("give at least one DNS name or IP address: clients check the server's certificate against them")
+
+// ConnectWorker is the Connect cluster the answers name, with the names
+// equal to Connect's samples left empty so the spec stays as a user
+// would write it (bundle fills them in).
+func (a *Answers) ConnectWorker() kafkaacl.ConnectWorker {
+	name := func(v, def string) string {
+		if v = strings.TrimSpace(v); v == def {
+			return ""
+		}
+		return v
+	}
+	return kafkaacl.ConnectWorker{
+		Group:       name(a.ConnectGroup, kafkaacl.DefaultConnectGroup),
+		ConfigTopic: name(a.ConnectConfigTopic, kafkaacl.DefaultConnectConfigTopic),
+		OffsetTopic: name(a.ConnectOffsetTopic, kafkaacl.DefaultConnectOffsetTopic),
+		StatusTopic: name(a.ConnectStatusTopic, kafkaacl.DefaultConnectStatusTopic),
+	}
 }
 
 // ValidateTopic checks a Kafka topic name (a trailing * makes it a prefix).
@@ -270,8 +326,9 @@ func ClientGrant(c ClientAnswer) (g kafkaacl.Grant, ok bool, err error) {
 }
 
 // Formats are the store formats for the chosen runtimes. Brokers,
-// controllers and ZooKeeper are Java and read PKCS12, so p12 is always
-// written; Java and Spring Boot clients add JKS; librdkafka, KafkaJS and
+// controllers and ZooKeeper are Java and read PKCS12, and a Connect
+// worker's HTTPS REST listener cannot use PEM (identity.CheckFormats), so
+// p12 is always written; Java and Spring Boot clients add JKS; librdkafka, KafkaJS and
 // Go read PEM.
 func Formats(runtimes []string) []string {
 	want := map[string]bool{identity.FormatP12: true}
@@ -330,7 +387,25 @@ func (a *Answers) EntityNames() []string {
 	for _, c := range a.Clients {
 		out = append(out, c.Name)
 	}
+	for _, list := range a.serviceLists() {
+		for _, n := range list {
+			out = append(out, n.Name)
+		}
+	}
 	return out
+}
+
+// serviceLists are the Connect workers and TLS servers chosen, in spec
+// order (servers before Connect workers, as bundle.Spec.Entities).
+func (a *Answers) serviceLists() [][]*NodeAnswer {
+	var lists [][]*NodeAnswer
+	if a.WantServers {
+		lists = append(lists, a.Servers)
+	}
+	if a.WantConnect {
+		lists = append(lists, a.Connect)
+	}
+	return lists
 }
 
 func (a *Answers) nodeLists() [][]*NodeAnswer {
@@ -483,6 +558,39 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 		}
 		s.Clients = append(s.Clients, cl)
 	}
+	if a.WantServers {
+		if len(a.Servers) == 0 {
+			errs = append(errs, errors.New("TLS servers chosen but none listed"))
+		}
+		for _, n := range a.Servers {
+			name := strings.TrimSpace(n.Name)
+			// Hostnames and IPs are checked here for the wizard's wording;
+			// a server without any is refused by s.Validate.
+			if err := ValidateHosts(n.Hosts); err != nil {
+				errs = append(errs, fmt.Errorf("server %q: %w", name, err))
+			}
+			if err := ValidateIPs(n.IPs); err != nil {
+				errs = append(errs, fmt.Errorf("server %q: %w", name, err))
+			}
+			s.Servers = append(s.Servers, bundle.Server{Name: name, DNS: SplitList(n.Hosts), IPs: SplitList(n.IPs), Password: password(name)})
+		}
+	}
+	if a.WantConnect {
+		if len(a.Connect) == 0 {
+			errs = append(errs, errors.New("Connect workers chosen but none listed"))
+		}
+		w := a.ConnectWorker()
+		for _, n := range a.Connect {
+			name := strings.TrimSpace(n.Name)
+			if err := ValidateHosts(n.Hosts); err != nil {
+				errs = append(errs, fmt.Errorf("connect worker %q: %w", name, err))
+			}
+			if err := ValidateIPs(n.IPs); err != nil {
+				errs = append(errs, fmt.Errorf("connect worker %q: %w", name, err))
+			}
+			s.Connect = append(s.Connect, bundle.Connect{Name: name, Hosts: SplitList(n.Hosts), IPs: SplitList(n.IPs), ConnectWorker: w, Password: password(name)})
+		}
+	}
 	if err := s.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -614,6 +722,13 @@ func (a *Answers) DuplicateName(name string, self any) bool {
 	for _, c := range a.Clients {
 		if any(c) != self && strings.ToLower(strings.TrimSpace(c.Name)) == name {
 			return true
+		}
+	}
+	for _, list := range a.serviceLists() {
+		for _, n := range list {
+			if any(n) != self && strings.ToLower(strings.TrimSpace(n.Name)) == name {
+				return true
+			}
 		}
 	}
 	return false

@@ -177,6 +177,61 @@ func TestBuildSpec(t *testing.T) {
 			},
 		},
 		{
+			name: "Connect workers with Connect's sample names and a TLS server; PEM-only runtimes still get p12 for the REST listener; env passwords",
+			answers: base(func(a *Answers) {
+				a.Clients[0].Topic = ""
+				a.Runtimes = []string{RuntimeLibrdkafka}
+				a.PasswordMode, a.EnvPrefix = PasswordEnv, "PW_"
+				a.WantConnect = true
+				a.Connect = []*NodeAnswer{{Name: "connect-1", Hosts: "connect-1.example.com", IPs: "10.0.1.1"}, {Name: "connect-2"}}
+				a.WantServers = true
+				a.Servers = []*NodeAnswer{{Name: "keycloak", Hosts: "sso.example.com, sso", IPs: "10.0.2.2"}}
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"p12", "pem"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1", Password: bundle.Password{Env: "PW_KAFKA_1"}}},
+				Clients:  []bundle.Client{{Name: "client1", Password: bundle.Password{Env: "PW_CLIENT1"}}},
+				Servers: []bundle.Server{{Name: "keycloak", DNS: []string{"sso.example.com", "sso"}, IPs: []string{"10.0.2.2"},
+					Password: bundle.Password{Env: "PW_KEYCLOAK"}}},
+				Connect: []bundle.Connect{
+					{Name: "connect-1", Hosts: []string{"connect-1.example.com"}, IPs: []string{"10.0.1.1"}, Password: bundle.Password{Env: "PW_CONNECT_1"}},
+					{Name: "connect-2", Password: bundle.Password{Env: "PW_CONNECT_2"}},
+				},
+			},
+		},
+		{
+			name: "Connect cluster with its own group and topics",
+			answers: base(func(a *Answers) {
+				a.Clients[0].Topic = ""
+				a.WantConnect = true
+				a.Connect = []*NodeAnswer{{Name: "worker-a"}}
+				a.ConnectGroup, a.ConnectConfigTopic, a.ConnectOffsetTopic, a.ConnectStatusTopic = " etl ", "etl-configs", "etl-offsets", "connect-status"
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+				Connect: []bundle.Connect{{Name: "worker-a",
+					ConnectWorker: kafkaacl.ConnectWorker{Group: "etl", ConfigTopic: "etl-configs", OffsetTopic: "etl-offsets"}}},
+			},
+		},
+		{
+			name: "services answered then declined (going back): none written",
+			answers: base(func(a *Answers) {
+				a.Clients[0].Topic = ""
+				a.Connect = []*NodeAnswer{{Name: "connect-1"}}
+				a.Servers = []*NodeAnswer{{Name: "keycloak"}} // no SANs: would be refused if wanted
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "client1"}},
+			},
+		},
+		{
 			name: "a reused directory: no ca section whatever the signer answer",
 			answers: base(func(a *Answers) {
 				a.ReuseCA, a.Signer, a.EngineAddress = true, SignerVault, "https://bao.example.com"
@@ -239,6 +294,19 @@ func TestBuildSpecErrors(t *testing.T) {
 		{"engine role with a space", func(a *Answers) { a.Signer, a.EngineRole = SignerVault, "kafka role" }, `engine role "kafka role"`},
 		{"engine mount with a leading slash", func(a *Answers) { a.Signer, a.EngineMount = SignerVault, "/pki" }, `engine mount "/pki"`},
 		{"unknown signer", func(a *Answers) { a.Signer = "acme" }, `signer "acme": must be local, vault or step-ca`},
+		{"TLS server without SANs", func(a *Answers) { a.WantServers, a.Servers = true, nodes("keycloak") }, `server "keycloak": no dns or ips`},
+		{"TLS server with a bad DNS name", func(a *Answers) {
+			a.WantServers, a.Servers = true, []*NodeAnswer{{Name: "idp", Hosts: "-sso.example.com"}}
+		}, `server "idp": invalid DNS name`},
+		{"TLS servers chosen, none listed", func(a *Answers) { a.WantServers = true }, "TLS servers chosen but none listed"},
+		{"Connect workers chosen, none listed", func(a *Answers) { a.WantConnect = true }, "Connect workers chosen but none listed"},
+		{"Connect worker named as a broker", func(a *Answers) { a.WantConnect, a.Connect = true, nodes("kafka-1") }, "duplicate name"},
+		{"Connect worker with a bad IP", func(a *Answers) {
+			a.WantConnect, a.Connect = true, []*NodeAnswer{{Name: "connect-1", IPs: "10.0.0"}}
+		}, `connect worker "connect-1": invalid IP address`},
+		{"Connect topics not distinct", func(a *Answers) {
+			a.WantConnect, a.Connect, a.ConnectStatusTopic = true, nodes("connect-1"), "connect-offsets"
+		}, "three different topics"},
 		{"step-ca URL over http", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "http://ca:9000", "/r.crt" }, `step-ca URL "http://ca:9000": give https://HOST[:PORT]`},
 		{"step-ca URL with a path", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "https://ca:9000/acme", "/r.crt" }, "give https://HOST[:PORT]"},
 		{"step-ca URL with a user", func(a *Answers) { a.Signer, a.StepURL, a.StepRoot = SignerStep, "https://u:pw@ca:9000", "/r.crt" }, `"https://u:xxxxx@ca:9000": no user, query or fragment`},

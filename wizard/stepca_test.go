@@ -158,6 +158,8 @@ func TestWizardEngineStepCA(t *testing.T) {
 	d.enter()
 	d.waitStep(stepClient, 1)
 	d.enters(3)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
 	d.enters(2)
 	d.waitStep(stepPasswords, 0)

@@ -31,6 +31,9 @@ const (
 	stepController
 	stepZooKeeper
 	stepClient
+	stepServices // other services: whether Connect workers and TLS servers follow
+	stepConnect
+	stepServer
 	stepRuntimes
 	stepPasswords
 	stepMount
@@ -48,11 +51,12 @@ type frame struct {
 }
 
 // totalSteps is what the header counts to.
-const totalSteps = 12
+const totalSteps = 13
 
 func (f frame) number() int {
 	return map[stepKind]int{stepDir: 1, stepExistingCA: 2, stepSigner: 2, stepCA: 3, stepMode: 4, stepBroker: 5, stepController: 6, stepZooKeeper: 6,
-		stepClient: 7, stepRuntimes: 8, stepPasswords: 9, stepMount: 10, stepSummary: 11, stepGenerate: 12, stepVerify: 12, stepDone: 12}[f.kind]
+		stepClient: 7, stepServices: 8, stepConnect: 8, stepServer: 8,
+		stepRuntimes: 9, stepPasswords: 10, stepMount: 11, stepSummary: 12, stepGenerate: 13, stepVerify: 13, stepDone: 13}[f.kind]
 }
 
 func (f frame) title() string {
@@ -75,6 +79,12 @@ func (f frame) title() string {
 		return fmt.Sprintf("%s %d", pki.RoleZooKeeper.Spec().Display, f.i+1)
 	case stepClient:
 		return fmt.Sprintf("%s %d", pki.RoleClient.Spec().Display, f.i+1)
+	case stepServices:
+		return "Other services"
+	case stepConnect:
+		return fmt.Sprintf("%s %d", pki.RoleConnect.Spec().Display, f.i+1)
+	case stepServer:
+		return fmt.Sprintf("%s %d", pki.RoleServer.Spec().Display, f.i+1)
 	case stepRuntimes:
 		return "Client runtimes"
 	case stepPasswords:
@@ -289,6 +299,32 @@ func (m *Model) buildForm(f frame) *huh.Form {
 					huh.NewOption("No, continue", MoreNo), huh.NewOption("Yes, add another client", MoreYes)),
 			),
 		)
+	case stepServices:
+		groups = append(groups,
+			huh.NewGroup(
+				huh.NewSelect[bool]().Title("Kafka Connect workers?").Value(&a.WantConnect).Options(
+					huh.NewOption("No", false),
+					huh.NewOption("Yes: each gets a client certificate and an HTTPS REST keystore", true)).
+					Description("Their configs, REST client line and ACLs: docs/connect.md."),
+				huh.NewSelect[bool]().Title("Other TLS servers (an IdP, a REST proxy, a metrics endpoint)?").Value(&a.WantServers).Options(
+					huh.NewOption("No", false),
+					huh.NewOption("Yes: a server certificate for the names given, its stores", true)),
+			),
+			huh.NewGroup(
+				huh.NewInput().Title("Connect group (group.id)").Description("Shared by the workers of one Connect cluster; defaults are Connect's sample names.").
+					Value(&a.ConnectGroup).Validate(connectName("group")),
+				huh.NewInput().Title("Config topic (config.storage.topic)").Value(&a.ConnectConfigTopic).Validate(connectName("config topic")),
+				huh.NewInput().Title("Offset topic (offset.storage.topic)").Value(&a.ConnectOffsetTopic).Validate(connectName("offset topic")),
+				huh.NewInput().Title("Status topic (status.storage.topic)").Value(&a.ConnectStatusTopic).Validate(func(s string) error {
+					if err := connectName("status topic")(s); err != nil {
+						return err
+					}
+					return a.ConnectWorker().WithDefaults().Validate() // three different topics
+				}),
+			).Title("Kafka Connect cluster").WithHideFunc(func() bool { return !a.WantConnect }),
+		)
+	case stepConnect, stepServer:
+		groups = append(groups, m.nodeGroup(f))
 	case stepRuntimes:
 		opts := make([]huh.Option[string], len(Runtimes))
 		for i, r := range Runtimes {
@@ -298,7 +334,7 @@ func (m *Model) buildForm(f frame) *huh.Form {
 			huh.NewOption("Java 8u301+, 11.0.12+ or 17+ (modern PKCS12, AES)", string(stores.Modern)),
 			huh.NewOption("Older Java 8 or 11 (legacy PKCS12, 3DES)", string(stores.Legacy)))
 		m.watch(func() string { return fmt.Sprint(a.Runtimes) }, func() {
-			compat.Description("Stores written: " + strings.Join(Formats(a.Runtimes), ", ") + " (brokers always get PKCS12)")
+			compat.Description("Stores written: " + strings.Join(Formats(a.Runtimes), ", ") + " (brokers and Connect always get PKCS12)")
 		})
 		groups = append(groups,
 			huh.NewGroup(huh.NewMultiSelect[string]().Title("Which runtimes will your clients use?").
@@ -350,12 +386,18 @@ func (m *Model) nodeGroup(f frame) *huh.Group {
 		stepBroker:     "Names clients dial (advertised.listeners), comma separated.",
 		stepController: "Names brokers and controllers dial, comma separated.",
 		stepZooKeeper:  "Names brokers dial in zookeeper.connect, comma separated.",
+		stepConnect:    "REST hostnames, comma separated; the first goes in listeners=https://HOST:8443.",
+		stepServer:     "Names its clients dial, comma separated (at least one name or IP).",
 	}[f.kind]
+	sansOf := NodeSANs
+	if f.kind == stepServer {
+		sansOf = ServerSANs
+	}
 	sans := huh.NewNote().Title("Certificate SANs")
 	m.watch(func() string { return fmt.Sprint(*n) }, func() {
 		// Wrapped here, at commas, so huh does not break inside an address.
 		text := ""
-		if s, err := NodeSANs(*n); err != nil {
+		if s, err := sansOf(*n); err != nil {
 			text = m.st.badMark + " " + explain(err)
 		} else {
 			text = s.String()
@@ -369,11 +411,20 @@ func (m *Model) nodeGroup(f frame) *huh.Group {
 		}
 		sans.Description(strings.Join(lines, "\n"))
 	})
+	hostTitle, ipTitle := "Hostnames (optional)", "IP addresses (optional)"
+	if f.kind == stepServer {
+		hostTitle, ipTitle = "DNS names", "IP addresses"
+	}
+	ips := huh.NewInput().Title(ipTitle).Description("Addresses clients dial directly, comma separated.").Value(&n.IPs).Validate(ValidateIPs)
+	if f.kind == stepServer {
+		// The last of the two fields checks that one of them names it.
+		ips.Validate(func(string) error { _, err := ServerSANs(*n); return err })
+	}
 	return huh.NewGroup(
 		huh.NewInput().Title(kind+" name").Value(&n.Name).Validate(m.validateName(n)),
-		huh.NewInput().Title("Hostnames (optional)").Description(hostHelp).
+		huh.NewInput().Title(hostTitle).Description(hostHelp).
 			Value(&n.Hosts).Validate(ValidateHosts),
-		huh.NewInput().Title("IP addresses (optional)").Description("Addresses clients dial directly, comma separated.").Value(&n.IPs).Validate(ValidateIPs),
+		ips,
 		sans,
 		huh.NewSelect[string]().Title("Add another "+strings.ToLower(kind)+"?").Value(&n.More).Options(
 			huh.NewOption("No, continue", MoreNo), huh.NewOption("Yes, add another "+strings.ToLower(kind), MoreYes)),
@@ -386,6 +437,10 @@ func (m *Model) nodeList(k stepKind) (*[]*NodeAnswer, string) {
 		return &m.a.Controllers, "Controller"
 	case stepZooKeeper:
 		return &m.a.ZooKeepers, "ZooKeeper"
+	case stepConnect:
+		return &m.a.Connect, "Connect worker"
+	case stepServer:
+		return &m.a.Servers, "TLS server"
 	}
 	return &m.a.Brokers, "Broker"
 }
@@ -399,6 +454,21 @@ func (m *Model) validateName(self any) func(string) error {
 			return fmt.Errorf("%q is already used: names must be unique across the bundle", s)
 		}
 		return nil
+	}
+}
+
+// connectName checks a Connect group or internal topic name: a name (no
+// prefix), of the characters a topic may hold.
+func connectName(what string) func(string) error {
+	return func(s string) error {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+			return errors.New("give the Connect " + what)
+		case strings.Contains(s, "*"):
+			return fmt.Errorf("%s %q: a name, not a prefix", what, s)
+		}
+		return ValidateTopic(s)
 	}
 }
 

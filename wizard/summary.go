@@ -126,6 +126,10 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 	for _, c := range spec.Clients {
 		grants[c.Name] = c.Grants
 	}
+	connect := map[string]kafkaacl.ConnectWorker{}
+	for _, c := range spec.Connect {
+		connect[c.Name] = c.ConnectWorker.WithDefaults()
+	}
 	sym := map[bundle.Action]string{bundle.ActionCreate: "+", bundle.ActionRenew: "~", bundle.ActionConfig: "~", bundle.ActionKeep: "=", bundle.ActionOrphan: "?", bundle.ActionPrune: "-"}
 	for _, s := range plan.Steps {
 		fmt.Fprintf(&b, "%s %-12s %-10s %s\n", sym[s.Action], s.Name, s.Role, s.Principal)
@@ -134,6 +138,9 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 			b.WriteString("    not in this bundle any more: kept\n")
 		case s.Role.IsServer():
 			fmt.Fprintf(&b, "    SANs %s\n", s.SANs)
+			if w, ok := connect[s.Name]; ok {
+				fmt.Fprintf(&b, "    ACLs Connect group %s, topics %s, %s, %s\n", w.Group, w.ConfigTopic, w.OffsetTopic, w.StatusTopic)
+			}
 		default:
 			for _, g := range grants[s.Name] {
 				fmt.Fprintf(&b, "    ACLs %s\n", GrantText(g))
