@@ -577,7 +577,7 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 	}
 	if a.WantConnect {
 		if len(a.Connect) == 0 {
-			errs = append(errs, errors.New("Connect workers chosen but none listed"))
+			errs = append(errs, errors.New("no Connect worker listed, though Connect workers were chosen"))
 		}
 		w := a.ConnectWorker()
 		for _, n := range a.Connect {

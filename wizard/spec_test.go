@@ -299,7 +299,7 @@ func TestBuildSpecErrors(t *testing.T) {
 			a.WantServers, a.Servers = true, []*NodeAnswer{{Name: "idp", Hosts: "-sso.example.com"}}
 		}, `server "idp": invalid DNS name`},
 		{"TLS servers chosen, none listed", func(a *Answers) { a.WantServers = true }, "TLS servers chosen but none listed"},
-		{"Connect workers chosen, none listed", func(a *Answers) { a.WantConnect = true }, "Connect workers chosen but none listed"},
+		{"Connect workers chosen, none listed", func(a *Answers) { a.WantConnect = true }, "no Connect worker listed, though Connect workers were chosen"},
 		{"Connect worker named as a broker", func(a *Answers) { a.WantConnect, a.Connect = true, nodes("kafka-1") }, "duplicate name"},
 		{"Connect worker with a bad IP", func(a *Answers) {
 			a.WantConnect, a.Connect = true, []*NodeAnswer{{Name: "connect-1", IPs: "10.0.0"}}
