@@ -23,6 +23,7 @@ import (
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
@@ -333,4 +334,72 @@ func TestBundleCatchesInconsistentConfigs(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBundleSASLIdentities(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := sasl.InitIssuer(dir, sasl.IssuerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	spec := &bundle.Spec{
+		CA:      bundle.CASpec{KeyType: "ecdsa", Org: "Acme"},
+		SASL:    bundle.SASLSpec{Mechanisms: []string{"scram-sha-512", "oauthbearer"}},
+		Brokers: []bundle.Node{{Name: "kafka-1"}},
+		Clients: []bundle.Client{{Name: "alice", Auth: "scram-sha-512"}, {Name: "bob", Auth: "oauthbearer"}, {Name: "carol"}},
+	}
+	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T) map[string]Check {
+		t.Helper()
+		rep, err := Bundle(context.Background(), Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Check{}
+		for _, c := range rep.Checks {
+			if strings.HasPrefix(c.Store, "SASL ") || c.Role == "probe" {
+				out[c.Identity] = c
+			}
+		}
+		return out
+	}
+	got := run(t)
+	for _, tc := range []struct {
+		name, identity, result, want string
+	}{
+		{"scram identity logs in with its password file", "alice", "accepted", "User:alice"},
+		{"oauthbearer identity logs in with its token file", "bob", "accepted", "User:bob"},
+		{"wrong SCRAM password refused", "wrong SCRAM password", "refused", `wrong password for user "alice"`},
+		{"expired token refused", "expired token", "refused", "the token expired at"},
+		{"token signed by another key refused", "token signed by another key", "refused", "which is not in the JWKS"},
+		{"wrong audience refused", "wrong audience", "refused", `does not include the "kafka" the broker expects`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := got[tc.identity]
+			if !ok {
+				t.Fatalf("no SASL check for %s; have %v", tc.identity, got)
+			}
+			detail := c.Principal
+			if c.Result == "refused" {
+				detail = c.Diagnosis
+			}
+			if !c.OK || c.Result != tc.result || !strings.Contains(detail, tc.want) {
+				t.Fatalf("check %+v: want %s with %q", c, tc.result, tc.want)
+			}
+		})
+	}
+	t.Run("an expired token file is diagnosed", func(t *testing.T) {
+		iss, err := sasl.OpenIssuer(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := identity.WriteToken(dir, "bob", iss, sasl.TokenOptions{TTL: time.Minute, Now: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		c := run(t)["bob"]
+		if c.OK || c.Result != "refused" || !strings.Contains(c.Diagnosis, "the token expired at") || !strings.Contains(c.Diagnosis, "kafkatls token") {
+			t.Fatalf("check %+v: want a failed check saying the token expired", c)
+		}
+	})
 }
