@@ -168,6 +168,15 @@ func (c *authzConn) handle(frame []byte) error {
 		}
 		return o.closeAfter
 	}
+	if c.sasl != nil && key == int16(kmsg.ApiVersions) {
+		fix := o.fix
+		o.fix = func(r kmsg.Response) {
+			if fix != nil {
+				fix(r)
+			}
+			advertiseSASL(r.(*kmsg.ApiVersionsResponse))
+		}
+	}
 	if c.advertise != nil && carriesAddress(kmsg.Key(key)) {
 		fix, addr := o.fix, c.advertise
 		o.fix = func(r kmsg.Response) {

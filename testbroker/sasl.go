@@ -285,6 +285,31 @@ func (c *authzConn) saslStep(kreq kmsg.Request) outcome {
 	return outcome{closeErr: err}
 }
 
+// advertiseSASL lists SaslHandshake as Kafka does, v0 to v1, and
+// SaslAuthenticate v0 to v2. kfake lists SaslHandshake from v1 only, and
+// librdkafka then believes the broker has no SASL handshake at all (its
+// feature check wants v0). A v0 handshake is still refused.
+func advertiseSASL(r *kmsg.ApiVersionsResponse) {
+	if r.ErrorCode != 0 {
+		return
+	}
+	want := map[int16][2]int16{int16(kmsg.SASLHandshake): {0, 1}, int16(kmsg.SASLAuthenticate): {0, 2}}
+	for i, k := range r.ApiKeys {
+		if v, ok := want[k.ApiKey]; ok {
+			r.ApiKeys[i].MinVersion, r.ApiKeys[i].MaxVersion = v[0], v[1]
+			delete(want, k.ApiKey)
+		}
+	}
+	for _, key := range []int16{int16(kmsg.SASLHandshake), int16(kmsg.SASLAuthenticate)} {
+		if v, ok := want[key]; ok {
+			k := kmsg.NewApiVersionsResponseApiKey()
+			k.ApiKey, k.MinVersion, k.MaxVersion = key, v[0], v[1]
+			r.ApiKeys = append(r.ApiKeys, k)
+		}
+	}
+	slices.SortFunc(r.ApiKeys, func(a, b kmsg.ApiVersionsResponseApiKey) int { return int(a.ApiKey) - int(b.ApiKey) })
+}
+
 // authenticate runs one SaslAuthenticate step of the handshaken
 // mechanism; principal is set when authentication completes.
 func (s *saslConn) authenticate(msg []byte) (reply []byte, who string, err *SASLError) {
@@ -307,6 +332,8 @@ func (s *saslConn) authenticate(msg []byte) (reply []byte, who string, err *SASL
 		return fail(ReasonUnknownUser, "unknown user %q: no %s credential on this broker", s.conv.Username(), s.mech)
 	case e != nil && out == scram.ErrInvalidProof:
 		return fail(ReasonBadPassword, "wrong password for user %q (the client proof does not match the stored %s credential)", s.conv.Username(), s.mech)
+	case e != nil && strings.Contains(e.Error(), "nonce received did not match"):
+		return fail(ReasonMalformed, "the client-final message does not echo the server's nonce (RFC 5802): librdkafka before 2.6.1 (kcat on Debian 12) repeats the client nonce, which Kafka 4.x refuses as well (librdkafka PR 4895)")
 	case e != nil:
 		return fail(ReasonMalformed, "%v", e)
 	case s.conv.Done() && s.conv.Valid():

@@ -208,6 +208,23 @@ func TestSASLProtocolMisuse(t *testing.T) {
 			t.Fatalf("event %+v", ev)
 		}
 	})
+	t.Run("SaslHandshake advertised from v0 as on Kafka", func(t *testing.T) {
+		// librdkafka's feature check wants SaslHandshake v0 in ApiVersions,
+		// which kfake lists from v1 only: kcat then reported "SASL
+		// Handshake not supported by broker".
+		cl := e.saslClient(t, scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism())
+		av, err := kmsg.NewPtrApiVersionsRequest().RequestWith(testCtx(t), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int16][2]int16{}
+		for _, k := range av.ApiKeys {
+			got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
+		}
+		if got[int16(kmsg.SASLHandshake)] != [2]int16{0, 1} || got[int16(kmsg.SASLAuthenticate)] != [2]int16{0, 2} {
+			t.Fatalf("SaslHandshake %v, SaslAuthenticate %v; want [0 1] and [0 2]", got[int16(kmsg.SASLHandshake)], got[int16(kmsg.SASLAuthenticate)])
+		}
+	})
 	t.Run("TLS client without SASL", func(t *testing.T) {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(e.broker.SASLAddr()),
 			kgo.DialTLSConfig(&tls.Config{RootCAs: e.ca.pool, MinVersion: tls.VersionTLS12}), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
