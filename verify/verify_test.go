@@ -336,7 +336,10 @@ func TestBundleCatchesInconsistentConfigs(t *testing.T) {
 	}
 }
 
-func TestBundleSASLIdentities(t *testing.T) {
+// newSASLBundle is a bundle with a SASL_SSL listener: alice logs in with
+// SCRAM-SHA-512, bob with a kafkatls-minted token, carol with mutual TLS.
+func newSASLBundle(t *testing.T) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pki")
 	if _, err := sasl.InitIssuer(dir, sasl.IssuerOptions{}); err != nil {
 		t.Fatal(err)
@@ -350,6 +353,87 @@ func TestBundleSASLIdentities(t *testing.T) {
 	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// startSASLBroker runs the test broker with kafka-1's stores and a SASL_SSL
+// listener for the bundle's identities; mod may change its SASL settings.
+func startSASLBroker(t *testing.T, dir string, mod func(*testbroker.SASLConfig)) *testbroker.Broker {
+	t.Helper()
+	ids, err := identity.LoadAll(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := BrokerSASL(dir, nil, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mod != nil {
+		mod(sc)
+	}
+	id, err := identity.Load(identity.Dir(dir, "kafka-1"), pki.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testbroker.Start(testbroker.Config{Certificate: id.Stores[0].Cert, ClientCAs: id.Stores[0].Roots, SASL: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func TestRemoteSASL(t *testing.T) {
+	dir := newSASLBundle(t)
+	b := startSASLBroker(t, dir, nil)
+	for _, n := range []string{"alice", "bob"} {
+		rep := remote(t, RemoteOptions{Bootstrap: b.SASLAddr(), ServerName: "localhost", ClientDir: identity.Dir(dir, n)})
+		if !rep.Passed || rep.Principal != "User:"+n || !strings.HasPrefix(rep.Store, "SASL ") {
+			t.Fatalf("%s: %+v", n, rep)
+		}
+	}
+	wrongPW := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.Users["alice"] = "another-password" })
+	otherAud := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.OAuth.Audience = "other-audience" })
+	oauthOnly := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.Mechanisms = []string{"OAUTHBEARER"} })
+	// dave: bob's directory with a token that expired an hour ago.
+	dave := identity.Dir(dir, "dave")
+	if err := os.CopyFS(dave, os.DirFS(identity.Dir(dir, "bob"))); err != nil {
+		t.Fatal(err)
+	}
+	iss, err := sasl.OpenIssuer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := iss.Mint("dave", sasl.TokenOptions{TTL: time.Minute, Now: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dave, sasl.TokenFile), []byte(expired.JWT+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, bootstrap, client string
+		step, msg, fix          string
+	}{
+		{"scram credential differs on the broker", wrongPW.SASLAddr(), "alice", "SASL SCRAM-SHA-512", `has no SCRAM-SHA-512 credential for "alice", or one with another password`, "scram.sh alter"},
+		{"broker expects another audience", otherAud.SASLAddr(), "bob", "SASL OAUTHBEARER", "the broker refused the token", "expected.issuer/expected.audience"},
+		{"mechanism not enabled", oauthOnly.SASLAddr(), "alice", "SASL SCRAM-SHA-512", "does not enable SCRAM-SHA-512", "sasl.enabled.mechanisms"},
+		{"expired token file", b.SASLAddr(), "dave", "token", "the token expired at", "kafkatls token dave"},
+		{"the mTLS listener dialled", b.Addr(), "alice", "SASL SCRAM-SHA-512", "it is an SSL (mutual TLS) listener, not SASL_SSL", "SASL_SSL port"},
+		{"unreachable", "127.0.0.1:1", "alice", "connect", "cannot connect", "listeners"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := remote(t, RemoteOptions{Bootstrap: tc.bootstrap, ServerName: "localhost", ClientDir: identity.Dir(dir, tc.client)})
+			f := failing(rep)
+			if rep.Passed || f == nil || f.Step != tc.step || !strings.Contains(f.Message, tc.msg) || !strings.Contains(f.Fix, tc.fix) {
+				t.Fatalf("passed=%v failing=%+v\nall: %+v", rep.Passed, f, rep.Findings)
+			}
+		})
+	}
+}
+
+func TestBundleSASLIdentities(t *testing.T) {
+	dir := newSASLBundle(t)
 	run := func(t *testing.T) map[string]Check {
 		t.Helper()
 		rep, err := Bundle(context.Background(), Options{Dir: dir})
