@@ -155,7 +155,7 @@ func tokenChecks(rep *RemoteReport, clientDir string, id *identity.Identity, tok
 	if set, err := iss.KeySet(); err == nil {
 		kid := tok.Headers[0].KeyID
 		if len(set.Key(kid)) == 0 {
-			return fail(fmt.Sprintf("the token is signed by key %q, which is no longer in %s (rotated twice since?)", kid, iss.JWKSPath()), "mint a new one: kafkatls token "+id.Name)
+			return fail(fmt.Sprintf("the token is signed by key %q, which is not in %s: another issuer's key, or one rotated out since", kid, iss.JWKSPath()), "mint a new one: kafkatls token "+id.Name)
 		}
 		verified := slices.ContainsFunc(set.Key(kid), func(k jose.JSONWebKey) bool { return tok.Claims(k.Key, &jwt.Claims{}) == nil })
 		if !verified {

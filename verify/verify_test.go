@@ -411,6 +411,30 @@ func TestRemoteSASL(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dave, sasl.TokenFile), []byte(expired.JWT+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// withToken copies bob's directory as NAME with another token in it.
+	withToken := func(name string, mint func() (*sasl.Token, error)) {
+		t.Helper()
+		d := identity.Dir(dir, name)
+		if err := os.CopyFS(d, os.DirFS(identity.Dir(dir, "bob"))); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := mint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, sasl.TokenFile), []byte(tok.JWT+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withToken("future", func() (*sasl.Token, error) { return iss.Mint("future", sasl.TokenOptions{Now: time.Now().Add(time.Hour)}) })
+	withToken("otheraud", func() (*sasl.Token, error) { return iss.WithAudience("elsewhere").Mint("otheraud", sasl.TokenOptions{}) })
+	withToken("foreign", func() (*sasl.Token, error) {
+		other, err := sasl.InitIssuer(t.TempDir(), sasl.IssuerOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return other.Mint("foreign", sasl.TokenOptions{})
+	})
 	for _, tc := range []struct {
 		name, bootstrap, client string
 		step, msg, fix          string
@@ -419,6 +443,9 @@ func TestRemoteSASL(t *testing.T) {
 		{"broker expects another audience", otherAud.SASLAddr(), "bob", "SASL OAUTHBEARER", "the broker refused the token", "expected.issuer/expected.audience"},
 		{"mechanism not enabled", oauthOnly.SASLAddr(), "alice", "SASL SCRAM-SHA-512", "does not enable SCRAM-SHA-512", "sasl.enabled.mechanisms"},
 		{"expired token file", b.SASLAddr(), "dave", "token", "the token expired at", "kafkatls token dave"},
+		{"token from the future: clock skew", b.SASLAddr(), "future", "token", "clock skew between the issuer and here", "synchronize the clocks"},
+		{"token for another audience", b.SASLAddr(), "otheraud", "token", `the token's aud is ["elsewhere"], but the brokers kafkatls configured expect "kafka"`, "kafkatls token otheraud"},
+		{"token signed by another issuer's key", b.SASLAddr(), "foreign", "token", "another issuer's key, or one rotated out", "kafkatls token foreign"},
 		{"the mTLS listener dialled", b.Addr(), "alice", "SASL SCRAM-SHA-512", "it is an SSL (mutual TLS) listener, not SASL_SSL", "SASL_SSL port"},
 		{"unreachable", "127.0.0.1:1", "alice", "connect", "cannot connect", "listeners"},
 	} {
