@@ -426,8 +426,12 @@ func TestRemoteSASL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	withToken("future", func() (*sasl.Token, error) { return iss.Mint("future", sasl.TokenOptions{Now: time.Now().Add(time.Hour)}) })
-	withToken("otheraud", func() (*sasl.Token, error) { return iss.WithAudience("elsewhere").Mint("otheraud", sasl.TokenOptions{}) })
+	withToken("future", func() (*sasl.Token, error) {
+		return iss.Mint("future", sasl.TokenOptions{Now: time.Now().Add(time.Hour)})
+	})
+	withToken("otheraud", func() (*sasl.Token, error) {
+		return iss.WithAudience("elsewhere").Mint("otheraud", sasl.TokenOptions{})
+	})
 	withToken("foreign", func() (*sasl.Token, error) {
 		other, err := sasl.InitIssuer(t.TempDir(), sasl.IssuerOptions{})
 		if err != nil {
