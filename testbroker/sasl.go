@@ -388,7 +388,9 @@ func (s *saslConn) oauthBearer(msg []byte) ([]byte, string, *SASLError) {
 		if v, ok := strings.CutPrefix(kv, "auth="); ok {
 			t, ok := strings.CutPrefix(v, "Bearer ")
 			if !ok {
-				return fail(ReasonMalformed, "auth=%q is not \"Bearer TOKEN\"", v)
+				// Not the value: it may be a credential of another scheme.
+				scheme, _, _ := strings.Cut(v, " ")
+				return fail(ReasonMalformed, "the auth value is not \"Bearer TOKEN\" (scheme %q)", scheme)
 			}
 			token = strings.TrimSpace(t)
 		}

@@ -1,6 +1,7 @@
 package testbroker
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -302,6 +303,43 @@ func TestSASLConfigValidation(t *testing.T) {
 			_, err := Start(Config{Certificate: ca.issue(t, leafOpts{cn: "b", server: true}), ClientCAs: ca.pool, SASL: &tc.cfg})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Start: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// rawMech sends msg as the first SaslAuthenticate bytes of mechanism name.
+type rawMech struct{ name, msg string }
+
+func (m rawMech) Name() string { return m.name }
+func (m rawMech) Authenticate(context.Context, string) (sasl.Session, []byte, error) {
+	return rawSession{}, []byte(m.msg), nil
+}
+
+type rawSession struct{}
+
+func (rawSession) Challenge([]byte) (bool, []byte, error) { return true, nil, nil }
+
+func TestSASLMalformedMessages(t *testing.T) {
+	e, _ := startSASL(t, nil)
+	for _, tc := range []struct {
+		name, mech, msg, want string
+	}{
+		{"oauthbearer without GS2 header", MechOAuthBearer, "auth=Bearer x\x01\x01", "not an RFC 7628 client response"},
+		{"oauthbearer with another scheme, secret not logged", MechOAuthBearer, "n,,\x01auth=Basic c2VjcmV0\x01\x01", `not "Bearer TOKEN" (scheme "Basic")`},
+		{"oauthbearer without auth", MechOAuthBearer, "n,,\x01host=x\x01\x01", "no auth=Bearer TOKEN"},
+		{"plain without separators", MechPlain, "alice", "want [authzid] NUL user NUL password"},
+		{"plain for another authorization ID", MechPlain, "bob\x00alice\x00alice-secret", `authorization ID "bob" differs from user "alice"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := e.saslClient(t, rawMech{tc.mech, tc.msg})
+			if _, err := kmsg.NewPtrMetadataRequest().RequestWith(testCtx(t), cl); err == nil {
+				t.Fatal("authenticated")
+			}
+			ev := e.waitEvent(t, func(ev Event) bool { return !ev.OK })
+			var se *SASLError
+			if !errors.As(ev.Err, &se) || se.Reason != ReasonMalformed || !strings.Contains(ev.Diagnosis, tc.want) || strings.Contains(ev.Diagnosis, "c2VjcmV0") {
+				t.Fatalf("event %+v, want %q", ev, tc.want)
 			}
 		})
 	}
