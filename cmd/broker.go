@@ -3,6 +3,7 @@ package cmd
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,7 +18,9 @@ import (
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/testbroker"
+	"github.com/kafkatls/kafkatls/verify"
 )
 
 func init() { extraCommands = append(extraCommands, newBrokerCmd) }
@@ -28,6 +31,8 @@ func newBrokerCmd(g *globals) *cobra.Command {
 		specPath              string
 		acls, noAutoCreate    bool
 		topics                []string
+		saslMechs             []string
+		saslListen            string
 	)
 	c := &cobra.Command{
 		Use:   "broker NAME",
@@ -45,6 +50,15 @@ every broker and controller; a client lacking Read on a topic gets
 TOPIC_AUTHORIZATION_FAILED as on a real broker. Without it, everything is
 allowed. Real clients (kcat, Kafka's console tools, KafkaJS) can use it.
 
+With --sasl scram-sha-512,scram-sha-256,oauthbearer it also serves a
+SASL_SSL listener (--sasl-listen, default 127.0.0.1:9095) with the same
+keystore and no client certificate: SCRAM logins against the password
+files of the PKI directory's SCRAM identities, OAUTHBEARER tokens checked
+against DIR/oauth/jwks.json (signature, exp, iat, issuer, audience). Each
+SASL connection is logged with its mechanism and principal (User:NAME, or
+User:<sub>), or why authentication failed; --acls applies to it as to a
+certificate principal.
+
 As on a default Kafka broker (auto.create.topics.enable=true,
 num.partitions=1), producing to a topic that does not exist creates it with
 one partition (the producer's Metadata request does); with --acls that needs
@@ -60,7 +74,8 @@ one JSON object per line: first the addresses ("event":"listening"), then
 each connection ("accept" or "refuse").`,
 		Example: `  kafkatls broker kafka-1
   kcat -F kafka-pki/certs/client1/kcat.conf -b localhost:9093 -L
-  kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders`,
+  kafkatls broker kafka-1 --listen 127.0.0.1:19093 --acls --topic orders
+  kafkatls broker kafka-1 --sasl scram-sha-512,oauthbearer --acls`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := identity.Load(identity.Dir(g.dir, args[0]), "")
@@ -79,6 +94,18 @@ each connection ("accept" or "refuse").`,
 			if err := checkListen(listen); err != nil {
 				return err
 			}
+			mechs, err := sasl.ParseMechanisms(saslMechs)
+			if err != nil {
+				return usageErr("--sasl: %v", err)
+			}
+			if cmd.Flags().Changed("sasl-listen") && len(mechs) == 0 {
+				return usageErr("--sasl-listen goes with --sasl MECHANISMS")
+			}
+			if len(mechs) > 0 {
+				if err := checkListen(saslListen); err != nil {
+					return usageErr("--sasl-listen: %v", err)
+				}
+			}
 			mapper, err := principal.ParseRules(rules)
 			if err != nil {
 				return usageErr("--principal-mapping-rules: %v", err)
@@ -92,10 +119,17 @@ each connection ("accept" or "refuse").`,
 						return
 					}
 					ts := e.Time.Format(time.TimeOnly)
+					via := ""
+					if e.Listener == testbroker.ListenerSASLSSL {
+						via = " SASL_SSL"
+						if e.Mechanism != "" {
+							via += "/" + e.Mechanism
+						}
+					}
 					if e.OK {
-						fmt.Fprintf(g.stdout, "%s accept %s %s %s principal=%s\n", ts, e.Remote, e.TLSVersion, e.Cipher, e.Principal)
+						fmt.Fprintf(g.stdout, "%s accept %s%s %s %s principal=%s\n", ts, e.Remote, via, e.TLSVersion, e.Cipher, e.Principal)
 					} else {
-						fmt.Fprintf(g.stdout, "%s REFUSE %s %s\n", ts, e.Remote, e.Diagnosis)
+						fmt.Fprintf(g.stdout, "%s REFUSE %s%s %s\n", ts, e.Remote, via, e.Diagnosis)
 					}
 				},
 			}
@@ -109,6 +143,21 @@ each connection ("accept" or "refuse").`,
 				if cfg.ACLs, err = specACLs(g.dir, specPath, mapper); err != nil {
 					return err
 				}
+			}
+			if len(mechs) > 0 {
+				ids, loadErr := identity.LoadAll(g.dir)
+				if len(ids) == 0 && loadErr != nil {
+					return loadErr
+				}
+				sc, _, err := verify.BrokerSASL(g.dir, mechs, ids)
+				if errors.Is(err, sasl.ErrNoIssuer) {
+					return usageErr("--sasl oauthbearer: %v; create it first with `kafkatls oauth init`", err)
+				}
+				if err != nil {
+					return err
+				}
+				sc.Listen = saslListen
+				cfg.SASL = sc
 			}
 			b, err := testbroker.Start(cfg)
 			if err != nil {
@@ -128,17 +177,31 @@ each connection ("accept" or "refuse").`,
 			if acls {
 				policy = "ACLs from " + specPath
 			}
-			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s); topics %s%s. Ctrl-C stops it.\n",
-				id.Name, where, st.Format, policy, strings.Join(orDefault(topics, "kafkatls-probe"), ", "), auto)
+			saslWhere := ""
+			if cfg.SASL != nil {
+				sb := b.SASLListenAddrs()
+				saslWhere = strings.Join(sb, ", ")
+				if len(sb) != 1 || sb[0] != b.SASLAddr() {
+					saslWhere += ", advertised as " + b.SASLAddr()
+				}
+				saslWhere = fmt.Sprintf("; SASL_SSL (%s, %d SCRAM users) on %s", strings.Join(cfg.SASL.Mechanisms, ", "), len(cfg.SASL.Users), saslWhere)
+				bound = append(bound, sb...)
+			}
+			fmt.Fprintf(g.stderr, "Test broker %s listening on %s (mTLS, %s keystore, %s)%s; topics %s%s. Ctrl-C stops it.\n",
+				id.Name, where, st.Format, policy, saslWhere, strings.Join(orDefault(topics, "kafkatls-probe"), ", "), auto)
 			if open := nonLoopback(bound); len(open) > 0 {
 				g.warn("%s is reachable from other machines: any client with a certificate this CA signed can connect%s (--listen 127.0.0.1:PORT keeps it local)",
 					strings.Join(open, ", "), map[bool]string{true: "", false: " and, without --acls, do anything"}[acls])
 			}
 			if g.json {
-				json.NewEncoder(g.stdout).Encode(brokerStartJSON{
-					Event: "listening", Broker: id.Name, Listen: bound, Advertised: b.Addr(), Store: st.Format,
+				start := brokerStartJSON{
+					Event: "listening", Broker: id.Name, Listen: b.ListenAddrs(), Advertised: b.Addr(), Store: st.Format,
 					ACLs: map[bool]string{true: specPath}[acls], Topics: orDefault(topics, "kafkatls-probe"), AutoCreateTopics: !noAutoCreate,
-				})
+				}
+				if cfg.SASL != nil {
+					start.SASL = &brokerSASLJSON{Listen: b.SASLListenAddrs(), Advertised: b.SASLAddr(), Mechanisms: cfg.SASL.Mechanisms}
+				}
+				json.NewEncoder(g.stdout).Encode(start)
 			}
 			<-cmd.Context().Done()
 			return nil
@@ -152,6 +215,8 @@ each connection ("accept" or "refuse").`,
 	f.StringVar(&specPath, "spec", "", "bundle spec holding the grants for --acls (default DIR/kafkatls.yaml)")
 	f.StringSliceVar(&topics, "topic", nil, "topics to create at start (default kafkatls-probe)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create missing topics on first use (auto.create.topics.enable=false)")
+	f.StringSliceVar(&saslMechs, "sasl", nil, "also serve a SASL_SSL listener with these mechanisms: scram-sha-512, scram-sha-256, oauthbearer")
+	f.StringVar(&saslListen, "sasl-listen", "127.0.0.1:9095", "HOST:PORT of the SASL_SSL listener (with --sasl)")
 	return c
 }
 
@@ -193,6 +258,14 @@ type brokerStartJSON struct {
 	ACLs             string   `json:"acls,omitempty"` // the spec the grants come from
 	Topics           []string `json:"topics"`
 	AutoCreateTopics bool     `json:"autoCreateTopics"`
+	// SASL is the SASL_SSL listener (with --sasl).
+	SASL *brokerSASLJSON `json:"sasl,omitempty"`
+}
+
+type brokerSASLJSON struct {
+	Listen     []string `json:"listen"`
+	Advertised string   `json:"advertised"`
+	Mechanisms []string `json:"mechanisms"`
 }
 
 // brokerConnJSON is one connection attempt, a line of `broker --json`.
@@ -200,6 +273,8 @@ type brokerConnJSON struct {
 	Event         string    `json:"event"` // "accept" or "refuse"
 	Time          time.Time `json:"time"`
 	Remote        string    `json:"remote"`
+	Listener      string    `json:"listener,omitempty"`  // SSL or SASL_SSL
+	Mechanism     string    `json:"mechanism,omitempty"` // SASL_SSL only
 	TLSVersion    string    `json:"tlsVersion,omitempty"`
 	Cipher        string    `json:"cipher,omitempty"`
 	ClientSubject string    `json:"clientSubject,omitempty"`
@@ -212,7 +287,7 @@ func newBrokerConnJSON(e testbroker.Event) brokerConnJSON {
 	if e.OK {
 		ev = "accept"
 	}
-	return brokerConnJSON{Event: ev, Time: e.Time, Remote: e.Remote, TLSVersion: e.TLSVersion, Cipher: e.Cipher,
+	return brokerConnJSON{Event: ev, Time: e.Time, Remote: e.Remote, Listener: e.Listener, Mechanism: e.Mechanism, TLSVersion: e.TLSVersion, Cipher: e.Cipher,
 		ClientSubject: e.ClientSubject, Principal: e.Principal, Diagnosis: e.Diagnosis}
 }
 
@@ -241,6 +316,10 @@ func specACLs(dir, path string, mapper *principal.Mapper) (*testbroker.ACLs, err
 			return nil, err
 		}
 		principal, err := principal.Mapped(id.Leaf, mapper)
+		if id.Auth.Spec().SASL() {
+			// Its principal is its SASL one (principal.txt), whatever the rules.
+			principal, err = sasl.Principal(id.Auth, id.Name, ""), nil
+		}
 		if err != nil {
 			continue // cannot authenticate: no ACL can apply
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,16 +38,27 @@ then connects every identity with each store format it has (JKS, PKCS12, PEM):
 ApiVersions, Metadata, produce and consume of a probe record. It also checks
 that bad clients are refused: no certificate, a foreign CA, an expired
 certificate, no clientAuth EKU, a host missing from the broker's SANs, and a
-plaintext client. Exit 1 if any expectation fails.
+plaintext client. When the PKI directory has SASL identities, the test
+broker also serves a SASL_SSL listener: each SCRAM identity logs in with its
+scram-password file, each OAUTHBEARER identity with its token.jwt (checked
+against DIR/oauth/jwks.json), and a wrong SCRAM password, an expired token,
+a token signed by another key and a token for another audience must each be
+refused for that reason. Exit 1 if any expectation fails.
 
 With --bootstrap HOST:PORT and --client NAME (or --client-dir), verify checks
 the client's stores locally, dials the real broker, reports its certificate
 chain, SAN match, TLS version and cipher, runs ApiVersions and Metadata, and
-turns each failure into a diagnosis with a fix.`,
+turns each failure into a diagnosis with a fix. For a SASL identity
+(auth.txt), dial the SASL_SSL listener: verify checks its token (expiry,
+clock skew, issuer, audience, key) or reads its SCRAM password, then logs in
+and tells a refused login (no or another SCRAM credential, token refused by
+the broker's JWKS, issuer, audience or allow-list settings) from TLS
+trouble, an unreachable broker or a listener that is not SASL_SSL.`,
 		Example: `  kafkatls verify
   kafkatls verify --principal-mapping-rules 'RULE:^CN=([^,]+).*$/$1/L,DEFAULT'
   kafkatls verify --bootstrap kafka-1.example.com:9093 --client client1
-  kafkatls verify --bootstrap 10.0.0.11:9093 --client-dir ./client1 --topic orders --json`,
+  kafkatls verify --bootstrap 10.0.0.11:9093 --client-dir ./client1 --topic orders --json
+  kafkatls verify --bootstrap kafka-1.example.com:9095 --client alice   # a SCRAM or OAUTHBEARER identity`,
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if bootstrap == "" {
@@ -66,7 +78,7 @@ turns each failure into a diagnosis with a fix.`,
 	}
 	f := c.Flags()
 	f.StringVar(&rules, "principal-mapping-rules", "", "ssl.principal.mapping.rules to apply (Kafka syntax; default DEFAULT)")
-	f.StringVar(&bootstrap, "bootstrap", "", "a real broker's SSL listener HOST:PORT")
+	f.StringVar(&bootstrap, "bootstrap", "", "a real broker's SSL listener HOST:PORT (its SASL_SSL listener for a SASL identity)")
 	f.StringVar(&client, "client", "", "identity in the PKI directory to test with --bootstrap")
 	f.StringVar(&clientDir, "client-dir", "", "identity directory (as written by kafkatls) to test with --bootstrap")
 	f.StringVar(&topic, "topic", "", "with --bootstrap: also check the client may describe this topic")
@@ -122,7 +134,7 @@ func printChecks(w io.Writer, rep *verify.Report) {
 	}
 	tw.Flush()
 	if rep.Passed {
-		fmt.Fprintf(w, "All %d checks passed: every identity connects with every store format, and bad certificates are refused.\n", len(rep.Checks))
+		fmt.Fprintf(w, "All %d checks passed: every identity connects with every store format (SASL identities with their credentials), and bad certificates and credentials are refused.\n", len(rep.Checks))
 	}
 }
 
@@ -153,7 +165,11 @@ func runVerifyRemote(g *globals, cmd *cobra.Command, o verify.RemoteOptions) err
 			}
 		}
 		if rep.Passed {
-			fmt.Fprintln(w, "The client can talk to this broker over mutual TLS.")
+			how := "mutual TLS"
+			if m, ok := strings.CutPrefix(rep.Store, "SASL "); ok {
+				how = "SASL_SSL with " + m
+			}
+			fmt.Fprintf(w, "The client can talk to this broker over %s.\n", how)
 		}
 	}); err != nil {
 		return err

@@ -200,3 +200,16 @@ func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sa
 
 // ErrNotOAuth: a token was asked for an identity that does not use OAUTHBEARER.
 var ErrNotOAuth = errors.New("not OAUTHBEARER")
+
+// ScramPassword reads the SCRAM password of the identity in dir (its
+// scram-password file), for verify and the test broker.
+func ScramPassword(dir string) (string, error) { return readScramPassword(dir) }
+
+// Token reads the OAUTHBEARER token of the identity in dir (its token.jwt).
+func Token(dir string) (string, error) {
+	b, err := readFile(dir, sasl.TokenFile)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}

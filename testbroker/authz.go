@@ -42,6 +42,12 @@ type authzConn struct {
 	b         *Broker
 	principal string
 	remote    string
+	// sasl is the authentication state of a SASL_SSL connection (nil on
+	// the mTLS listener); advertise is then the SASL_SSL listener's
+	// address, which replaces the broker address in every response that
+	// carries one (kfake knows only its own listener's).
+	sasl      *saslConn
+	advertise *net.TCPAddr
 
 	rd []byte // bytes of the current forwarded request not yet read by kfake
 
@@ -70,12 +76,19 @@ type outcome struct {
 	local    kmsg.Response       // answer locally, do not forward
 	fix      func(kmsg.Response) // edit kfake's response
 	closeErr error               // close the connection
+	// closeAfter closes the connection after sending local (a refused
+	// SASL authentication).
+	closeAfter error
 }
 
 func (c *authzConn) Read(p []byte) (int, error) {
 	for len(c.rd) == 0 {
 		frame, err := readFrame(c.Conn)
 		if err != nil {
+			if c.sasl != nil && !c.sasl.done {
+				c.saslRecord("", &SASLError{Mechanism: c.sasl.mech, Reason: ReasonNotAuthenticated,
+					Detail: fmt.Sprintf("the client closed the connection before authenticating (%v)", err)})
+			}
 			return 0, err
 		}
 		if err := c.handle(frame); err != nil {
@@ -132,7 +145,16 @@ func (c *authzConn) handle(frame []byte) error {
 		return fmt.Errorf("testbroker: undecodable %s v%d request: %v", apiName(key), version, err)
 	}
 
-	o := c.authorize(kreq)
+	var o outcome
+	switch {
+	case c.sasl != nil && !c.sasl.done:
+		o = c.saslStep(kreq)
+	case c.sasl != nil && (key == int16(kmsg.SASLHandshake) || key == int16(kmsg.SASLAuthenticate)):
+		// No session lifetime is advertised, so no re-authentication.
+		return fmt.Errorf("testbroker: %s on an authenticated connection", apiName(key))
+	case c.b.cfg.ACLs != nil:
+		o = c.authorize(kreq)
+	}
 	if o.closeErr != nil {
 		return o.closeErr
 	}
@@ -141,7 +163,28 @@ func (c *authzConn) handle(frame []byte) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.queue = append(c.queue, &pending{corr: corr, req: kreq, out: encodeResponse(corr, o.local), ready: true})
-		return c.flushLocked()
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+		return o.closeAfter
+	}
+	if c.sasl != nil && key == int16(kmsg.ApiVersions) {
+		fix := o.fix
+		o.fix = func(r kmsg.Response) {
+			if fix != nil {
+				fix(r)
+			}
+			advertiseSASL(r.(*kmsg.ApiVersionsResponse))
+		}
+	}
+	if c.advertise != nil && carriesAddress(kmsg.Key(key)) {
+		fix, addr := o.fix, c.advertise
+		o.fix = func(r kmsg.Response) {
+			if fix != nil {
+				fix(r)
+			}
+			rewriteAddress(r, addr.IP.String(), int32(addr.Port))
+		}
 	}
 	if o.modified {
 		out := make([]byte, 4, 4+hdrLen+len(r.Src))
@@ -157,6 +200,59 @@ func (c *authzConn) handle(frame []byte) error {
 	}
 	c.rd = frame
 	return nil
+}
+
+// carriesAddress reports whether responses of type key name the broker's
+// address.
+func carriesAddress(key kmsg.Key) bool {
+	switch key {
+	case kmsg.Metadata, kmsg.FindCoordinator, kmsg.DescribeCluster, kmsg.Produce, kmsg.Fetch,
+		kmsg.ShareFetch, kmsg.ShareAcknowledge:
+		return true
+	}
+	return false
+}
+
+// rewriteAddress replaces the broker address in a response: the node is
+// the same, reached through the listener the client connected to (a Kafka
+// broker answers with the endpoints of the listener the request came in
+// on).
+func rewriteAddress(resp kmsg.Response, host string, port int32) {
+	switch r := resp.(type) {
+	case *kmsg.MetadataResponse:
+		for i := range r.Brokers {
+			r.Brokers[i].Host, r.Brokers[i].Port = host, port
+		}
+	case *kmsg.FindCoordinatorResponse:
+		if r.Host != "" {
+			r.Host, r.Port = host, port
+		}
+		for i := range r.Coordinators {
+			if r.Coordinators[i].Host != "" {
+				r.Coordinators[i].Host, r.Coordinators[i].Port = host, port
+			}
+		}
+	case *kmsg.DescribeClusterResponse:
+		for i := range r.Brokers {
+			r.Brokers[i].Host, r.Brokers[i].Port = host, port
+		}
+	case *kmsg.ProduceResponse:
+		for i := range r.Brokers {
+			r.Brokers[i].Host, r.Brokers[i].Port = host, port
+		}
+	case *kmsg.FetchResponse:
+		for i := range r.Brokers {
+			r.Brokers[i].Host, r.Brokers[i].Port = host, port
+		}
+	case *kmsg.ShareFetchResponse:
+		for i := range r.NodeEndpoints {
+			r.NodeEndpoints[i].Host, r.NodeEndpoints[i].Port = host, port
+		}
+	case *kmsg.ShareAcknowledgeResponse:
+		for i := range r.NodeEndpoints {
+			r.NodeEndpoints[i].Host, r.NodeEndpoints[i].Port = host, port
+		}
+	}
 }
 
 // Write receives kfake's response frames.

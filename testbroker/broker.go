@@ -57,20 +57,34 @@ type Config struct {
 	Log func(Event)
 	// HandshakeTimeout bounds each TLS handshake; default 10s.
 	HandshakeTimeout time.Duration
+	// SASL, if non-nil, adds a SASL_SSL listener (see SASLConfig).
+	SASL *SASLConfig
 }
+
+// Listener names, as Kafka's security protocols.
+const (
+	ListenerSSL     = "SSL"
+	ListenerSASLSSL = "SASL_SSL"
+)
 
 // Event describes one connection attempt.
 type Event struct {
 	Time   time.Time
 	Remote string // client host:port
-	OK     bool   // handshake and principal mapping succeeded
+	// Listener is ListenerSSL (mutual TLS) or ListenerSASLSSL.
+	Listener string
+	// Mechanism is the SASL mechanism the client chose (SASL_SSL only).
+	Mechanism string
+	OK        bool // handshake and principal mapping (or SASL authentication) succeeded
 	// TLSVersion ("TLS 1.3") and Cipher are set when the handshake
 	// completed.
 	TLSVersion    string
 	Cipher        string
 	ClientSubject string // subject of the client leaf certificate, if one was sent
 	Principal     string // set when OK
-	Err           error  // the underlying error when !OK
+	// Err is the underlying error when !OK; a *SASLError for a refused
+	// SASL authentication.
+	Err error
 	// Diagnosis is a human explanation of a failure: no client
 	// certificate, untrusted CA, expired certificate, missing clientAuth
 	// EKU, plaintext client, client rejected the broker certificate ...
@@ -81,12 +95,16 @@ type Event struct {
 // TLS listener that attributes every connection to the principal of its
 // client certificate.
 type Broker struct {
-	cfg     Config
-	cluster *kfake.Cluster
-	ln      *tlsListener
-	addr    *net.TCPAddr // advertised
-	bound   []string
-	timeout time.Duration
+	cfg      Config
+	cluster  *kfake.Cluster
+	ln       *tlsListener
+	addr     *net.TCPAddr // advertised
+	bound    []string
+	sasl     *saslServer
+	saslRaws []net.Listener
+	saslAddr *net.TCPAddr // advertised to SASL_SSL clients
+	saslBnd  []string
+	timeout  time.Duration
 
 	done      chan struct{} // closed by Close
 	ctx       context.Context
@@ -133,16 +151,38 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("testbroker: %w", err)
 	}
 
+	var ss *saslServer
+	if cfg.SASL != nil {
+		var err error
+		if ss, err = newSASLServer(*cfg.SASL); err != nil {
+			return nil, fmt.Errorf("testbroker: %w", err)
+		}
+		if ss.cfg.Listen == "" {
+			ss.cfg.Listen = "127.0.0.1:0"
+		}
+	}
+
 	raws, err := listen(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("testbroker: %w", err)
 	}
+	var saslRaws []net.Listener
+	if ss != nil {
+		if saslRaws, err = listen(ss.cfg.Listen); err != nil {
+			for _, l := range raws {
+				l.Close()
+			}
+			return nil, fmt.Errorf("testbroker: SASL_SSL listener: %w", err)
+		}
+	}
 	b := &Broker{
-		cfg:     cfg,
-		timeout: cfg.HandshakeTimeout,
-		done:    make(chan struct{}),
-		conns:   make(map[net.Conn]struct{}),
-		topics:  make(map[[16]byte]string),
+		sasl:     ss,
+		saslRaws: saslRaws,
+		cfg:      cfg,
+		timeout:  cfg.HandshakeTimeout,
+		done:     make(chan struct{}),
+		conns:    make(map[net.Conn]struct{}),
+		topics:   make(map[[16]byte]string),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.ln = &tlsListener{b: b, raws: raws, ch: make(chan net.Conn)}
@@ -150,6 +190,13 @@ func Start(cfg Config) (*Broker, error) {
 	b.addr = advertised(raws[0], host == "")
 	for _, l := range raws {
 		b.bound = append(b.bound, l.Addr().String())
+	}
+	if ss != nil {
+		host, _, _ := net.SplitHostPort(ss.cfg.Listen)
+		b.saslAddr = advertised(saslRaws[0], host == "")
+		for _, l := range saslRaws {
+			b.saslBnd = append(b.saslBnd, l.Addr().String())
+		}
 	}
 
 	used := false
@@ -177,7 +224,11 @@ func Start(cfg Config) (*Broker, error) {
 	b.cluster = cluster
 	for _, raw := range raws {
 		b.wg.Add(1)
-		go b.ln.acceptLoop(raw)
+		go b.ln.acceptLoop(raw, false)
+	}
+	for _, raw := range saslRaws {
+		b.wg.Add(1)
+		go b.ln.acceptLoop(raw, true)
 	}
 	return b, nil
 }
@@ -192,6 +243,20 @@ func (b *Broker) Addr() string { return b.addr.String() }
 // [::]:9093) when listening on every interface, the real port when Listen
 // asked for port 0.
 func (b *Broker) ListenAddrs() []string { return append([]string(nil), b.bound...) }
+
+// SASLAddr is the SASL_SSL listener's address as clients dial it and as
+// Metadata responses on that listener advertise it (as Addr); empty
+// without Config.SASL.
+func (b *Broker) SASLAddr() string {
+	if b.saslAddr == nil {
+		return ""
+	}
+	return b.saslAddr.String()
+}
+
+// SASLListenAddrs returns the addresses the SASL_SSL listener bound, as
+// ListenAddrs.
+func (b *Broker) SASLListenAddrs() []string { return append([]string(nil), b.saslBnd...) }
 
 // Close stops the broker and closes all connections. No Log call happens
 // after Close returns.
@@ -320,6 +385,9 @@ func (l *tlsListener) Close() error {
 		for _, raw := range l.raws {
 			err = errors.Join(err, raw.Close())
 		}
+		for _, raw := range l.b.saslRaws {
+			err = errors.Join(err, raw.Close())
+		}
 	})
 	return err
 }
@@ -327,7 +395,7 @@ func (l *tlsListener) Close() error {
 // Addr is what kfake advertises in Metadata.
 func (l *tlsListener) Addr() net.Addr { return l.b.addr }
 
-func (l *tlsListener) acceptLoop(raw net.Listener) {
+func (l *tlsListener) acceptLoop(raw net.Listener, sasl bool) {
 	defer l.b.wg.Done()
 	for {
 		c, err := raw.Accept()
@@ -343,17 +411,24 @@ func (l *tlsListener) acceptLoop(raw net.Listener) {
 			return
 		}
 		l.b.wg.Add(1)
-		go l.handshake(c)
+		go l.handshake(c, sasl)
 	}
 }
 
-func (l *tlsListener) handshake(raw net.Conn) {
+func (l *tlsListener) handshake(raw net.Conn, sasl bool) {
 	defer l.b.wg.Done()
 	b := l.b
-	ev := Event{Time: time.Now(), Remote: raw.RemoteAddr().String()}
+	ev := Event{Time: time.Now(), Remote: raw.RemoteAddr().String(), Listener: ListenerSSL}
+	if sasl {
+		ev.Listener = ListenerSASLSSL
+	}
 
 	var peer *peerCheck
 	conf := b.serverTLS(&peer)
+	if sasl {
+		// As a Kafka SASL_SSL listener (KIP-684): no client certificate.
+		conf.ClientAuth, conf.VerifyConnection = tls.NoClientCert, nil
+	}
 	tc := tls.Server(raw, conf)
 
 	ctx, cancel := context.WithTimeout(b.ctx, b.timeout)
@@ -380,6 +455,18 @@ func (l *tlsListener) handshake(raw net.Conn) {
 	st := tc.ConnectionState()
 	ev.TLSVersion = tls.VersionName(st.Version)
 	ev.Cipher = tls.CipherSuiteName(st.CipherSuite)
+	if sasl {
+		// The Event is recorded when SASL authentication ends.
+		c := newAuthzConn(&authnConn{Conn: tc, b: b, raw: raw}, b, "")
+		c.sasl, c.advertise = &saslConn{srv: b.sasl, ev: ev}, b.saslAddr
+		select {
+		case l.ch <- c:
+		case <-b.done:
+			tc.Close()
+			b.untrack(raw)
+		}
+		return
+	}
 	leaf := st.PeerCertificates[0] // RequireAnyClientCert guarantees one
 	ev.ClientSubject = leaf.Subject.String()
 

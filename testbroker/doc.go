@@ -22,6 +22,29 @@
 // rejected the broker certificate (with its alert), version or cipher
 // mismatch, timeout, principal mapping failure).
 //
+// # SASL_SSL
+//
+// With Config.SASL the same kfake cluster also serves a SASL_SSL listener
+// on its own port: TLS without a client certificate (KIP-684), then
+// SaslHandshake v1 and SaslAuthenticate, which this package answers itself
+// (kfake's SASL is cluster-wide: enabling it would force SASL onto the
+// mTLS listener too). PLAIN, SCRAM-SHA-256/512 (github.com/xdg-go/scram
+// over credentials computed at start) and OAUTHBEARER (RFC 7628; the JWT
+// is checked as Kafka's OAuthBearerValidatorCallbackHandler does: kid in
+// the JWKS, signature, exp/iat present, exp/nbf/iat within the clock skew,
+// expected iss and aud, a sub) are supported. Any other request before
+// authentication closes the connection. The principal is User:NAME (PLAIN,
+// SCRAM) or User:<sub> (OAUTHBEARER); ACLs apply to it as to a certificate
+// principal. Each SASL_SSL connection produces one Event when its
+// authentication ends: Listener, Mechanism, and the principal or a
+// *SASLError naming the reason (unknown user, wrong password, expired
+// token, key not in the JWKS, wrong audience ...). As Kafka does, a SCRAM
+// or PLAIN client is told only "invalid credentials"; the Event says which.
+// Responses that carry the broker's address (Metadata, FindCoordinator,
+// DescribeCluster, Produce/Fetch leader endpoints) name the SASL_SSL
+// listener on that listener, as a Kafka broker answers with the endpoints
+// of the listener a request came in on.
+//
 // # Topics
 //
 // Config.Topics are created at start. As on a default Kafka broker

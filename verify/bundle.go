@@ -20,6 +20,7 @@ import (
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
 
@@ -127,6 +128,13 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// SASL identities log in on a SASL_SSL listener of the test broker
+	// when it runs with a broker's stores.
+	saslCfg, iss, err := BrokerSASL(o.Dir, nil, ids)
+	if err != nil {
+		add(Check{Server: "-", Identity: "SASL credentials", Expect: ExpectAccept, Result: "unreadable", Diagnosis: err.Error()})
+		saslCfg = nil
+	}
 	for _, srv := range servers {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -134,7 +142,11 @@ func Bundle(ctx context.Context, o Options) (*Report, error) {
 		for _, c := range storeConsistency(srv) {
 			add(c)
 		}
-		if err := verifyServer(ctx, o, mapper, srv, ids, probes, add); err != nil {
+		sc := saslCfg
+		if srv.Role != pki.RoleBroker {
+			sc = nil // a SASL_SSL listener is a broker's
+		}
+		if err := verifyServer(ctx, o, mapper, srv, ids, probes, sc, iss, add); err != nil {
 			return rep, err
 		}
 	}
@@ -184,7 +196,8 @@ func storeConsistency(id *identity.Identity) []Check {
 	return out
 }
 
-func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv *identity.Identity, ids []*identity.Identity, pr *probes, add func(Check)) error {
+func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv *identity.Identity, ids []*identity.Identity, pr *probes,
+	saslCfg *testbroker.SASLConfig, iss *sasl.Issuer, add func(Check)) error {
 	st := srv.Stores[0]
 	pool := x509.NewCertPool()
 	for _, c := range st.Trust {
@@ -196,6 +209,7 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 	b, err := testbroker.Start(testbroker.Config{
 		Certificate: st.Cert, ClientCAs: pool, Topics: []string{probeTopic},
 		Principal: func(c *x509.Certificate) (string, error) { return principal.Mapped(c, mapper) },
+		SASL:      saslCfg,
 	})
 	if err != nil {
 		return fmt.Errorf("test broker with %s's %s keystore: %w", srv.Name, st.Format, err)
@@ -275,6 +289,9 @@ func verifyServer(ctx context.Context, o Options, mapper *principal.Mapper, srv 
 		}
 		judge(&c, res, s, b, n.serverName)
 		add(c)
+	}
+	if saslCfg != nil {
+		return verifySASL(ctx, o, srv.Name, b, serverName, ids, iss, add)
 	}
 	return nil
 }

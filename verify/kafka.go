@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	ksasl "github.com/twmb/franz-go/pkg/sasl"
 )
 
 // session is one Kafka client run against a broker: it dials addr while
@@ -22,7 +23,8 @@ import (
 // addresses so broker-side events can be matched to it.
 type session struct {
 	addr, serverName string
-	tlsConf          *tls.Config // nil: plaintext
+	tlsConf          *tls.Config     // nil: plaintext
+	mech             ksasl.Mechanism // SASL login after TLS; nil: none
 	mu               sync.Mutex
 	locals           []string
 	state            *tls.ConnectionState
@@ -70,15 +72,19 @@ type kafkaOutcome struct {
 // runKafka runs ApiVersions, Metadata, a produce and a consume of a probe
 // record. retry bounds how long kgo retries a failing connection.
 func (s *session) runKafka(ctx context.Context, topic, value string, retry time.Duration) kafkaOutcome {
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.addr),
 		kgo.Dialer(s.dial),
 		kgo.RetryTimeout(retry),
 		kgo.RequestRetries(2),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
-		kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
 		kgo.ProducerLinger(0),
-	)
+	}
+	if s.mech != nil {
+		opts = append(opts, kgo.SASL(s.mech))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return kafkaOutcome{err: err, stage: "client"}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // RemoteOptions control Remote.
@@ -34,6 +35,8 @@ type RemoteOptions struct {
 	Rules      string // ssl.principal.mapping.rules the cluster uses
 	ServerName string // name to verify the broker certificate against (default: the bootstrap host)
 	Timeout    time.Duration
+
+	sasl bool // the client logs in with SASL: Bootstrap is a SASL_SSL listener
 }
 
 // Finding is one step of a remote check.
@@ -97,6 +100,15 @@ func Remote(ctx context.Context, o RemoteOptions) (*RemoteReport, error) {
 	rep := &RemoteReport{Bootstrap: o.Bootstrap, Client: id.Name, Store: st.Format}
 	if err != nil {
 		rep.add(Finding{Step: "stores", Warning: true, OK: true, Message: err.Error()})
+	}
+	if id.Auth.Spec().SASL() {
+		// Its certificate plays no part on a SASL_SSL listener.
+		remoteSASL(ctx, rep, o, id, st)
+		rep.Passed = len(rep.Findings) > 0
+		for _, f := range rep.Findings {
+			rep.Passed = rep.Passed && f.OK
+		}
+		return rep, nil
 	}
 	if p, err := principal.Mapped(st.Cert.Leaf, mapper); err == nil {
 		rep.Principal = p
@@ -232,6 +244,9 @@ func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st identi
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			askedForCert = true
 			acceptable = cri.AcceptableCAs
+			if o.sasl {
+				return &tls.Certificate{}, nil // a SASL client has none configured
+			}
 			return &st.Cert, nil
 		},
 	}
@@ -252,6 +267,9 @@ func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st identi
 		case strings.Contains(err.Error(), "protocol version"):
 			f.Message = "no common TLS version: " + err.Error()
 			f.Fix = "enable TLSv1.2 or TLSv1.3 on the broker (ssl.enabled.protocols)"
+		case o.sasl && askedForCert && strings.Contains(err.Error(), "remote error: tls:"):
+			f.Message = fmt.Sprintf("%s requires a client certificate (%v): it is an SSL (mutual TLS) listener, not SASL_SSL", o.Bootstrap, err)
+			f.Fix = fmt.Sprintf("dial the brokers' SASL_SSL port (default %d; listeners= in server.properties)", sasl.DefaultPort)
 		case strings.Contains(err.Error(), "remote error: tls:"):
 			f.Message = "the broker refused the handshake: " + err.Error()
 			f.Fix = clientCertFix(st, acceptable)
@@ -295,6 +313,13 @@ func tlsProbe(ctx context.Context, rep *RemoteReport, o RemoteOptions, st identi
 		return false
 	}
 	rep.add(Finding{Step: "broker certificate", OK: true, Message: fmt.Sprintf("%s issued by %s, valid for %s; %s %s", leaf.Subject, leaf.Issuer, certNames(leaf), rep.TLSVersion, rep.Cipher)})
+	if o.sasl {
+		if askedForCert {
+			rep.add(Finding{Step: "listener", OK: true, Warning: true, Message: "the listener asks for a client certificate, as an SSL (mutual TLS) listener does; a SASL_SSL listener does not",
+				Fix: fmt.Sprintf("make sure %s is the SASL_SSL listener (default port %d)", o.Bootstrap, sasl.DefaultPort)})
+		}
+		return true
+	}
 	if !askedForCert {
 		rep.add(Finding{Step: "client authentication", OK: true, Warning: true, Message: "the broker did not ask for a client certificate: this listener is not mutual TLS (ssl.client.auth=none), so ACLs see User:ANONYMOUS",
 			Fix: "set ssl.client.auth=required on the broker's SSL listener"})
@@ -354,6 +379,12 @@ func kafkaChecks(ctx context.Context, rep *RemoteReport, o RemoteOptions, st ide
 		return
 	}
 	rep.add(Finding{Step: "ApiVersions", OK: true, Message: "authenticated as " + rep.Principal})
+	kafkaMetadata(cctx, rep, o, cl)
+}
+
+// kafkaMetadata runs Metadata (for o.Topic if set) on an authenticated
+// client and reports the advertised brokers and the topic's access.
+func kafkaMetadata(cctx context.Context, rep *RemoteReport, o RemoteOptions, cl *kgo.Client) {
 	md := kmsg.NewPtrMetadataRequest()
 	if o.Topic != "" {
 		t := kmsg.NewMetadataRequestTopic()

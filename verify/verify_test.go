@@ -23,6 +23,7 @@ import (
 	"github.com/kafkatls/kafkatls/inspect"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 	"github.com/kafkatls/kafkatls/testbroker"
 )
@@ -333,4 +334,187 @@ func TestBundleCatchesInconsistentConfigs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newSASLBundle is a bundle with a SASL_SSL listener: alice logs in with
+// SCRAM-SHA-512, bob with a kafkatls-minted token, carol with mutual TLS.
+func newSASLBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := sasl.InitIssuer(dir, sasl.IssuerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	spec := &bundle.Spec{
+		CA:      bundle.CASpec{KeyType: "ecdsa", Org: "Acme"},
+		SASL:    bundle.SASLSpec{Mechanisms: []string{"scram-sha-512", "oauthbearer"}},
+		Brokers: []bundle.Node{{Name: "kafka-1"}},
+		Clients: []bundle.Client{{Name: "alice", Auth: "scram-sha-512"}, {Name: "bob", Auth: "oauthbearer"}, {Name: "carol"}},
+	}
+	if _, err := bundle.Run(context.Background(), spec, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startSASLBroker runs the test broker with kafka-1's stores and a SASL_SSL
+// listener for the bundle's identities; mod may change its SASL settings.
+func startSASLBroker(t *testing.T, dir string, mod func(*testbroker.SASLConfig)) *testbroker.Broker {
+	t.Helper()
+	ids, err := identity.LoadAll(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := BrokerSASL(dir, nil, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mod != nil {
+		mod(sc)
+	}
+	id, err := identity.Load(identity.Dir(dir, "kafka-1"), pki.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testbroker.Start(testbroker.Config{Certificate: id.Stores[0].Cert, ClientCAs: id.Stores[0].Roots, SASL: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func TestRemoteSASL(t *testing.T) {
+	dir := newSASLBundle(t)
+	b := startSASLBroker(t, dir, nil)
+	for _, n := range []string{"alice", "bob"} {
+		rep := remote(t, RemoteOptions{Bootstrap: b.SASLAddr(), ServerName: "localhost", ClientDir: identity.Dir(dir, n)})
+		if !rep.Passed || rep.Principal != "User:"+n || !strings.HasPrefix(rep.Store, "SASL ") {
+			t.Fatalf("%s: %+v", n, rep)
+		}
+	}
+	wrongPW := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.Users["alice"] = "another-password" })
+	otherAud := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.OAuth.Audience = "other-audience" })
+	oauthOnly := startSASLBroker(t, dir, func(c *testbroker.SASLConfig) { c.Mechanisms = []string{"OAUTHBEARER"} })
+	// dave: bob's directory with a token that expired an hour ago.
+	dave := identity.Dir(dir, "dave")
+	if err := os.CopyFS(dave, os.DirFS(identity.Dir(dir, "bob"))); err != nil {
+		t.Fatal(err)
+	}
+	iss, err := sasl.OpenIssuer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := iss.Mint("dave", sasl.TokenOptions{TTL: time.Minute, Now: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dave, sasl.TokenFile), []byte(expired.JWT+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// withToken copies bob's directory as NAME with another token in it.
+	withToken := func(name string, mint func() (*sasl.Token, error)) {
+		t.Helper()
+		d := identity.Dir(dir, name)
+		if err := os.CopyFS(d, os.DirFS(identity.Dir(dir, "bob"))); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := mint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, sasl.TokenFile), []byte(tok.JWT+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withToken("future", func() (*sasl.Token, error) {
+		return iss.Mint("future", sasl.TokenOptions{Now: time.Now().Add(time.Hour)})
+	})
+	withToken("otheraud", func() (*sasl.Token, error) {
+		return iss.WithAudience("elsewhere").Mint("otheraud", sasl.TokenOptions{})
+	})
+	withToken("foreign", func() (*sasl.Token, error) {
+		other, err := sasl.InitIssuer(t.TempDir(), sasl.IssuerOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return other.Mint("foreign", sasl.TokenOptions{})
+	})
+	for _, tc := range []struct {
+		name, bootstrap, client string
+		step, msg, fix          string
+	}{
+		{"scram credential differs on the broker", wrongPW.SASLAddr(), "alice", "SASL SCRAM-SHA-512", `has no SCRAM-SHA-512 credential for "alice", or one with another password`, "scram.sh alter"},
+		{"broker expects another audience", otherAud.SASLAddr(), "bob", "SASL OAUTHBEARER", "the broker refused the token", "expected.issuer/expected.audience"},
+		{"mechanism not enabled", oauthOnly.SASLAddr(), "alice", "SASL SCRAM-SHA-512", "does not enable SCRAM-SHA-512", "sasl.enabled.mechanisms"},
+		{"expired token file", b.SASLAddr(), "dave", "token", "the token expired at", "kafkatls token dave"},
+		{"token from the future: clock skew", b.SASLAddr(), "future", "token", "clock skew between the issuer and here", "synchronize the clocks"},
+		{"token for another audience", b.SASLAddr(), "otheraud", "token", `the token's aud is ["elsewhere"], but the brokers kafkatls configured expect "kafka"`, "kafkatls token otheraud"},
+		{"token signed by another issuer's key", b.SASLAddr(), "foreign", "token", "another issuer's key, or one rotated out", "kafkatls token foreign"},
+		{"the mTLS listener dialled", b.Addr(), "alice", "SASL SCRAM-SHA-512", "it is an SSL (mutual TLS) listener, not SASL_SSL", "SASL_SSL port"},
+		{"unreachable", "127.0.0.1:1", "alice", "connect", "cannot connect", "listeners"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := remote(t, RemoteOptions{Bootstrap: tc.bootstrap, ServerName: "localhost", ClientDir: identity.Dir(dir, tc.client)})
+			f := failing(rep)
+			if rep.Passed || f == nil || f.Step != tc.step || !strings.Contains(f.Message, tc.msg) || !strings.Contains(f.Fix, tc.fix) {
+				t.Fatalf("passed=%v failing=%+v\nall: %+v", rep.Passed, f, rep.Findings)
+			}
+		})
+	}
+}
+
+func TestBundleSASLIdentities(t *testing.T) {
+	dir := newSASLBundle(t)
+	run := func(t *testing.T) map[string]Check {
+		t.Helper()
+		rep, err := Bundle(context.Background(), Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]Check{}
+		for _, c := range rep.Checks {
+			if strings.HasPrefix(c.Store, "SASL ") || c.Role == "probe" {
+				out[c.Identity] = c
+			}
+		}
+		return out
+	}
+	got := run(t)
+	for _, tc := range []struct {
+		name, identity, result, want string
+	}{
+		{"scram identity logs in with its password file", "alice", "accepted", "User:alice"},
+		{"oauthbearer identity logs in with its token file", "bob", "accepted", "User:bob"},
+		{"wrong SCRAM password refused", "wrong SCRAM password", "refused", `wrong password for user "alice"`},
+		{"expired token refused", "expired token", "refused", "the token expired at"},
+		{"token signed by another key refused", "token signed by another key", "refused", "which is not in the JWKS"},
+		{"wrong audience refused", "wrong audience", "refused", `does not include the "kafka" the broker expects`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := got[tc.identity]
+			if !ok {
+				t.Fatalf("no SASL check for %s; have %v", tc.identity, got)
+			}
+			detail := c.Principal
+			if c.Result == "refused" {
+				detail = c.Diagnosis
+			}
+			if !c.OK || c.Result != tc.result || !strings.Contains(detail, tc.want) {
+				t.Fatalf("check %+v: want %s with %q", c, tc.result, tc.want)
+			}
+		})
+	}
+	t.Run("an expired token file is diagnosed", func(t *testing.T) {
+		iss, err := sasl.OpenIssuer(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := identity.WriteToken(dir, "bob", iss, sasl.TokenOptions{TTL: time.Minute, Now: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		c := run(t)["bob"]
+		if c.OK || c.Result != "refused" || !strings.Contains(c.Diagnosis, "the token expired at") || !strings.Contains(c.Diagnosis, "kafkatls token") {
+			t.Fatalf("check %+v: want a failed check saying the token expired", c)
+		}
+	})
 }

@@ -5,6 +5,7 @@
 
 plugin_scenario sasl-scram sasl scenario_sasl_scram "SASL_SSL/SCRAM-SHA-512 on Kafka 4 KRaft: scram.sh format and alter, ACLs by User:NAME, wrong password refused"
 plugin_scenario sasl-oauthbearer sasl scenario_sasl_oauthbearer "SASL_SSL/OAUTHBEARER on Kafka 4 KRaft with kafkatls-minted JWTs: JWKS file, allow-list, ACLs by sub, expired token refused"
+plugin_scenario sasl-testbroker sasl scenario_sasl_testbroker "Kafka 4 Java console clients on kafkatls broker --sasl (SCRAM-SHA-512, OAUTHBEARER) with the generated client.properties: ACLs by SASL principal, wrong password refused"
 
 # sasl_opts FILE: the KAFKA_OPTS value a generated config's comment gives
 # ("#   KAFKA_OPTS='-D...'"), unquoted; empty if it names none.
@@ -235,6 +236,8 @@ scenario_sasl_scram() {
   # alice: produce and consume over SASL_SSL with her generated client.properties.
   sasl_roundtrip alice "$a/client.properties" ""
   grep -q "^sasl.mechanism=SCRAM-SHA-512\$" "$a/client.properties" || fail "alice's client.properties does not use SCRAM-SHA-512"
+  run_out sasl-verify-alice kt verify --dir "$SASL_PKI" --bootstrap "localhost:$SASL_PORT" --client alice --topic sasl-topic ||
+    fail "kafkatls verify --bootstrap (alice, SCRAM) failed against Kafka: $(grep -m1 FAIL "$WORK/out/sasl-verify-alice.txt")"
   # KafkaJS with alice's generated kafkajs-ssl.js (SCRAM password read from
   # her scram-password file); the Java consumer reads the message back.
   local jsmsg="kafkajs-alice-$RANDOM"
@@ -277,6 +280,9 @@ YAML
     fail "kafkatls bundle (adding carol) failed: $(first_error sasl-scram-bundle2)"
   sasl_refused sasl-carol-before "$SASL_PKI/certs/carol/client.properties" "" \
     'SaslAuthenticationException' "carol before scram.sh alter"
+  ! run_out sasl-verify-carol-before kt verify --dir "$SASL_PKI" --bootstrap "localhost:$SASL_PORT" --client carol &&
+    grep -qF 'has no SCRAM-SHA-512 credential for "carol"' "$WORK/out/sasl-verify-carol-before.txt" ||
+    fail "kafkatls verify --bootstrap did not diagnose carol's missing credential: $(grep -m1 FAIL "$WORK/out/sasl-verify-carol-before.txt")"
   KAFKA_CONFIGS="$WORK/bin/kafka-configs.sh" BOOTSTRAP="localhost:$SSL_PORT" run_out sasl-scram-alter sh "$SASL_PKI/scram.sh" alter ||
     fail "scram.sh alter (kafka-configs --add-config-file) failed: $(first_error sasl-scram-alter)"
   KAFKA_ACLS="$WORK/bin/kafka-acls.sh" BOOTSTRAP="localhost:$SSL_PORT" run_out sasl-scram-acls2 sh "$SASL_PKI/acls.sh" ||
@@ -317,6 +323,8 @@ scenario_sasl_oauthbearer() {
   # bob: a token minted by kafkatls, validated by Kafka's own validator
   # against the JWKS file; the token's sub is the principal.
   sasl_roundtrip bob "$b/client.properties" "$bob_opt"
+  run_out sasl-verify-bob kt verify --dir "$SASL_PKI" --bootstrap "localhost:$SASL_PORT" --client bob --topic sasl-topic ||
+    fail "kafkatls verify --bootstrap (bob, OAUTHBEARER) failed against Kafka: $(grep -m1 FAIL "$WORK/out/sasl-verify-bob.txt")"
   # KafkaJS with bob's generated kafkajs-ssl.js (oauthBearerProvider reads token.jwt).
   local jsmsg="kafkajs-bob-$RANDOM"
   sasl_kafkajs kafkajs-bob "$b" "$jsmsg" || fail "KafkaJS (OAUTHBEARER) could not produce: $(grep -m1 'KafkaJS error' "$WORK/out/kafkajs-bob.txt")"
@@ -336,6 +344,9 @@ scenario_sasl_oauthbearer() {
     --issued-at "$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)" || fail "kafkatls token --issued-at failed: $(first_error sasl-token-expired)"
   sasl_refused sasl-expired "$b/client.properties" "$bob_opt" \
     'failed authentication due to: \{"status":"invalid_token"\}' "bob with an expired token"
+  ! run_out sasl-verify-expired kt verify --dir "$SASL_PKI" --bootstrap "localhost:$SASL_PORT" --client bob &&
+    grep -qF 'the token expired at' "$WORK/out/sasl-verify-expired.txt" ||
+    fail "kafkatls verify --bootstrap did not diagnose bob's expired token: $(grep -m1 FAIL "$WORK/out/sasl-verify-expired.txt")"
   # A token for sub bob signed by another issuer's key (its kid is not in
   # the broker's JWKS): refused.
   run_out sasl-other-init kt oauth init --dir "$dir/other" || fail "a second oauth init failed"
@@ -361,4 +372,47 @@ scenario_sasl_oauthbearer() {
   sasl_roundtrip bob-new-key "$b/client.properties" "$bob_opt"
   sasl_roundtrip bob-old-key "$dir/old.properties" "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file:$oldtok"
   not_denied "$dir/broker.log" "$SASL_PKI/certs/kafka-1/principal.txt"
+}
+
+# The same generated client configs against kafkatls' own test broker:
+# Kafka's Java console clients log in on `kafkatls broker --sasl`'s SASL_SSL
+# listener (SCRAM against the password files, tokens against the JWKS), and
+# its --acls apply to the SASL principals.
+scenario_sasl_testbroker() {
+  local dir="$WORK/sasl-testbroker"
+  mkdir -p "$dir"
+  run_out sasl-tb-init kt oauth init --dir "$dir/pki" || fail "kafkatls oauth init failed: $(first_error sasl-tb-init)"
+  sasl_cluster "$dir" "[scram-sha-512, oauthbearer]" '  - name: alice
+    auth: scram-sha-512
+    grants:
+      - topic: sasl-topic
+        operations: [Read, Write, Create, Describe]
+      - group: "*"
+        operations: [Read]
+  - name: bob
+    auth: oauthbearer
+    grants:
+      - topic: sasl-topic
+        operations: [Read, Write, Create, Describe]
+      - group: "*"
+        operations: [Read]
+  - name: eve
+    auth: oauthbearer'
+  local c="$SASL_PKI/certs" log="$dir/testbroker.log"
+  note_log "$log"
+  start_proc sasl-testbroker "$log" "$KT" broker kafka-1 --dir "$SASL_PKI" --listen "127.0.0.1:$SSL_PORT" \
+    --sasl scram-sha-512,oauthbearer --sasl-listen "127.0.0.1:$SASL_PORT" --acls --spec "$dir/kafkatls.yaml"
+  wait_log sasl-testbroker "$log" 'listening on'
+  sasl_roundtrip tb-alice "$c/alice/client.properties" ""
+  sasl_roundtrip tb-bob "$c/bob/client.properties" "$(sasl_opts "$c/bob/client.properties")"
+  sasl_refused tb-eve "$c/eve/client.properties" "$(sasl_opts "$c/eve/client.properties")" \
+    'TopicAuthorizationException|TOPIC_AUTHORIZATION_FAILED' "eve (no grants) on the test broker"
+  sed 's/password="[^"]*"/password="wrong-password-1"/' "$c/alice/client.properties" >"$dir/wrong.properties"
+  sasl_refused tb-wrong-pw "$dir/wrong.properties" "" \
+    'SaslAuthenticationException.*invalid credentials' "alice with a wrong password on the test broker"
+  grep -qF 'SASL_SSL/SCRAM-SHA-512' "$log" && grep -qF 'principal=User:alice' "$log" ||
+    fail "the test broker logged no SCRAM login of User:alice"
+  grep -qF 'SASL_SSL/OAUTHBEARER' "$log" && grep -qF 'principal=User:bob' "$log" ||
+    fail "the test broker logged no OAUTHBEARER login of User:bob"
+  grep -qF 'wrong password for user "alice"' "$log" || fail "the test broker did not log why the wrong password was refused"
 }
