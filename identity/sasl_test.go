@@ -204,6 +204,10 @@ func TestIssueIdPClient(t *testing.T) {
 			if res.Principal != tc.want {
 				t.Errorf("principal %q, want %q", res.Principal, tc.want)
 			}
+			// What acls and renewals read back: the recorded principal, not User:NAME.
+			if got, err := identity.DirSASLPrincipal(res.Dir, sasl.OAuthBearer, name); err != nil || got != tc.want {
+				t.Errorf("DirSASLPrincipal = %q, %v; want %q", got, err, tc.want)
+			}
 			if _, err := os.Stat(filepath.Join(res.Dir, sasl.TokenFile)); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("an external-IdP client has a %s: %v", sasl.TokenFile, err)
 			}

@@ -284,13 +284,24 @@ func IdPClientJAAS(c ClientCredentials, caPEMFile string) (string, error) {
 	return b.String(), nil
 }
 
+// BrokerLoginSub is the sub of the unsecured token a broker's own
+// OAUTHBEARER login makes (see IdPServerJAAS); no client ever sees it.
+const BrokerLoginSub = "kafka-broker-unused"
+
 // IdPServerJAAS is a broker's OAUTHBEARER sasl.jaas.config with an
 // external IdP: the truststore Kafka's JWKS HTTPS client trusts the IdP
-// with (the JAAS options' ssl.* settings, as for the client).
+// with (the JAAS options' ssl.* settings, as for the client). Any option
+// also makes the broker's own login (the default, unsecured login callback
+// handler, which with no options makes no token) build a token at startup,
+// and without a sub claim it fails the broker ("No principal name in JWT
+// claim: sub"): unsecuredLoginStringClaim_sub gives it one. That token is
+// never sent (the broker does not log in on this listener); inter-broker
+// traffic stays on the mTLS listener.
 func IdPServerJAAS(caPEMFile string) (string, error) {
 	q, err := JAASQuote("ssl.truststore.location", caPEMFile)
 	if err != nil {
 		return "", err
 	}
-	return OAuthBearerLoginModule + ` required ssl.truststore.type="PEM" ssl.truststore.location=` + q + ";", nil
+	return OAuthBearerLoginModule + ` required ssl.truststore.type="PEM" ssl.truststore.location=` + q +
+		` unsecuredLoginStringClaim_sub="` + BrokerLoginSub + `";`, nil
 }

@@ -225,7 +225,7 @@ func TestIdPClientJAAS(t *testing.T) {
 		})
 	}
 	got, err := sasl.IdPServerJAAS("/etc/kafka/ca.crt")
-	if err != nil || got != sasl.OAuthBearerLoginModule+` required ssl.truststore.type="PEM" ssl.truststore.location="/etc/kafka/ca.crt";` {
+	if err != nil || got != sasl.OAuthBearerLoginModule+` required ssl.truststore.type="PEM" ssl.truststore.location="/etc/kafka/ca.crt" unsecuredLoginStringClaim_sub="kafka-broker-unused";` {
 		t.Errorf("IdPServerJAAS = %q, %v", got, err)
 	}
 }

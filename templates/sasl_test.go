@@ -66,7 +66,7 @@ func saslCases() []renderCase {
 			SuperUsers: serverSuperUsers, Hosts: []string{"kafka-1"}, Mode: "kraft",
 			SASL: &templates.SASL{
 				Mechanisms: []templates.ServerMechanism{
-					{Mechanism: "OAUTHBEARER", JAASConfig: `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.type="PEM" ssl.truststore.location="/etc/kafka/secrets/kafka-1/ca.crt";`,
+					{Mechanism: "OAUTHBEARER", JAASConfig: `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.type="PEM" ssl.truststore.location="/etc/kafka/secrets/kafka-1/ca.crt" unsecuredLoginStringClaim_sub="kafka-broker-unused";`,
 						CallbackHandler: "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"},
 				},
 				JWKSURL:        "https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/certs",
