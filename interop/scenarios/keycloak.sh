@@ -6,7 +6,7 @@
 # Keycloak with their client secret (client-credentials grant); ACLs allow
 # and deny by the principal kafkatls predicted from the azp claim.
 
-plugin_scenario sasl-keycloak sasl scenario_sasl_keycloak "SASL_SSL/OAUTHBEARER with a real Keycloak: HTTPS from a kafkatls server cert, discovery, JWKS over HTTPS, client secrets, ACLs by azp"
+plugin_scenario sasl-keycloak sasl scenario_sasl_keycloak "SASL_SSL/OAUTHBEARER with a real Keycloak: HTTPS from a kafkatls server cert, discovery, JWKS over HTTPS, client secrets, ACLs by azp and by preferred_username"
 
 # Keycloak's server distribution from Maven Central. 26.4.0 runs on
 # Debian 12's Java 17 (checked); later 26.x lines may want Java 21.
@@ -44,8 +44,41 @@ kc_token() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
+# kc_broker_config BROKER_DIR DIR DATA: DIR/server.properties, the
+# generated broker config plus the node-specific lines, data in DATA
+# (formatted here).
+kc_broker_config() {
+  local b=$1 dir=$2 data=$3 uuid
+  mkdir -p "$data"
+  {
+    cat "$b/server.properties"
+    echo
+    echo "# ---- interop/scenarios/keycloak.sh: node-specific settings"
+    echo "process.roles=broker,controller"
+    echo "node.id=1"
+    echo "controller.quorum.bootstrap.servers=localhost:$CTRL_PORT"
+    echo "listeners=SSL://127.0.0.1:$SSL_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,CONTROLLER://127.0.0.1:$CTRL_PORT"
+    echo "advertised.listeners=SSL://localhost:$SSL_PORT,SASL_SSL://localhost:$SASL_PORT,CONTROLLER://localhost:$CTRL_PORT"
+    echo "listener.security.protocol.map=SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:SSL"
+    echo "controller.listener.names=CONTROLLER"
+    echo "inter.broker.listener.name=SSL"
+    echo "log.dirs=$data"
+    echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    echo "super.users=$(cat "$b/principal.txt")"
+    echo "offsets.topic.replication.factor=1"
+    echo "transaction.state.log.replication.factor=1"
+    echo "transaction.state.log.min.isr=1"
+    echo "share.coordinator.state.topic.replication.factor=1"
+    echo "share.coordinator.state.topic.min.isr=1"
+    echo "group.initial.rebalance.delay.ms=0"
+  } >"$dir/server.properties"
+  uuid=$(tool "$K4" "$K4_STORAGE" random-uuid 2>/dev/null | tail -1)
+  run_out "kc-format-$(basename "$data")" tool "$K4" "$K4_STORAGE" format -t "$uuid" -c "$dir/server.properties" --standalone ||
+    fail "kafka-storage format rejected the config: $(first_error "kc-format-$(basename "$data")")"
+}
+
 scenario_sasl_keycloak() {
-  local dir="$WORK/sasl-keycloak" home uuid
+  local dir="$WORK/sasl-keycloak" home
   command -v curl >/dev/null || fail "curl not found"
   home=$(keycloak_home)
   mkdir -p "$dir/data" "$dir/secrets"
@@ -89,12 +122,15 @@ scenario_sasl_keycloak() {
   # The realm: two confidential clients with service accounts and an
   # audience mapper (aud kafka), imported through the admin REST API.
   # Secrets stay in 0600 files and curl's --data @file, off argv.
-  local orders_secret audit_secret
+  local orders_secret audit_secret billing_secret
   orders_secret="orders-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
   audit_secret="audit-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+  billing_secret="billing-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
   printf '%s\n' "$orders_secret" >"$dir/secrets/orders-app"
   printf '%s\n' "$audit_secret" >"$dir/secrets/audit-app"
-  sed "s/@ORDERS_SECRET@/$orders_secret/; s/@AUDIT_SECRET@/$audit_secret/" "$HERE/keycloak/realm-kafka.json" >"$dir/secrets/realm.json"
+  printf '%s\n' "$billing_secret" >"$dir/secrets/Billing-App"
+  sed "s/@ORDERS_SECRET@/$orders_secret/; s/@AUDIT_SECRET@/$audit_secret/; s/@BILLING_SECRET@/$billing_secret/" \
+    "$HERE/keycloak/realm-kafka.json" >"$dir/secrets/realm.json"
   printf 'grant_type=password&client_id=admin-cli&username=admin&password=%s' "$admin_pw" >"$dir/secrets/admin.form"
   local admin_tok
   admin_tok=$(kc_token "$dir/secrets/admin.form" master) || fail "no admin token from Keycloak"
@@ -129,31 +165,7 @@ scenario_sasl_keycloak() {
   [ "$orders_opt" = "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$issuer/protocol/openid-connect/token" ] ||
     fail "orders-app's allow-list is '$orders_opt', want exactly Keycloak's token URL"
 
-  {
-    cat "$b/server.properties"
-    echo
-    echo "# ---- interop/scenarios/keycloak.sh: node-specific settings"
-    echo "process.roles=broker,controller"
-    echo "node.id=1"
-    echo "controller.quorum.bootstrap.servers=localhost:$CTRL_PORT"
-    echo "listeners=SSL://127.0.0.1:$SSL_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,CONTROLLER://127.0.0.1:$CTRL_PORT"
-    echo "advertised.listeners=SSL://localhost:$SSL_PORT,SASL_SSL://localhost:$SASL_PORT,CONTROLLER://localhost:$CTRL_PORT"
-    echo "listener.security.protocol.map=SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:SSL"
-    echo "controller.listener.names=CONTROLLER"
-    echo "inter.broker.listener.name=SSL"
-    echo "log.dirs=$dir/data"
-    echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
-    echo "super.users=$(cat "$b/principal.txt")"
-    echo "offsets.topic.replication.factor=1"
-    echo "transaction.state.log.replication.factor=1"
-    echo "transaction.state.log.min.isr=1"
-    echo "share.coordinator.state.topic.replication.factor=1"
-    echo "share.coordinator.state.topic.min.isr=1"
-    echo "group.initial.rebalance.delay.ms=0"
-  } >"$dir/server.properties"
-  uuid=$(tool "$K4" "$K4_STORAGE" random-uuid 2>/dev/null | tail -1)
-  run_out kc-format tool "$K4" "$K4_STORAGE" format -t "$uuid" -c "$dir/server.properties" --standalone ||
-    fail "kafka-storage format rejected the config: $(first_error kc-format)"
+  kc_broker_config "$b" "$dir" "$dir/data"
   sasl_start "$dir" kc-kafka "$broker_opt"
 
   # ACLs by the predicted principal (principal.txt), from kafkatls acls.
@@ -191,4 +203,37 @@ scenario_sasl_keycloak() {
   sasl_refused kc-no-allowlist "$o/client.properties" "" \
     'not allowed|allowed.urls' "orders-app without the allow-list"
   not_denied "$dir/broker.log" "$b/principal.txt"
+
+  # preferred_username: the IdP re-recorded with that claim, a broker
+  # issued for it, and Billing-App, whose principal kafkatls predicts as
+  # Keycloak's lower-cased service-account user name.
+  run_out kc-oauth-init-pu kt oauth init --dir "$KC_PKI" --issuer "$issuer" --sub-claim preferred_username --audience kafka --force ||
+    fail "kafkatls oauth init --sub-claim preferred_username --force failed: $(first_error kc-oauth-init-pu)"
+  run_out kc-broker-pu kt issue kafka-pu --role broker --dns localhost --ip 127.0.0.1 --advertise "localhost:$SSL_PORT" \
+    --sasl oauthbearer --sasl-port "$SASL_PORT" --dir "$KC_PKI" || fail "issuing the second broker failed: $(first_error kc-broker-pu)"
+  run_out kc-issue-billing kt issue billing --auth oauthbearer --client-id Billing-App --client-secret-file "$dir/secrets/Billing-App" --dir "$KC_PKI" ||
+    fail "kafkatls issue billing --client-id Billing-App failed: $(first_error kc-issue-billing)"
+  [ "$(cat "$KC_PKI/certs/billing/principal.txt")" = "User:service-account-billing-app" ] ||
+    fail "billing/principal.txt is '$(cat "$KC_PKI/certs/billing/principal.txt")', want User:service-account-billing-app"
+  stop_proc kc-kafka 30
+  mkdir -p "$dir/pu"
+  local bp="$KC_PKI/certs/kafka-pu"
+  kc_broker_config "$bp" "$dir/pu" "$dir/pu/data"
+  sasl_start "$dir/pu" kc-kafka-pu "$(sasl_opts "$bp/server.properties")"
+  run_out kc-acl-cmds-pu kt acls billing --dir "$KC_PKI" --topic billing-topic --producer \
+    --bootstrap "localhost:$SSL_PORT" --command-config "$bp/client.properties" || fail "kafkatls acls billing failed"
+  grep -q -- "--allow-principal User:service-account-billing-app " "$WORK/out/kc-acl-cmds-pu.txt" ||
+    fail "kafkatls acls billing names not User:service-account-billing-app: $(grep -m1 kafka-acls "$WORK/out/kc-acl-cmds-pu.txt")"
+  PATH="$WORK/bin:$PATH" run_out kc-acls-pu sh -e "$WORK/out/kc-acl-cmds-pu.txt" || fail "the kafka-acls commands failed: $(first_error kc-acls-pu)"
+  local billing_opt
+  billing_opt=$(sasl_opts "$KC_PKI/certs/billing/client.properties")
+  sasl_client kc-billing "$KC_PKI/certs/billing/client.properties" "$billing_opt" produce billing-topic "billing-$RANDOM" ||
+    fail "Billing-App could not produce as User:service-account-billing-app: $(first_error kc-billing)"
+  if grep -qE 'ERROR|Exception' "$WORK/out/kc-billing.txt"; then fail "Billing-App's produce failed: $(first_error kc-billing)"; fi
+  # orders-app under this claim is service-account-orders-app, which has no ACL.
+  sasl_refused kc-orders-pu "$o/client.properties" "$orders_opt" \
+    'TopicAuthorizationException|TOPIC_AUTHORIZATION_FAILED' "orders-app as User:service-account-orders-app on sasl-topic"
+  grep -qF "Principal = User:service-account-orders-app is Denied" "$dir/pu/broker.log" ||
+    fail "the second broker's log shows no denial for User:service-account-orders-app"
+  not_denied "$dir/pu/broker.log" "$bp/principal.txt"
 }
