@@ -99,6 +99,9 @@ func TestOAuthInitExternalIdP(t *testing.T) {
 	if !strings.Contains(string(sp), "allowed.urls="+issuer+"/protocol/openid-connect/certs'") {
 		t.Errorf("server.properties names no allow-list of exactly the JWKS URL")
 	}
+	if _, stderr, code := run(t, "--dir", dir, "token", "orders"); code != 2 || !strings.Contains(stderr, "identity provider") {
+		t.Errorf("token for an IdP client: exit %d %s, want 2 naming the identity provider", code, stderr)
+	}
 	stdout, stderr, code = run(t, "--dir", dir, "acls", "orders", "--topic", "t", "--producer")
 	if code != 0 || !strings.Contains(stdout, "--allow-principal User:service-account-orders-app ") {
 		t.Errorf("acls orders: exit %d %s%s", code, stdout, stderr)

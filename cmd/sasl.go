@@ -251,6 +251,9 @@ printed unless --print is given.`,
 				}
 				o.Now = t
 			}
+			if fsx.Exists(filepath.Join(identity.Dir(g.dir, name), identity.ClientIDFile)) {
+				return usageErr("%s %v", name, identity.ErrIdPClient)
+			}
 			iss, err := sasl.OpenIssuer(g.dir)
 			if errors.Is(err, sasl.ErrNoIssuer) {
 				return usageErr("%v; create it first with `kafkatls oauth init`", err)
@@ -266,6 +269,8 @@ printed unless --print is given.`,
 			tok, path, err := identity.WriteToken(g.dir, name, iss, o)
 			var te *sasl.TokenError
 			switch {
+			case errors.Is(err, identity.ErrIdPClient):
+				return usageErr("%v", err)
 			case errors.Is(err, identity.ErrNotOAuth):
 				return usageErr("%v (issue it with --auth oauthbearer)", err)
 			case errors.Is(err, identity.ErrNotIssued):

@@ -282,6 +282,9 @@ func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sa
 	if !a.Spec().OAuth {
 		return nil, "", fmt.Errorf("%s authenticates with %s: %w", name, a, ErrNotOAuth)
 	}
+	if _, err := readFile(dir, ClientIDFile); err == nil {
+		return nil, "", fmt.Errorf("%s: %w", name, ErrIdPClient)
+	}
 	t, err := iss.Mint(name, o)
 	if err != nil {
 		return nil, "", err
@@ -292,6 +295,10 @@ func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sa
 	}
 	return t, path, nil
 }
+
+// ErrIdPClient: a token was asked for a client of an external identity
+// provider, which gets its own tokens from the provider.
+var ErrIdPClient = errors.New("gets its tokens from the external identity provider (client credentials), not from kafkatls")
 
 // ErrNotOAuth: a token was asked for an identity that does not use OAUTHBEARER.
 var ErrNotOAuth = errors.New("not OAUTHBEARER")
