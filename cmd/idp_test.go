@@ -37,7 +37,7 @@ func TestOAuthInitExternalIdP(t *testing.T) {
 		t.Fatal(err)
 	}
 	secretFile := filepath.Join(work, "secret")
-	secret := `Sec"ret\=1`
+	secret := `Sec"re\t=1`
 	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestOAuthInitExternalIdP(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("issue client: exit %d %s", code, stderr)
 	}
-	if strings.Contains(stdout+stderr, "ret\\=1") {
+	if strings.Contains(stdout+stderr, "re\\t=1") {
 		t.Errorf("issue printed the client secret:\n%s%s", stdout, stderr)
 	}
 	cdir := filepath.Join(dir, "certs", "orders")
@@ -78,7 +78,7 @@ func TestOAuthInitExternalIdP(t *testing.T) {
 	if props["sasl.oauthbearer.token.endpoint.url"] != issuer+"/protocol/openid-connect/token" {
 		t.Errorf("token endpoint %q", props["sasl.oauthbearer.token.endpoint.url"])
 	}
-	if j := props["sasl.jaas.config"]; !strings.Contains(j, `clientSecret="Sec\"ret\\=1"`) || !strings.Contains(j, `ssl.truststore.location="`+idpCA+`"`) {
+	if j := props["sasl.jaas.config"]; !strings.Contains(j, `clientSecret="Sec\"re\\t=1"`) || !strings.Contains(j, `ssl.truststore.location="`+idpCA+`"`) {
 		t.Errorf("sasl.jaas.config %q", j)
 	}
 	sp, _ := os.ReadFile(filepath.Join(dir, "certs", "kafka-1", "server.properties"))

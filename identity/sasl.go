@@ -175,7 +175,8 @@ func (m Material) saslConfig(o Options, at func(string) string) (*templates.SASL
 		}
 		return &templates.SASL{Mechanism: a.Mechanism, JAASConfig: jaas, LoginCallbackHandler: sasl.OAuthLoginHandler,
 			TokenEndpointURL: o.SASL.IdP.TokenURL, AllowList: sasl.AllowListOption(o.SASL.IdP.TokenURL), Port: port,
-			ClientID: o.SASL.Client.ID, ClientSecretFile: at(sasl.ClientSecretFile), IdPTrustFile: o.SASL.idpTrust(at)}, nil
+			ClientID: o.SASL.Client.ID, ClientSecret: o.SASL.Client.Secret, ClientSecretFile: at(sasl.ClientSecretFile),
+			IdPTrustFile: o.SASL.idpTrust(at)}, nil
 	case a.OAuth:
 		u, err := sasl.FileURL(at(sasl.TokenFile))
 		if err != nil {

@@ -169,8 +169,10 @@ func Discover(ctx context.Context, issuer string, roots *x509.CertPool, timeout 
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	// No redirect is followed: the document must be at the issuer's own URL.
+	c := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("discovery %s: %w", u, err)
@@ -249,8 +251,9 @@ type ClientCredentials struct {
 	Secret string
 }
 
-// Check refuses an id or secret that cannot be written into JAAS or that
-// would change meaning on the way (surrounding spaces, control characters).
+// Check refuses an id or secret that cannot be written into JAAS and
+// kcat.conf or that would change meaning on the way (surrounding spaces,
+// control characters, kcat's escapes).
 func (c ClientCredentials) Check() error {
 	for _, f := range []struct{ field, v string }{{"client id", c.ID}, {"client secret", c.Secret}} {
 		if f.v == "" || strings.TrimSpace(f.v) != f.v {
@@ -258,6 +261,9 @@ func (c ClientCredentials) Check() error {
 		}
 		if strings.IndexFunc(f.v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 			return &IdPError{Field: f.field, Msg: "contains a control character"}
+		}
+		if strings.Contains(f.v, `\:`) || strings.Contains(f.v, `\=`) {
+			return &IdPError{Field: f.field, Msg: `contains "\:" or "\=", which kcat's config-file reader (kcat.conf) rewrites`}
 		}
 	}
 	return nil

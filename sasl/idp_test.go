@@ -202,6 +202,7 @@ func TestIdPClientJAAS(t *testing.T) {
 		{"plain", "5ecr3t", true},
 		{"quotes and backslashes", `a"b\c=d;e`, true},
 		{"newline", "a\nb", false},
+		{"kcat rewrites it", `a\=b`, false},
 		{"surrounding space", " a", false},
 		{"empty", "", false},
 	} {

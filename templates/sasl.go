@@ -25,6 +25,9 @@ type SASL struct {
 	// empty: the client fetches tokens from TokenEndpointURL, an https:
 	// URL.
 	ClientID, ClientSecretFile string
+	// ClientSecret is the IdP client's secret: librdkafka has no secret
+	// file (kcat.conf is 0600).
+	ClientSecret string
 	// IdPTrustFile is the PEM file the IdP's HTTPS certificate is checked
 	// against (KafkaJS's token request).
 	IdPTrustFile string
@@ -114,9 +117,15 @@ func checkSASL(v *view) error {
 					{"SASL.TokenEndpointURL", s.TokenEndpointURL}, {"SASL.ClientID", s.ClientID},
 					{"SASL.ClientSecretFile", s.ClientSecretFile}, {"SASL.IdPTrustFile", s.IdPTrustFile}, {"SASL.AllowList", s.AllowList}}
 			}
+			if s.IdP() {
+				fields = append(fields, struct{ field, v string }{"SASL.ClientSecret", s.ClientSecret})
+			}
 			for _, f := range fields {
 				if err := checkText(f.field, f.v, true); err != nil {
 					return err
+				}
+				if strings.Contains(f.v, `\:`) || strings.Contains(f.v, `\=`) {
+					return fieldErr(f.field, `contains "\:" or "\=", which kcat's config-file reader rewrites`)
 				}
 			}
 		default:

@@ -39,7 +39,7 @@ func saslCases() []renderCase {
 	idp := &templates.SASL{Mechanism: "OAUTHBEARER", JAASConfig: idpJAAS,
 		LoginCallbackHandler: "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
 		TokenEndpointURL:     "https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/token",
-		ClientID:             "orders-app", ClientSecretFile: dir + "/client-secret.txt", IdPTrustFile: dir + "/ca.crt",
+		ClientID:             "orders-app", ClientSecret: `s"e=c\r:et`, ClientSecretFile: dir + "/client-secret.txt", IdPTrustFile: dir + "/ca.crt",
 		AllowList: "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/token"}
 	return []renderCase{
 		{"sasl/client-scram", client(scram, allFormats...)},
@@ -84,8 +84,8 @@ func TestSASLGolden(t *testing.T) {
 		// librdkafka reads no token file: no kcat.conf.
 		"sasl/client-oauthbearer": {"client.properties", "kafkajs-ssl.js", "spring-boot.properties"},
 		"sasl/broker-kraft":       {"client.properties", "server.properties"},
-		// librdkafka's OIDC client is not wired yet: no kcat.conf.
-		"sasl/client-oauthbearer-idp": {"client.properties", "kafkajs-ssl.js", "spring-boot.properties"},
+		// librdkafka asks the IdP itself (sasl.oauthbearer.method=oidc).
+		"sasl/client-oauthbearer-idp": {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
 		"sasl/broker-kraft-idp":       {"client.properties", "server.properties"},
 	}
 	for _, c := range saslCases() {
@@ -160,6 +160,10 @@ func TestSASLFieldErrors(t *testing.T) {
 		{"idp without secret file", "SASL.ClientSecretFile", func(d *templates.Data) {
 			*d.SASL = *idpCase().SASL
 			d.SASL.ClientSecretFile = ""
+		}},
+		{"idp secret kcat rewrites", "SASL.ClientSecret", func(d *templates.Data) {
+			*d.SASL = *idpCase().SASL
+			d.SASL.ClientSecret = `a\=b`
 		}},
 		{"idp without trust file", "SASL.IdPTrustFile", func(d *templates.Data) {
 			*d.SASL = *idpCase().SASL

@@ -189,6 +189,15 @@ scenario_sasl_keycloak() {
   sasl_client kc-consume-kafkajs "$o/client.properties" "$orders_opt" consume sasl-topic "grp-js-$RANDOM" "$SASL_COUNT" ||
     fail "consuming KafkaJS's message failed: $(first_error kc-consume-kafkajs)"
   grep -qxF "$jsmsg" "$WORK/out/kc-consume-kafkajs.txt" || fail "KafkaJS's message did not arrive"
+  # confluent-kafka (librdkafka 2.16) with the generated kcat.conf keys:
+  # librdkafka's own OIDC client asks Keycloak (https.ca.location: the PKI's CA).
+  local pymsg="confluent-orders-$RANDOM"
+  sasl_confluent kc-confluent-orders "$o/kcat.conf" "$pymsg" ||
+    fail "confluent-kafka (OIDC, kcat.conf keys) could not produce: $(grep -m1 -E 'error|Error' "$WORK/out/kc-confluent-orders.txt" | cut -c1-300)"
+  SASL_COUNT=$((SASL_COUNT + 1))
+  sasl_client kc-consume-confluent "$o/client.properties" "$orders_opt" consume sasl-topic "grp-py-$RANDOM" "$SASL_COUNT" ||
+    fail "consuming confluent-kafka's message failed: $(first_error kc-consume-confluent)"
+  grep -qxF "$pymsg" "$WORK/out/kc-consume-confluent.txt" || fail "confluent-kafka's message did not arrive"
 
   # audit-app: a valid Keycloak token, no grants: denied by its principal.
   sasl_refused kc-audit "$KC_PKI/certs/audit-app/client.properties" "$(sasl_opts "$KC_PKI/certs/audit-app/client.properties")" \
