@@ -96,8 +96,9 @@ scenario_sasl_keycloak() {
   local kcd="$KC_PKI/certs/keycloak"
 
   # Keycloak in dev mode on 127.0.0.1 (in-memory database: nothing is
-  # written to the cached distribution but its build step), HTTPS only
-  # from kafkatls's PEM certificate chain and key.
+  # written to the cached distribution but its build step), HTTPS from
+  # kafkatls's PEM certificate chain and key (dev mode also listens for HTTP
+  # on another loopback port, which nothing here uses).
   local admin_pw
   admin_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
   note_log "$dir/keycloak.log"
