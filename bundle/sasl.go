@@ -125,7 +125,7 @@ func (plan *Plan) saslOptions(e Entity, o *identity.Options, ctx clusterCtx) err
 		// ids or secrets to give it, and must not fall back to the local
 		// issuer behind the IdP's back.
 		if idp, err := sasl.OpenIdP(plan.Dir); err == nil {
-			return fmt.Errorf("%s %q uses OAUTHBEARER: %w (%s): issue it with kafkatls issue (--client-id, --client-secret-file for clients)", e.Role, e.Name, ErrIdPNotInBundle, idp.Issuer)
+			return fmt.Errorf("%s %q uses OAUTHBEARER: %w (%s); issue its OAUTHBEARER identities one by one, clients with their client ids and secrets", e.Role, e.Name, ErrIdPNotInBundle, idp.Issuer)
 		} else if !errors.Is(err, sasl.ErrNoIdP) {
 			return err
 		}
