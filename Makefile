@@ -40,7 +40,7 @@ fmt:
 # Short, bounded fuzzing of every reader of untrusted input (CI runs it with FUZZTIME=5s).
 FUZZTIME ?= 10s
 FUZZ_TARGETS := stores:FuzzRead pem:FuzzDecode principal:FuzzJavaName principal:FuzzParseDN templates:FuzzPropertiesRoundTrip \
-	inspect:FuzzDetect inspect:FuzzInspect inspect:FuzzScanP12
+	inspect:FuzzDetect inspect:FuzzInspect inspect:FuzzScanP12 sasl:FuzzParseDiscovery
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "== fuzz ./$$pkg $$fn ($(FUZZTIME))"; \

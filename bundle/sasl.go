@@ -94,6 +94,10 @@ func (p Password) readScram() (string, error) {
 	return pw, nil
 }
 
+// ErrIdPNotInBundle: the PKI directory has an external identity provider
+// (oauth init --issuer https://...), which bundle does not handle yet.
+var ErrIdPNotInBundle = errors.New("bundle does not handle an external identity provider yet")
+
 // saslOptions puts an entity's SASL settings into its identity options.
 func (plan *Plan) saslOptions(e Entity, o *identity.Options, ctx clusterCtx) error {
 	port := plan.spec.SASL.port()
@@ -117,6 +121,14 @@ func (plan *Plan) saslOptions(e Entity, o *identity.Options, ctx clusterCtx) err
 		o.SASL.ScramPassword = pw
 	}
 	if e.Auth.Spec().OAuth || slices.Contains(o.SASL.Mechanisms, sasl.OAuthBearer) {
+		// kafkatls issue would take the external IdP; bundle has no client
+		// ids or secrets to give it, and must not fall back to the local
+		// issuer behind the IdP's back.
+		if idp, err := sasl.OpenIdP(plan.Dir); err == nil {
+			return fmt.Errorf("%s %q uses OAUTHBEARER: %w (%s); issue its OAUTHBEARER identities one by one, clients with their client ids and secrets", e.Role, e.Name, ErrIdPNotInBundle, idp.Issuer)
+		} else if !errors.Is(err, sasl.ErrNoIdP) {
+			return err
+		}
 		iss, err := sasl.OpenIssuer(plan.Dir)
 		if errors.Is(err, sasl.ErrNoIssuer) {
 			return fmt.Errorf("%s %q uses OAUTHBEARER: %w", e.Role, e.Name, identity.ErrNeedsIssuer)

@@ -155,3 +155,22 @@ func TestBadSASLSpecs(t *testing.T) {
 		})
 	}
 }
+
+// A PKI directory with an external IdP: bundle refuses OAUTHBEARER
+// identities rather than minting local tokens the brokers would not accept.
+func TestBundleSASLRefusesExternalIdP(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := sasl.InitIssuer(dir, sasl.IssuerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	iss := "https://kc.example.com/realms/kafka"
+	if _, err := sasl.InitIdP(dir, sasl.IdP{Issuer: iss, TokenURL: iss + "/token", JWKSURL: iss + "/certs", Audience: "kafka", SubClaim: sasl.ClaimAzp}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(t.Context(), saslSpec(), Options{Dir: dir}); !errors.Is(err, ErrIdPNotInBundle) {
+		t.Fatalf("bundle with an external IdP: %v, want ErrIdPNotInBundle", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "certs", "bob")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused bundle wrote bob: %v", err)
+	}
+}

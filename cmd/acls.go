@@ -15,7 +15,6 @@ import (
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
-	"github.com/kafkatls/kafkatls/sasl"
 )
 
 func init() { extraCommands = append(extraCommands, newACLsCmd) }
@@ -186,7 +185,7 @@ func identityPrincipal(g *globals, name, rules string) (string, error) {
 	if a, err := identity.DirAuth(dir); err == nil && a.Spec().SASL() {
 		// A SASL identity is User:NAME whatever its certificate says;
 		// ssl.principal.mapping.rules apply to the SSL listener only.
-		return sasl.Principal(a, name, ""), nil
+		return identity.DirSASLPrincipal(dir, a, name)
 	}
 	if b, err := fsx.ReadFileLimit(filepath.Join(dir, identity.CertPEM), fsx.LimitPEM); err == nil {
 		if certs, err := pem.DecodeCerts(b); err == nil {

@@ -38,7 +38,7 @@ func Files(name string, role pki.Role, principal string, o Options) ([]string, e
 		password = pki.GeneratePassword()
 	}
 	m := Material{Name: name, Role: role}
-	if o.SASL.Auth.Spec().OAuth {
+	if o.SASL.Auth.Spec().OAuth && o.SASL.IdP == nil {
 		// Listed, not minted: a preview signs nothing.
 		files = append(files, AuthFile, sasl.TokenFile)
 	} else {

@@ -218,7 +218,7 @@ func Write(dir string, m Material, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subject of %s: %w", m.Name, err)
 	}
-	principal := sasl.Principal(o.SASL.Auth, m.Name, principal.User(subject))
+	principal := o.SASL.principal(m.Name, principal.User(subject))
 	extra, err := m.saslFiles(&o)
 	if err != nil {
 		return nil, err

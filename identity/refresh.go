@@ -8,7 +8,6 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
-	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // Refresh re-renders the configs of an existing entity directory after the
@@ -40,7 +39,12 @@ func Refresh(dir, name string, role pki.Role, o Options, dryRun bool) (changed [
 			return nil, err
 		}
 	}
-	files, err := m.configs(dir, formats, password, sasl.Principal(o.SASL.Auth, name, principal.User(subject)), o)
+	if o.SASL.Auth.Spec().OAuth && o.SASL.IdP != nil && o.SASL.Client.ID == "" {
+		if o.SASL.Client, err = readClient(dir); err != nil {
+			return nil, err
+		}
+	}
+	files, err := m.configs(dir, formats, password, o.SASL.principal(name, principal.User(subject)), o)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/templates"
 )
@@ -36,6 +37,48 @@ type SASLOptions struct {
 	Issuer *sasl.Issuer
 	// Token shapes the token minted for an OAUTHBEARER client.
 	Token sasl.TokenOptions
+	// IdP is an external identity provider (Keycloak, any OIDC provider):
+	// an OAUTHBEARER client gets its tokens from the IdP's token endpoint
+	// with Client, a broker validates them against the IdP's JWKS. When
+	// set, Issuer is not used.
+	IdP *sasl.IdP
+	// Client is an external-IdP client's id and secret.
+	Client sasl.ClientCredentials
+}
+
+// ClientIDFile records an external-IdP client's client id in its
+// directory; its secret is in sasl.ClientSecretFile (0600).
+const ClientIDFile = "client-id.txt"
+
+// ErrNeedsClient: an external-IdP OAUTHBEARER client was issued without
+// its client id or secret.
+var ErrNeedsClient = errors.New("an OAUTHBEARER client of an external identity provider needs its client id and secret")
+
+// principal is the principal Kafka sees for the identity name: for an
+// external-IdP client the one its sub claim yields (sasl.IdP.Principal),
+// else sasl.Principal's.
+func (o SASLOptions) principal(name, certPrincipal string) string {
+	if o.Auth.Spec().OAuth && o.IdP != nil {
+		return principal.User(o.IdP.Principal(o.Client.ID))
+	}
+	return sasl.Principal(o.Auth, name, certPrincipal)
+}
+
+// DirSASLPrincipal is the principal of the SASL identity name in dir: an
+// external-IdP client's (ClientIDFile present) is the one recorded in its
+// principal.txt at issue, chosen by the IdP's sub claim then; any other's
+// is sasl.Principal's.
+func DirSASLPrincipal(dir string, a sasl.Auth, name string) (string, error) {
+	if a.Spec().OAuth {
+		if _, err := readFile(dir, ClientIDFile); err == nil {
+			b, err := readFile(dir, PrincipalFile)
+			if err != nil {
+				return "", err
+			}
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	return sasl.Principal(a, name, ""), nil
 }
 
 // ErrNeedsIssuer: OAUTHBEARER was asked for, and the PKI directory has no
@@ -53,8 +96,16 @@ func (o SASLOptions) Check(name string, role pki.Role) error {
 	if len(o.Mechanisms) > 0 && role != pki.RoleBroker {
 		return fmt.Errorf("%s: a SASL_SSL listener is a broker's, not a %s's", name, role)
 	}
-	if o.Issuer == nil && (a.OAuth || slices.Contains(o.Mechanisms, sasl.OAuthBearer)) {
+	if o.Issuer == nil && o.IdP == nil && (a.OAuth || slices.Contains(o.Mechanisms, sasl.OAuthBearer)) {
 		return fmt.Errorf("%s: %w", name, ErrNeedsIssuer)
+	}
+	if a.OAuth && o.IdP != nil {
+		if o.Client.ID == "" || o.Client.Secret == "" {
+			return fmt.Errorf("%s: %w", name, ErrNeedsClient)
+		}
+		if err := o.Client.Check(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	if a.Scram && o.ScramPassword != "" {
 		return sasl.ValidateScramPassword(o.ScramPassword)
@@ -84,6 +135,10 @@ func (m Material) saslFiles(o *Options) ([]file, error) {
 			return nil, err
 		}
 		out = append(out, file{sasl.ScramPasswordFile, []byte(o.SASL.ScramPassword + "\n"), fsx.PrivateFile})
+	case spec.OAuth && o.SASL.IdP != nil:
+		// No token: the client gets its own from the IdP at every login.
+		out = append(out, file{ClientIDFile, []byte(o.SASL.Client.ID + "\n"), fsx.PublicFile},
+			file{sasl.ClientSecretFile, []byte(o.SASL.Client.Secret + "\n"), fsx.PrivateFile})
 	case spec.OAuth:
 		if o.SASL.Issuer == nil {
 			return nil, fmt.Errorf("%s: %w", m.Name, ErrNeedsIssuer)
@@ -113,6 +168,15 @@ func (m Material) saslConfig(o Options, at func(string) string) (*templates.SASL
 		}
 		return &templates.SASL{Mechanism: a.Mechanism, JAASConfig: jaas, Username: m.Name, Password: o.SASL.ScramPassword,
 			PasswordFile: at(sasl.ScramPasswordFile), Port: port}, nil
+	case a.OAuth && o.SASL.IdP != nil:
+		jaas, err := sasl.IdPClientJAAS(o.SASL.Client, o.SASL.idpTrust(at))
+		if err != nil {
+			return nil, err
+		}
+		return &templates.SASL{Mechanism: a.Mechanism, JAASConfig: jaas, LoginCallbackHandler: sasl.OAuthLoginHandler,
+			TokenEndpointURL: o.SASL.IdP.TokenURL, AllowList: sasl.AllowListOption(o.SASL.IdP.TokenURL), Port: port,
+			ClientID: o.SASL.Client.ID, ClientSecret: o.SASL.Client.Secret, ClientSecretFile: at(sasl.ClientSecretFile),
+			IdPTrustFile: o.SASL.idpTrust(at)}, nil
 	case a.OAuth:
 		u, err := sasl.FileURL(at(sasl.TokenFile))
 		if err != nil {
@@ -127,7 +191,16 @@ func (m Material) saslConfig(o Options, at func(string) string) (*templates.SASL
 	s := &templates.SASL{Port: port}
 	for _, k := range o.SASL.Mechanisms {
 		sm := templates.ServerMechanism{Mechanism: k.Spec().Mechanism, JAASConfig: sasl.ServerJAAS(k)}
-		if k.Spec().OAuth {
+		if k.Spec().OAuth && o.SASL.IdP != nil {
+			p := o.SASL.IdP
+			jaas, err := sasl.IdPServerJAAS(o.SASL.idpTrust(at))
+			if err != nil {
+				return nil, err
+			}
+			sm.JAASConfig, sm.CallbackHandler = jaas, sasl.OAuthValidatorHandler
+			s.JWKSURL, s.AllowList = p.JWKSURL, sasl.AllowListOption(p.JWKSURL)
+			s.ExpectedIssuer, s.ExpectedAudience, s.SubClaim = p.Issuer, p.Audience, p.SubClaim
+		} else if k.Spec().OAuth {
 			if o.SASL.Issuer == nil {
 				return nil, fmt.Errorf("%s: %w", m.Name, ErrNeedsIssuer)
 			}
@@ -150,6 +223,16 @@ func (m Material) saslConfig(o Options, at func(string) string) (*templates.SASL
 	return s, nil
 }
 
+// idpTrust is the PEM file Kafka's HTTPS client trusts the IdP with: the
+// IdP's CA file (--idp-ca) or, when the PKI's CA issued the IdP's
+// certificate, the identity's own ca.crt.
+func (o SASLOptions) idpTrust(at func(string) string) string {
+	if o.IdP.CAFile != "" {
+		return o.IdP.CAFile
+	}
+	return at(CAPEM)
+}
+
 // DirAuth reads how the identity in dir authenticates (AuthFile); mutual
 // TLS when it has none.
 func DirAuth(dir string) (sasl.Auth, error) {
@@ -161,6 +244,19 @@ func DirAuth(dir string) (sasl.Auth, error) {
 		return "", err
 	}
 	return sasl.ParseAuth(strings.TrimSpace(string(b)))
+}
+
+// readClient reads an external-IdP client's id and secret.
+func readClient(dir string) (sasl.ClientCredentials, error) {
+	id, err := readFile(dir, ClientIDFile)
+	if err != nil {
+		return sasl.ClientCredentials{}, err
+	}
+	secret, err := readFile(dir, sasl.ClientSecretFile)
+	if err != nil {
+		return sasl.ClientCredentials{}, err
+	}
+	return sasl.ClientCredentials{ID: strings.TrimSpace(string(id)), Secret: strings.TrimRight(string(secret), "\r\n")}, nil
 }
 
 // readScramPassword reads a SCRAM identity's password file.
@@ -187,6 +283,9 @@ func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sa
 	if !a.Spec().OAuth {
 		return nil, "", fmt.Errorf("%s authenticates with %s: %w", name, a, ErrNotOAuth)
 	}
+	if _, err := readFile(dir, ClientIDFile); err == nil {
+		return nil, "", fmt.Errorf("%s: %w", name, ErrIdPClient)
+	}
 	t, err := iss.Mint(name, o)
 	if err != nil {
 		return nil, "", err
@@ -197,6 +296,10 @@ func WriteToken(pkiDir, name string, iss *sasl.Issuer, o sasl.TokenOptions) (*sa
 	}
 	return t, path, nil
 }
+
+// ErrIdPClient: a token was asked for a client of an external identity
+// provider, which gets its own tokens from the provider.
+var ErrIdPClient = errors.New("gets its tokens from the external identity provider (client credentials), not from kafkatls")
 
 // ErrNotOAuth: a token was asked for an identity that does not use OAUTHBEARER.
 var ErrNotOAuth = errors.New("not OAUTHBEARER")

@@ -172,3 +172,104 @@ func TestWriteToken(t *testing.T) {
 		t.Errorf("token for a missing identity: %v", err)
 	}
 }
+
+// An OAUTHBEARER client of an external IdP: no token, its client id and
+// secret in its directory (secret 0600, nowhere else but the 0600 configs),
+// the principal its sub claim yields, the token endpoint and the IdP's
+// trust in client.properties; a renewal keeps all of it.
+func TestIssueIdPClient(t *testing.T) {
+	for _, tc := range []struct{ claim, want string }{
+		{sasl.ClaimAzp, "User:Orders-App"},
+		{sasl.ClaimPreferredUsername, "User:service-account-orders-app"},
+	} {
+		t.Run(tc.claim, func(t *testing.T) {
+			tx, _ := saslPKI(t)
+			idp := &sasl.IdP{Issuer: "https://kc.example.com/realms/kafka", TokenURL: "https://kc.example.com/realms/kafka/protocol/openid-connect/token",
+				JWKSURL: "https://kc.example.com/realms/kafka/protocol/openid-connect/certs", Audience: "kafka", SubClaim: tc.claim}
+			secret := `s"e\cret=1`
+			o := identity.Options{Config: identity.Config{Bootstrap: "kafka-1:9095"}, SASL: identity.SASLOptions{Auth: sasl.OAuthBearer, IdP: idp,
+				Client: sasl.ClientCredentials{ID: "Orders-App", Secret: secret}}}
+			name := "orders"
+			want, err := identity.Files(name, pki.RoleClient, "", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := identity.Issue(tx, pki.CertRequest{Name: name, Role: pki.RoleClient, Days: 30}, pki.KeySpec{Type: pki.ECDSA}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(res.Files, want) {
+				t.Errorf("issue wrote %v\nFiles says %v", res.Files, want)
+			}
+			if res.Principal != tc.want {
+				t.Errorf("principal %q, want %q", res.Principal, tc.want)
+			}
+			// What acls and renewals read back: the recorded principal, not User:NAME.
+			if got, err := identity.DirSASLPrincipal(res.Dir, sasl.OAuthBearer, name); err != nil || got != tc.want {
+				t.Errorf("DirSASLPrincipal = %q, %v; want %q", got, err, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(res.Dir, sasl.TokenFile)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("an external-IdP client has a %s: %v", sasl.TokenFile, err)
+			}
+			fi, err := os.Stat(filepath.Join(res.Dir, sasl.ClientSecretFile))
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("%s: %v, want mode 0600", sasl.ClientSecretFile, err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(res.Dir, sasl.ClientSecretFile)); string(b) != secret+"\n" {
+				t.Errorf("client-secret.txt %q", b)
+			}
+			entries, _ := os.ReadDir(res.Dir)
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(res.Dir, e.Name()))
+				fi, _ := e.Info()
+				if strings.Contains(string(b), "e\\cret=1") || strings.Contains(string(b), `e\\\\cret=1`) {
+					if fi.Mode().Perm() != 0o600 {
+						t.Errorf("%s holds the client secret and is mode %v", e.Name(), fi.Mode().Perm())
+					}
+				}
+			}
+			cp, _ := os.ReadFile(filepath.Join(res.Dir, "client.properties"))
+			props := templates.ParseProperties(cp)
+			if props["sasl.oauthbearer.token.endpoint.url"] != idp.TokenURL {
+				t.Errorf("token endpoint %q", props["sasl.oauthbearer.token.endpoint.url"])
+			}
+			jaas, _ := sasl.IdPClientJAAS(o.SASL.Client, filepath.ToSlash(filepath.Join(res.Dir, identity.CAPEM)))
+			if props["sasl.jaas.config"] != jaas {
+				t.Errorf("sasl.jaas.config %q\nwant %q", props["sasl.jaas.config"], jaas)
+			}
+			if !strings.Contains(string(cp), "allowed.urls="+idp.TokenURL+"'") {
+				t.Errorf("client.properties names no allow-list of exactly the token URL")
+			}
+
+			// Renewal (truststore refresh path) keeps the principal and secret.
+			cert, _ := identity.LoadCert(res.Dir)
+			key, _ := identity.LoadKey(res.Dir)
+			newCert, err := tx.Sign(pki.CertRequest{Name: name, Role: pki.RoleClient, RawSubject: cert.RawSubject, Days: 30, Key: key}, key.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			re, err := identity.Reissue(res.Dir, identity.Material{Name: name, Role: pki.RoleClient, Key: key, Cert: newCert, CAChain: tx.PKI.Chain(), Trust: identity.TrustSet(tx.PKI)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if re.Principal != tc.want {
+				t.Errorf("after renewal: principal %q, want %q", re.Principal, tc.want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(res.Dir, sasl.ClientSecretFile)); string(b) != secret+"\n" {
+				t.Errorf("after renewal: client-secret.txt %q", b)
+			}
+		})
+	}
+	t.Run("no secret", func(t *testing.T) {
+		tx, _ := saslPKI(t)
+		idp := &sasl.IdP{SubClaim: sasl.ClaimAzp}
+		_, err := identity.Issue(tx, pki.CertRequest{Name: "x", Role: pki.RoleClient, Days: 30}, pki.KeySpec{Type: pki.ECDSA},
+			identity.Options{SASL: identity.SASLOptions{Auth: sasl.OAuthBearer, IdP: idp, Client: sasl.ClientCredentials{ID: "x"}}})
+		if !errors.Is(err, identity.ErrNeedsClient) {
+			t.Fatalf("err %v, want ErrNeedsClient", err)
+		}
+		if _, err := os.Stat(identity.Dir(tx.Dir, "x")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused issue left a directory: %v", err)
+		}
+	})
+}

@@ -295,7 +295,12 @@ func Reissue(dir string, m Material) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	principal := sasl.Principal(auth, m.Name, principal.User(subject)) // a SASL identity keeps its principal
+	principal := principal.User(subject)
+	if auth.Spec().SASL() { // a SASL identity keeps its principal
+		if principal, err = DirSASLPrincipal(dir, auth, m.Name); err != nil {
+			return nil, err
+		}
+	}
 	files, p12, err := m.files(formats, DirCompat(dir), password)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,17 @@ type SASL struct {
 	// OAUTHBEARER: the login callback handler, the token endpoint URL
 	// (file: URL of TokenFile) and the token file KafkaJS reads.
 	LoginCallbackHandler, TokenEndpointURL, TokenFile string
+	// External IdP (Keycloak...): the client id (librdkafka's and the
+	// comments' view) and the file holding its secret; TokenFile is then
+	// empty: the client fetches tokens from TokenEndpointURL, an https:
+	// URL.
+	ClientID, ClientSecretFile string
+	// ClientSecret is the IdP client's secret: librdkafka has no secret
+	// file (kcat.conf is 0600).
+	ClientSecret string
+	// IdPTrustFile is the PEM file the IdP's HTTPS certificate is checked
+	// against (KafkaJS's token request).
+	IdPTrustFile string
 	// AllowList is the JVM option (for KAFKA_OPTS) that allows the
 	// OAUTHBEARER URLs this config uses; empty when it uses none.
 	AllowList string
@@ -30,6 +41,15 @@ type SASL struct {
 	// OAUTHBEARER the JWKS URL and the issuer and audience it expects.
 	Mechanisms                                []ServerMechanism
 	JWKSURL, ExpectedIssuer, ExpectedAudience string
+	// SubClaim is the token claim that becomes the principal
+	// (sasl.oauthbearer.sub.claim.name); empty: Kafka's default, sub.
+	SubClaim string
+}
+
+// IdP reports whether the tokens come from an external identity provider
+// (an https: endpoint) rather than kafkatls's own issuer (file: URLs).
+func (s *SASL) IdP() bool {
+	return s != nil && strings.HasPrefix(s.TokenEndpointURL+s.JWKSURL, "https:")
 }
 
 // ServerMechanism is one mechanism of a broker's SASL_SSL listener.
@@ -90,10 +110,22 @@ func checkSASL(v *view) error {
 				}
 			}
 		case s.OAuth():
-			for _, f := range []struct{ field, v string }{{"SASL.LoginCallbackHandler", s.LoginCallbackHandler},
-				{"SASL.TokenEndpointURL", s.TokenEndpointURL}, {"SASL.TokenFile", s.TokenFile}, {"SASL.AllowList", s.AllowList}} {
+			fields := []struct{ field, v string }{{"SASL.LoginCallbackHandler", s.LoginCallbackHandler},
+				{"SASL.TokenEndpointURL", s.TokenEndpointURL}, {"SASL.TokenFile", s.TokenFile}, {"SASL.AllowList", s.AllowList}}
+			if s.IdP() {
+				fields = []struct{ field, v string }{{"SASL.LoginCallbackHandler", s.LoginCallbackHandler},
+					{"SASL.TokenEndpointURL", s.TokenEndpointURL}, {"SASL.ClientID", s.ClientID},
+					{"SASL.ClientSecretFile", s.ClientSecretFile}, {"SASL.IdPTrustFile", s.IdPTrustFile}, {"SASL.AllowList", s.AllowList}}
+			}
+			if s.IdP() {
+				fields = append(fields, struct{ field, v string }{"SASL.ClientSecret", s.ClientSecret})
+			}
+			for _, f := range fields {
 				if err := checkText(f.field, f.v, true); err != nil {
 					return err
+				}
+				if strings.Contains(f.v, `\:`) || strings.Contains(f.v, `\=`) {
+					return fieldErr(f.field, `contains "\:" or "\=", which kcat's config-file reader rewrites`)
 				}
 			}
 		default:
@@ -109,6 +141,11 @@ func checkSASL(v *view) error {
 		for i, m := range s.Mechanisms {
 			if err := checkText(fmt.Sprintf("SASL.Mechanisms[%d].JAASConfig", i), m.JAASConfig, true); err != nil {
 				return err
+			}
+			if m.Mechanism == "OAUTHBEARER" && s.SubClaim != "" {
+				if err := checkText("SASL.SubClaim", s.SubClaim, true); err != nil {
+					return err
+				}
 			}
 			if m.Mechanism == "OAUTHBEARER" {
 				for _, f := range []struct{ field, v string }{{"SASL.JWKSURL", s.JWKSURL}, {"SASL.ExpectedIssuer", s.ExpectedIssuer},

@@ -33,6 +33,14 @@ func saslCases() []renderCase {
 		LoginCallbackHandler: "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
 		TokenEndpointURL:     "file:" + dir + "/token.jwt", TokenFile: dir + "/token.jwt", AllowList: allowList}
 	scramPEM := *scram
+	// An external IdP (Keycloak): the client secret holds characters JAAS
+	// and .properties both escape.
+	idpJAAS := `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="orders-app" clientSecret="s\"e=c\\r:et" ssl.truststore.type="PEM" ssl.truststore.location="` + dir + `/ca.crt";`
+	idp := &templates.SASL{Mechanism: "OAUTHBEARER", JAASConfig: idpJAAS,
+		LoginCallbackHandler: "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+		TokenEndpointURL:     "https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/token",
+		ClientID:             "orders-app", ClientSecret: `s"e=c\r:et`, ClientSecretFile: dir + "/client-secret.txt", IdPTrustFile: dir + "/ca.crt",
+		AllowList: "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/token"}
 	return []renderCase{
 		{"sasl/client-scram", client(scram, allFormats...)},
 		{"sasl/client-scram-pem-only", client(&scramPEM, "pem")},
@@ -51,6 +59,21 @@ func saslCases() []renderCase {
 				AllowList: "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file:/etc/kafka/oauth/jwks.json",
 			},
 		}},
+		{"sasl/client-oauthbearer-idp", client(idp, allFormats...)},
+		{"sasl/broker-kraft-idp", templates.Data{
+			Name: "kafka-1", Role: "broker", Files: filesIn("/etc/kafka/secrets/kafka-1"),
+			Password: goldenPassword, Formats: allFormats, Principal: brokerPrincipal,
+			SuperUsers: serverSuperUsers, Hosts: []string{"kafka-1"}, Mode: "kraft",
+			SASL: &templates.SASL{
+				Mechanisms: []templates.ServerMechanism{
+					{Mechanism: "OAUTHBEARER", JAASConfig: `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.type="PEM" ssl.truststore.location="/etc/kafka/secrets/kafka-1/ca.crt" unsecuredLoginStringClaim_sub="kafka-broker-unused";`,
+						CallbackHandler: "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"},
+				},
+				JWKSURL:        "https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/certs",
+				ExpectedIssuer: "https://keycloak.example.com:8443/realms/kafka", ExpectedAudience: "kafka", SubClaim: "azp",
+				AllowList: "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=https://keycloak.example.com:8443/realms/kafka/protocol/openid-connect/certs",
+			},
+		}},
 	}
 }
 
@@ -61,6 +84,9 @@ func TestSASLGolden(t *testing.T) {
 		// librdkafka reads no token file: no kcat.conf.
 		"sasl/client-oauthbearer": {"client.properties", "kafkajs-ssl.js", "spring-boot.properties"},
 		"sasl/broker-kraft":       {"client.properties", "server.properties"},
+		// librdkafka asks the IdP itself (sasl.oauthbearer.method=oidc).
+		"sasl/client-oauthbearer-idp": {"client.properties", "kafkajs-ssl.js", "kcat.conf", "spring-boot.properties"},
+		"sasl/broker-kraft-idp":       {"client.properties", "server.properties"},
 	}
 	for _, c := range saslCases() {
 		t.Run(c.dir, func(t *testing.T) {
@@ -131,6 +157,24 @@ func TestSASLFieldErrors(t *testing.T) {
 		{"scram without password", "SASL.Password", func(d *templates.Data) { d.SASL.Password = "" }},
 		{"kcat escape", "SASL.Password", func(d *templates.Data) { d.SASL.Password = `a\=b` }},
 		{"bad port", "SASL.Port", func(d *templates.Data) { d.SASL.Port = 70000 }},
+		{"idp without secret file", "SASL.ClientSecretFile", func(d *templates.Data) {
+			*d.SASL = *idpCase().SASL
+			d.SASL.ClientSecretFile = ""
+		}},
+		{"idp secret kcat rewrites", "SASL.ClientSecret", func(d *templates.Data) {
+			*d.SASL = *idpCase().SASL
+			d.SASL.ClientSecret = `a\=b`
+		}},
+		{"idp without trust file", "SASL.IdPTrustFile", func(d *templates.Data) {
+			*d.SASL = *idpCase().SASL
+			d.SASL.IdPTrustFile = ""
+		}},
+		{"idp broker sub claim with a newline", "SASL.SubClaim", func(d *templates.Data) {
+			*d = idpBrokerCase()
+			s := *d.SASL
+			s.SubClaim = "azp\nsuper.users=User:x"
+			d.SASL = &s
+		}},
 		{"controller", "SASL", func(d *templates.Data) {
 			d.Role, d.Principal, d.Hosts = "controller", controllerPrincipal, []string{"c1"}
 		}},
@@ -162,4 +206,23 @@ func TestSASLBrokerAdminConfigStaysMTLS(t *testing.T) {
 			t.Errorf("%s: the broker's client.properties changed with a SASL_SSL listener:\n%s", c.dir, got)
 		}
 	}
+}
+
+// idpCase and idpBrokerCase are the external-IdP golden cases.
+func idpCase() templates.Data {
+	for _, c := range saslCases() {
+		if c.dir == "sasl/client-oauthbearer-idp" {
+			return c.d
+		}
+	}
+	panic("no sasl/client-oauthbearer-idp case")
+}
+
+func idpBrokerCase() templates.Data {
+	for _, c := range saslCases() {
+		if c.dir == "sasl/broker-kraft-idp" {
+			return c.d
+		}
+	}
+	panic("no sasl/broker-kraft-idp case")
 }

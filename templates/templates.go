@@ -222,7 +222,7 @@ func Render(d Data) (map[string][]byte, error) {
 	case RoleClient:
 		files["client.properties"] = "client.properties.tmpl"
 		files["spring-boot.properties"] = "spring-boot.properties.tmpl"
-		if v.Lib != nil && !v.SASL.OAuth() { // librdkafka cannot read a token file
+		if v.Lib != nil && (!v.SASL.OAuth() || v.SASL.IdP()) { // librdkafka cannot read a token file; it can ask an IdP
 			files["kcat.conf"] = "kcat.conf.tmpl"
 		}
 		if v.HasPEM {
