@@ -54,6 +54,14 @@ const (
 // for the same key and names, which the index never learns of. A refused
 // connection sends nothing, so retrying it is always safe.
 func (c *Client) retry(ctx context.Context, call func() error) error {
+	_, err := c.retryResent(ctx, call)
+	return err
+}
+
+// retryResent is retry, also reporting whether call was sent again after
+// an attempt that may have reached the engine: a sign that then succeeds
+// may have left the engine a second certificate (Issued.Resent).
+func (c *Client) retryResent(ctx context.Context, call func() error) (resent bool, _ error) {
 	var delivered error // an earlier attempt that may have reached the engine
 	final := func(err error) error {
 		if delivered != nil && isDial(err) {
@@ -68,7 +76,7 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 		limit := c.cfg.MaxRetries
 		switch c.retryKind(err) {
 		case noRetry:
-			return final(err)
+			return delivered != nil, final(err)
 		case unreachable:
 			limit = min(limit, unreachableRetries)
 		}
@@ -76,13 +84,13 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 			delivered = err
 		}
 		if attempt >= limit || ctx.Err() != nil {
-			return final(err)
+			return delivered != nil, final(err)
 		}
 		t := time.NewTimer(c.backoff(attempt))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return final(err)
+			return delivered != nil, final(err)
 		case <-t.C:
 		}
 	}
