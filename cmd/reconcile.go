@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kafkatls/kafkatls/engine"
 	"github.com/kafkatls/kafkatls/pki"
 )
 
@@ -18,6 +19,9 @@ func init() { extraCommands = append(extraCommands, newReconcileCmd) }
 // reconcileReport is reconcile's --json document.
 type reconcileReport struct {
 	Engine string `json:"engine"`
+	// CannotList: the engine has no API that lists what it signed
+	// (step-ca): a lost answer cannot be reconciled.
+	CannotList bool `json:"cannotList"`
 	*pki.ReconcileResult
 	// Unfound are the sought requests for which the engine holds no
 	// certificate (every certificate read): it never signed them.
@@ -57,6 +61,7 @@ serial before signing: there is nothing to reconcile.`,
 			err := pki.Update(cmd.Context(), g.dir, pki.UpdateOptions{Engines: g.engines(), NoAutoReconcile: true}, func(tx *pki.Tx) error {
 				if tx.PKI.External() {
 					rep.Engine = tx.PKI.Settings.Engine.String()
+					rep.CannotList = tx.PKI.Settings.Engine.Type == engine.TypeStepCA
 				}
 				rep.ReconcileResult, rerr = tx.Reconcile(true, limit)
 				if rerr != nil && !errors.Is(rerr, pki.ErrEngineCannotList) {
@@ -67,13 +72,14 @@ serial before signing: there is nothing to reconcile.`,
 			if err != nil {
 				return err
 			}
-			if rerr != nil { // step-ca
-				if len(rep.Sought) == 0 {
-					return g.emit(rep, func(w io.Writer) {
-						fmt.Fprintf(w, "Nothing to reconcile: every request sent to %s came back with its serial.\n", rep.Engine)
-						fmt.Fprintln(w, "(step-ca has no API that lists the certificates it signed: a lost answer could not be reconciled.)")
-					})
-				}
+			if rerr == nil && rep.CannotList && len(rep.Sought) == 0 {
+				return g.emit(rep, func(w io.Writer) {
+					fmt.Fprintf(w, "Nothing to reconcile: every request sent to %s came back with its serial.\n", rep.Engine)
+					fmt.Fprintln(w, "(step-ca has no API that lists the certificates it signed: a lost answer could not be reconciled.)")
+				})
+			}
+			if rerr != nil { // step-ca, with requests whose answer was lost
+				rep.CannotList = true
 				return fmt.Errorf("%w: kafkatls cannot find the certificates of %d request(s) whose answer was lost: %s; "+
 					"step-ca keeps every certificate it signs in its database: find them there (or by the request time in step-ca's log) and revoke them with `step ca revoke SERIAL`",
 					rerr, len(rep.Sought), describeSought(rep.Sought))

@@ -321,7 +321,7 @@ func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record
 		out = append(out, r)
 	}
 	if len(unknown) > 0 && len(out) == 0 {
-		return nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): find it in the engine's list of certificates (bao list MOUNT/certs) and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): run `kafkatls reconcile` to find it at a Vault/OpenBao engine (this run looked already, unless the engine could not be listed), or find it in step-ca's database and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
 	}
 	return out, nil
 }
