@@ -57,6 +57,9 @@ var (
 	ErrRotationInProgress = errors.New("a CA rotation is already in progress with its new CA")
 	// ErrStragglers: identities are still signed by the previous CA.
 	ErrStragglers = errors.New("still signed by the previous CA")
+	// ErrSerialNeverReturned: an engine request's answer was lost, and
+	// reconciliation (pki.Tx.Reconcile) has not found its certificate.
+	ErrSerialNeverReturned = errors.New("the engine never returned the serial")
 )
 
 // Identity is an issued identity that has a directory.
@@ -321,7 +324,7 @@ func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record
 		out = append(out, r)
 	}
 	if len(unknown) > 0 && len(out) == 0 {
-		return nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): run `kafkatls reconcile` to find it at a Vault/OpenBao engine (this run looked already, unless the engine could not be listed), or find it in step-ca's database and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("%w: %w of %s's unplaced request (%s): reconciliation with the engine has not found its certificate (or the engine cannot list what it signed, as step-ca): find it in the engine's own records and revoke it there", pki.ErrNotRevocable, ErrSerialNeverReturned, recs[0].Name, strings.Join(unknown, ", "))
 	}
 	return out, nil
 }
