@@ -131,8 +131,8 @@ type vaultEngine struct {
 
 // Unknown lists the mount's certificates the index does not know (see
 // vault.Client.Unknown).
-func (e *vaultEngine) Unknown(ctx context.Context, known func(string) bool, limit int) ([]*x509.Certificate, bool, error) {
-	return e.c.Unknown(ctx, known, limit)
+func (e *vaultEngine) Unknown(ctx context.Context, known func(string) bool, since time.Time, limit int) ([]*x509.Certificate, bool, error) {
+	return e.c.Unknown(ctx, known, since, limit)
 }
 
 // Resent reports (once) whether leaf's request was sent again after an

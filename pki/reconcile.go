@@ -16,8 +16,10 @@ type EngineInventory interface {
 	// Unknown returns the certificates the engine holds whose serial
 	// (lowercase hex, as the index writes it) known does not report,
 	// reading at most limit of them (limit < 1: all); complete is false
-	// when it stopped at limit.
-	Unknown(ctx context.Context, known func(serial string) bool, limit int) (certs []*x509.Certificate, complete bool, err error)
+	// when it stopped at limit. An engine that can tell when each was
+	// issued may skip those issued well before since, the time of the
+	// oldest request sought.
+	Unknown(ctx context.Context, known func(serial string) bool, since time.Time, limit int) (certs []*x509.Certificate, complete bool, err error)
 }
 
 // EngineResender is implemented by an Engine whose Sign retries: Resent
@@ -118,7 +120,13 @@ func (tx *Tx) Reconcile(again bool, limit int) (*ReconcileResult, error) {
 			known[r.Serial] = true
 		}
 	}
-	certs, complete, err := inv.Unknown(tx.PKI.ctx(), func(s string) bool { return known[s] }, limit)
+	since := res.Sought[0].IssuedAt
+	for _, r := range res.Sought {
+		if r.IssuedAt.Before(since) {
+			since = r.IssuedAt
+		}
+	}
+	certs, complete, err := inv.Unknown(tx.PKI.ctx(), func(s string) bool { return known[s] }, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile with %s: %w", *tx.PKI.Settings.Engine, err)
 	}

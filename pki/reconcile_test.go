@@ -41,7 +41,7 @@ func (e *listingEngine) Sign(ctx context.Context, req CertRequest, subject strin
 
 func (e *listingEngine) Resent(leaf *x509.Certificate) bool { return e.resent[SerialHex(leaf)] }
 
-func (e *listingEngine) Unknown(_ context.Context, known func(string) bool, limit int) ([]*x509.Certificate, bool, error) {
+func (e *listingEngine) Unknown(_ context.Context, known func(string) bool, _ time.Time, limit int) ([]*x509.Certificate, bool, error) {
 	e.listed++
 	var out []*x509.Certificate
 	for _, c := range e.signed {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/kafkatls/kafkatls/engine/enginecert"
@@ -84,24 +86,73 @@ func (c *Client) ReadCert(ctx context.Context, serial *big.Int) (*x509.Certifica
 	return cert, nil
 }
 
+// NotBeforeSlack is how long before a request a certificate issued for
+// it may start: Vault and OpenBao backdate notBefore by the role's
+// not_before_duration (30 s by default).
+const NotBeforeSlack = time.Hour
+
+// listDetailed lists the mount's certificates with their notBefore (LIST
+// /v1/MOUNT/certs/detailed, which OpenBao has and Vault has not); ok is
+// false when the engine does not answer it, and ListSerials is the way.
+func (c *Client) listDetailed(ctx context.Context) (serials []*big.Int, notBefore map[string]time.Time, ok bool) {
+	path := c.cfg.Mount + "/certs/detailed"
+	var s *vaultapi.Secret
+	err := c.retry(ctx, func() (err error) {
+		s, err = c.api.Logical().ListWithContext(ctx, path)
+		return err
+	})
+	if err != nil || s == nil || s.Data == nil {
+		return nil, nil, false
+	}
+	info, isMap := s.Data["key_info"].(map[string]any)
+	if !isMap || len(info) > MaxListedSerials {
+		return nil, nil, false
+	}
+	notBefore = map[string]time.Time{}
+	for k, v := range info {
+		n, isSerial := ParseSerial(k)
+		if !isSerial {
+			continue
+		}
+		serials = append(serials, n)
+		if m, isMap := v.(map[string]any); isMap {
+			if t, err := time.Parse(time.RFC3339, fmt.Sprint(m["not_before"])); err == nil {
+				notBefore[n.String()] = t
+			}
+		}
+	}
+	return serials, notBefore, true
+}
+
 // Unknown returns the certificates the mount stores whose serial known
 // does not report (known is given the serial as lowercase hex without
 // separators, as the local index writes it), reading at most limit of
-// them (limit < 1: all), listParallel at a time. Vault's list says
-// nothing of when a certificate was issued, and comes in serial order,
-// which is random: every unknown serial has to be read to learn its key.
-// complete is false when limit stopped the reading. A certificate that
-// vanished between the list and the read (tidied) is skipped.
-func (c *Client) Unknown(ctx context.Context, known func(serial string) bool, limit int) (certs []*x509.Certificate, complete bool, err error) {
-	serials, err := c.ListSerials(ctx)
-	if err != nil {
-		return nil, false, err
+// them (limit < 1: all), listParallel at a time. On OpenBao the listing
+// carries each certificate's notBefore: only those starting after since
+// (less NotBeforeSlack) are read, newest first. Vault's list says nothing
+// of when a certificate was issued and comes in serial order, which is
+// random: every unknown serial is read. complete is false when limit
+// stopped the reading. A certificate that vanished between the list and
+// the read (tidied) is skipped.
+func (c *Client) Unknown(ctx context.Context, known func(serial string) bool, since time.Time, limit int) (certs []*x509.Certificate, complete bool, err error) {
+	serials, notBefore, detailed := c.listDetailed(ctx)
+	if !detailed {
+		if serials, err = c.ListSerials(ctx); err != nil {
+			return nil, false, err
+		}
 	}
 	var todo []*big.Int
 	for _, s := range serials {
-		if !known(fmt.Sprintf("%x", s.Bytes())) {
-			todo = append(todo, s)
+		if known(fmt.Sprintf("%x", s.Bytes())) {
+			continue
 		}
+		if nb, dated := notBefore[s.String()]; dated && !since.IsZero() && nb.Before(since.Add(-NotBeforeSlack)) {
+			continue
+		}
+		todo = append(todo, s)
+	}
+	if detailed { // newest first: a limit keeps the likeliest
+		sort.SliceStable(todo, func(i, j int) bool { return notBefore[todo[i].String()].After(notBefore[todo[j].String()]) })
 	}
 	complete = true
 	if limit > 0 && len(todo) > limit {
