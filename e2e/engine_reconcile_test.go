@@ -125,6 +125,16 @@ func TestEngineReconcileLostAnswers(t *testing.T) {
 		}
 	})
 
+	t.Run("lost answer, kafkatls reconcile prints what it found", func(t *testing.T) {
+		serial := loseAndFail(t, "c5")
+		out := okEnv(t, dir, env, "reconcile")
+		t.Logf("kafkatls reconcile:\n%s", out)
+		rec := recordsOf(t, pkiDir, "c5")[serial]
+		if !strings.Contains(out, "Recorded 1 certificate") || !strings.Contains(out, "c5") || rec.Serial == "" || !strings.Contains(out, rec.Serial) {
+			t.Errorf("reconcile output does not name c5's serial %s:\n%s", serial, out)
+		}
+	})
+
 	t.Run("lost answer, recorded by the next write", func(t *testing.T) {
 		serial := loseAndFail(t, "c2")
 		okEnv(t, dir, env, "issue", "c3")

@@ -115,6 +115,9 @@ func (tx *Tx) Reconcile(again bool, limit int) (*ReconcileResult, error) {
 		return res, fmt.Errorf("%w (%s)", ErrEngineCannotList, *tx.PKI.Settings.Engine)
 	}
 	known := map[string]bool{}
+	for _, ca := range append([]*x509.Certificate{tx.PKI.CA}, tx.PKI.Parents...) { // the mount lists its CAs too
+		known[SerialHex(ca)] = true
+	}
 	for _, r := range tx.Index.Records {
 		if r.Serial != "" {
 			known[r.Serial] = true
