@@ -259,6 +259,9 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 		}
 		if p.External() {
 			if recs, err = revokeAtEngine(p, idx, recs); err != nil {
+				if errors.Is(err, ErrSerialNeverReturned) && tx.ReconcileErr != nil {
+					err = fmt.Errorf("%w (this run's reconciliation failed: %v)", err, tx.ReconcileErr)
+				}
 				return nil, err
 			}
 		}
