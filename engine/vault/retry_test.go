@@ -169,10 +169,12 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// TestRetryResent: a call that succeeds after an attempt the engine may
-// have carried out (a 5xx, a connection cut) is reported resent, so the
-// caller looks for a second certificate; one retried only after answers
-// the engine gives without acting (412, 429), or not retried, is not.
+// TestRetryResent: a call that succeeds after an attempt that reached a
+// node (a 5xx, a connection cut, a standby's 412 or 429, which may follow
+// a forward the lost active node carried out) is reported resent, so the
+// caller looks for a second certificate; one answered at once, or
+// retried only after the configured address refused the connection, is
+// not.
 func TestRetryResent(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -182,7 +184,7 @@ func TestRetryResent(t *testing.T) {
 		{"answered at once", []int{200}, false},
 		{"502, then answered", []int{502, 200}, true},
 		{"connection cut, then answered", []int{0, 200}, true},
-		{"429 and 412, then answered", []int{429, 412, 200}, false},
+		{"429 and 412, then answered", []int{429, 412, 200}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int32
@@ -213,6 +215,27 @@ func TestRetryResent(t *testing.T) {
 			}
 		})
 	}
+	t.Run("configured address refused, then answered", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		c := retryClient(t, "http://"+addr, 0)
+		calls := 0
+		resent, err := c.retryResent(context.Background(), func() error {
+			calls++
+			if calls == 1 {
+				_, err := c.api.Logical().ReadWithContext(context.Background(), "pki/roles/kafka") // nothing listens
+				return err
+			}
+			return nil
+		})
+		if err != nil || resent || calls != 2 {
+			t.Errorf("resent %v after %d calls, err %v; want not resent", resent, calls, err)
+		}
+	})
 }
 
 func TestParseSerial(t *testing.T) {

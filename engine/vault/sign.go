@@ -43,10 +43,10 @@ type Issued struct {
 	// Warnings are the engine's warnings and kafkatls notes that did not
 	// warrant a refusal (a client certificate that also has serverAuth).
 	Warnings []string
-	// Resent: the request was sent again after an attempt whose answer
-	// was lost once the engine may have acted on it (a 5xx, a connection
-	// cut mid-request), so the engine may hold another certificate for
-	// the same key, which reconciliation (Unknown) finds.
+	// Resent: the request was sent again after an attempt that reached a
+	// node (a 5xx, a connection cut mid-request, a standby's 412, 429 or
+	// redirect), so the engine may hold another certificate for the same
+	// key, which reconciliation (Unknown) finds.
 	Resent bool
 }
 
