@@ -152,6 +152,8 @@ func explain(err error, c *cobra.Command, g *globals) string {
 		hint("rotate it: kafkatls ca rotate start")
 	case errors.Is(err, pki.ErrCACannotSignCRL):
 		hint("rotate to a CA made by kafkatls: kafkatls ca rotate start")
+	case errors.Is(err, lifecycle.ErrSerialNeverReturned):
+		hint("look again at the engine with `kafkatls reconcile`; see `kafkatls list --all`")
 	case errors.Is(err, pki.ErrNotRevocable):
 		hint("see `kafkatls list --all`")
 	case errors.Is(err, lifecycle.ErrRevoked):

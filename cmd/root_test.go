@@ -64,6 +64,7 @@ func jsonErrorCases(dir string) []struct {
 		{"expiring", []string{"expiring"}, ExitError, codeNotFound},
 		{"renew", []string{"renew", "c"}, ExitError, codeNotFound},
 		{"revoke", []string{"revoke", "c"}, ExitError, codeNotFound},
+		{"reconcile", []string{"reconcile"}, ExitError, codeNotFound},
 		{"ca", []string{"ca", "bogus"}, ExitUsage, codeUsage},
 		{"ca rotate", []string{"ca", "rotate", "bogus"}, ExitUsage, codeUsage},
 		{"ca rotate start", []string{"ca", "rotate", "start"}, ExitError, codeNotFound},

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/kafkatls/kafkatls/engine/vault"
@@ -74,7 +75,7 @@ func Open(_ context.Context, s pki.EngineSettings, c Credentials) (pki.Engine, e
 		if err != nil {
 			return nil, err
 		}
-		return &vaultEngine{c: cl}, nil
+		return &vaultEngine{c: cl, resent: map[string]bool{}}, nil
 	case TypeStepCA:
 		cl, err := StepCA(s, c)
 		if err != nil {
@@ -119,8 +120,31 @@ func Vault(s pki.EngineSettings, c Credentials) (*vault.Client, error) {
 	return vault.New(cfg)
 }
 
-// vaultEngine is a Vault or OpenBao PKI mount as a pki.Engine.
-type vaultEngine struct{ c *vault.Client }
+// vaultEngine is a Vault or OpenBao PKI mount as a pki.Engine, and a
+// pki.EngineInventory (its stored certificates can be listed) and
+// pki.EngineResender.
+type vaultEngine struct {
+	c      *vault.Client
+	mu     sync.Mutex
+	resent map[string]bool // serials of leaves whose request was sent again
+}
+
+// Unknown lists the mount's certificates the index does not know (see
+// vault.Client.Unknown).
+func (e *vaultEngine) Unknown(ctx context.Context, known func(string) bool, since time.Time, limit int) ([]*x509.Certificate, bool, error) {
+	return e.c.Unknown(ctx, known, since, limit)
+}
+
+// Resent reports (once) whether leaf's request was sent again after an
+// attempt the engine may have acted on.
+func (e *vaultEngine) Resent(leaf *x509.Certificate) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := pki.SerialHex(leaf)
+	r := e.resent[s]
+	delete(e.resent, s)
+	return r
+}
 
 func (e *vaultEngine) Sign(ctx context.Context, req pki.CertRequest, subject string) (*x509.Certificate, []*x509.Certificate, error) {
 	vr := vault.FromCertRequest(req, subject)
@@ -131,6 +155,11 @@ func (e *vaultEngine) Sign(ctx context.Context, req pki.CertRequest, subject str
 		is, err = e.c.SignCSR(ctx, vr, req.CSR)
 	} else {
 		is, err = e.c.Sign(ctx, vr, req.Key)
+	}
+	if is != nil && is.Leaf != nil && is.Resent {
+		e.mu.Lock()
+		e.resent[is.Serial()] = true
+		e.mu.Unlock()
 	}
 	if err != nil {
 		if is != nil && is.Leaf != nil { // signed, then refused: record it

@@ -58,6 +58,9 @@ var (
 	ErrRotationInProgress = errors.New("a CA rotation is already in progress with its new CA")
 	// ErrStragglers: identities are still signed by the previous CA.
 	ErrStragglers = errors.New("still signed by the previous CA")
+	// ErrSerialNeverReturned: an engine request's answer was lost, and
+	// reconciliation (pki.Tx.Reconcile) has not found its certificate.
+	ErrSerialNeverReturned = errors.New("the engine never returned the serial")
 )
 
 // Identity is an issued identity that has a directory.
@@ -271,6 +274,9 @@ func Revoke(tx *pki.Tx, name, serial string, crlValidity time.Duration) (*Revoke
 		if p.External() {
 			var failed []RevokeFailure
 			if recs, failed, err = revokeAtEngine(p, idx, recs); err != nil {
+				if errors.Is(err, ErrSerialNeverReturned) && tx.ReconcileErr != nil {
+					err = fmt.Errorf("%w (this run's reconciliation failed: %v)", err, tx.ReconcileErr)
+				}
 				return nil, err
 			}
 			if len(failed) > 0 {
@@ -378,7 +384,7 @@ func revokeAtEngine(p *pki.PKI, idx *pki.Index, recs []pki.Record) ([]pki.Record
 		return nil, nil, errors.Join(errs...)
 	}
 	if len(unknown) > 0 && len(out) == 0 {
-		return nil, nil, fmt.Errorf("%w: the engine never returned the serial of %s's unplaced request (%s): find it in the engine's list of certificates (bao list MOUNT/certs) and revoke it there", pki.ErrNotRevocable, recs[0].Name, strings.Join(unknown, ", "))
+		return nil, nil, fmt.Errorf("%w: %w of %s's unplaced request (%s): reconciliation with the engine has not found its certificate (or the engine cannot list what it signed, as step-ca): find it in the engine's own records and revoke it there", pki.ErrNotRevocable, ErrSerialNeverReturned, recs[0].Name, strings.Join(unknown, ", "))
 	}
 	return out, failed, nil
 }

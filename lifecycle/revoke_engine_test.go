@@ -263,3 +263,40 @@ func TestRevokePartialEngineFailureRecorded(t *testing.T) {
 		}
 	}
 }
+
+// unlistableEngine is a flakyCRLEngine whose listing fails (a token
+// without the list capability).
+type unlistableEngine struct{ flakyCRLEngine }
+
+func (e *unlistableEngine) Unknown(context.Context, func(string) bool, time.Time, int) ([]*x509.Certificate, bool, error) {
+	return nil, false, errors.New("permission denied on pki/certs")
+}
+
+// TestRevokeLostAnswerSaysReconciliationFailed: revoking a request whose
+// answer was lost, when the transaction's reconciliation could not list
+// the engine's certificates, fails naming both: the serial never came
+// back, and why reconciliation did not find it.
+func TestRevokeLostAnswerSaysReconciliationFailed(t *testing.T) {
+	ca, err := pki.Init(pki.InitOptions{Dir: filepath.Join(t.TempDir(), "engine-ca"), Key: pki.KeySpec{Type: pki.ECDSA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := pki.Init(pki.InitOptions{Dir: dir, Key: pki.KeySpec{Type: pki.ECDSA}, Engine: &pki.EngineSettings{Type: "test"}, EngineChain: ca.Chain()}); err != nil {
+		t.Fatal(err)
+	}
+	idx := &pki.Index{}
+	idx.Add(pki.Record{Name: "c1", Role: pki.RoleClient, Status: pki.StatusUnplaced, EngineKey: strings.Repeat("ab", 32), IssuedAt: time.Now().UTC()})
+	if err := idx.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	e := &unlistableEngine{flakyCRLEngine{ca: ca}}
+	o := pki.UpdateOptions{Engines: func(context.Context, pki.EngineSettings) (pki.Engine, error) { return e, nil }}
+	err = pki.Update(context.Background(), dir, o, func(tx *pki.Tx) error {
+		_, err := Revoke(tx, "c1", "", 7*24*time.Hour)
+		return err
+	})
+	if !errors.Is(err, ErrSerialNeverReturned) || !errors.Is(err, pki.ErrNotRevocable) || !strings.Contains(err.Error(), "permission denied on pki/certs") {
+		t.Errorf("revoke: %v; want the serial never returned and the reconciliation's error", err)
+	}
+}

@@ -60,7 +60,8 @@ type PKI struct {
 	engineOpen EngineOpener
 	// engineSigned records the serial an engine chose, durably, before
 	// Sign returns (set by Tx.Reserve: the transaction's index).
-	engineSigned func(CertRequest, *x509.Certificate) error
+	// resent: the engine may hold a second certificate (EngineResender).
+	engineSigned func(req CertRequest, leaf *x509.Certificate, resent bool) error
 }
 
 // InitOptions configure a new CA.

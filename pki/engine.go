@@ -169,7 +169,11 @@ func (p *PKI) signEngine(req CertRequest, pub crypto.PublicKey) (*x509.Certifica
 		// Before anything is checked or placed, and when the engine's
 		// certificate is refused too: the engine holds it now, so its
 		// serial goes into the index (list shows it, revoke reaches it).
-		if rerr := p.engineSigned(req, leaf); rerr != nil {
+		resent := false
+		if r, ok := e.(EngineResender); ok {
+			resent = r.Resent(leaf)
+		}
+		if rerr := p.engineSigned(req, leaf, resent); rerr != nil {
 			return nil, errors.Join(err, rerr)
 		}
 	}

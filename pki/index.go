@@ -63,6 +63,14 @@ type Record struct {
 	// engine, which picks the serial: the SHA-256 of the request's public
 	// key (KeyFingerprint) names the reservation until the serial is known.
 	EngineKey string `json:"engineKey,omitempty"`
+	// EngineChecked is when reconciliation last looked for this engine
+	// request's certificates at the engine (Tx.Reconcile); zero: never.
+	EngineChecked time.Time `json:"engineChecked,omitzero"`
+	// EngineRecheck marks an engine request sent again after an attempt
+	// the engine may have acted on (or looked for only in part): the
+	// engine may hold another certificate for its key, which the next
+	// reconciliation looks for.
+	EngineRecheck bool `json:"engineRecheck,omitempty"`
 	// Auth is how the identity authenticates to Kafka when it is not with
 	// its certificate (scram-sha-512, oauthbearer, ...); Principal is then
 	// the SASL principal.

@@ -32,7 +32,7 @@ func TestRecordSerialConcurrent(t *testing.T) {
 		for i, req := range reqs {
 			wg.Go(func() {
 				cert := &x509.Certificate{SerialNumber: big.NewInt(int64(1000 + i))}
-				errs[i] = tx.recordSerial(*req, cert)
+				errs[i] = tx.recordSerial(*req, cert, false)
 				if errs[i] != nil {
 					return
 				}

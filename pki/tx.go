@@ -33,14 +33,19 @@ type Tx struct {
 	// certificates of a killed run resolved. Update saves it after fn.
 	Index *Index
 
+	// ReconcileErr is why the reconciliation this transaction ran on its
+	// own (an engine request never looked for) failed; nil if it did not
+	// run or succeeded. The records stay to be looked for.
+	ReconcileErr error
+
 	released map[string]bool // reservations never signed (Release): serials, or "key:"+fingerprint for an engine's
 
 	// Engine serials are recorded by a bundle's workers, in group
 	// commits (recordSerial).
 	serialMu     sync.Mutex
 	serialCond   *sync.Cond
-	serialQueue  [][2]string // (reservation, serial) waiting for the next save
-	serialBatch  int         // number of the batch serialQueue will be saved as
+	serialQueue  []pendingSerial // waiting for the next save
+	serialBatch  int             // number of the batch serialQueue will be saved as
 	serialSaving bool
 	serialSaved  map[int]error // saved batches: their save's error
 }
@@ -56,6 +61,10 @@ type UpdateOptions struct {
 	// Engines connects to the engine of a directory whose certificates an
 	// engine signs (Settings.Engine); nil where nothing is signed.
 	Engines EngineOpener
+	// NoAutoReconcile: the writer reconciles the index with the engine
+	// itself (Tx.Reconcile), so Update does not on its own (see
+	// reconcileAuto).
+	NoAutoReconcile bool
 }
 
 // Update runs fn in a transaction on the PKI directory dir: it takes the
@@ -107,6 +116,12 @@ func Update(ctx context.Context, dir string, o UpdateOptions, fn func(*Tx) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if tx.reconcileAuto(o) && tx.Index.changed(dir) {
+		// Durable now: fn's failure would drop what fn changed.
+		if err := tx.Index.Save(dir); err != nil {
+			return err
+		}
+	}
 	if fnErr := fn(tx); fnErr != nil {
 		// Keep what fn left half-done out of the index, but record the
 		// fate of every certificate it reserved.
@@ -122,6 +137,7 @@ func Update(ctx context.Context, dir string, o UpdateOptions, fn func(*Tx) error
 		return fnErr
 	}
 	tx.Index.resolvePending(dir)
+	tx.reconcileAuto(o) // a request fn sent twice
 	return tx.Index.saveIfChanged(dir)
 }
 
@@ -248,16 +264,16 @@ func (tx *Tx) Sign(req CertRequest, pub crypto.PublicKey) (*x509.Certificate, er
 // together by the next (a group commit), so the signing pool is not
 // serialised behind the disk. Each call returns once a save that holds
 // its serial is durable, or with that save's error.
-func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate) error {
+func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate, resent bool) error {
 	tx.serialMu.Lock()
 	defer tx.serialMu.Unlock()
 	if tx.serialCond == nil {
 		tx.serialCond = sync.NewCond(&tx.serialMu)
 		tx.serialSaved = map[int]error{}
 	}
-	id, serial := req.reservation(), SerialHex(cert)
-	tx.Index.setPendingSerial(id, serial)
-	tx.serialQueue = append(tx.serialQueue, [2]string{id, serial})
+	ps := pendingSerial{req.reservation(), SerialHex(cert), resent}
+	tx.Index.setPendingSerial(ps)
+	tx.serialQueue = append(tx.serialQueue, ps)
 	mine := tx.serialBatch // the batch the next save takes
 	for tx.serialSaving {
 		tx.serialCond.Wait()
@@ -278,25 +294,32 @@ func (tx *Tx) recordSerial(req CertRequest, cert *x509.Certificate) error {
 	return err
 }
 
-// saveSerials records engine serials (reservation, serial) in the index
-// as last saved, and saves it.
-func (tx *Tx) saveSerials(batch [][2]string) error {
+// pendingSerial is the serial an engine chose for the reservation id.
+type pendingSerial struct {
+	id, serial string
+	resent     bool // the engine may hold another certificate for the key
+}
+
+// saveSerials records engine serials in the index as last saved, and
+// saves it.
+func (tx *Tx) saveSerials(batch []pendingSerial) error {
 	durable, err := LoadIndex(tx.Dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range batch {
-		durable.setPendingSerial(e[0], e[1])
+		durable.setPendingSerial(e)
 	}
 	fsx.Fault("engine serial")
 	return durable.Save(tx.Dir)
 }
 
-// setPendingSerial records serial on the pending record id names.
-func (idx *Index) setPendingSerial(id, serial string) {
+// setPendingSerial records the serial on the pending record ps names.
+func (idx *Index) setPendingSerial(ps pendingSerial) {
 	for i := range idx.Records {
-		if r := idx.Records[i]; r.Status == StatusPending && r.reservation() == id {
-			idx.Records[i].Serial = serial
+		if r := idx.Records[i]; r.Status == StatusPending && r.reservation() == ps.id {
+			idx.Records[i].Serial = ps.serial
+			idx.Records[i].EngineRecheck = idx.Records[i].EngineRecheck || ps.resent
 		}
 	}
 }
@@ -336,6 +359,9 @@ func (idx *Index) Settle(r Record) {
 		p := idx.Records[i]
 		if p.Status == StatusPending && (p.Serial == r.Serial || p.EngineKey != "" && p.Serial == "" && p.Name == r.Name && p.EngineKey == KeyFingerprint(r.publicKey)) {
 			r.IssuedAt = idx.Records[i].IssuedAt
+			if p.EngineRecheck { // still to be looked for at the engine, by its key
+				r.EngineKey, r.EngineRecheck = p.EngineKey, true
+			}
 			idx.Records[i] = r
 			return
 		}
@@ -388,6 +414,12 @@ func (idx *Index) Pending() []Record {
 		}
 	}
 	return out
+}
+
+// changed reports whether the index differs from dir's index.json.
+func (idx *Index) changed(dir string) bool {
+	old, err := os.ReadFile(filepath.Join(dir, indexFile))
+	return err != nil || !bytes.Equal(old, idx.marshal())
 }
 
 // saveIfChanged saves the index unless index.json already holds exactly

@@ -312,6 +312,9 @@ func TestOpenBaoPolicyAndPermissions(t *testing.T) {
 	if _, err := c.CRL(ctx); err != nil {
 		t.Errorf("CRL with the documented policy: %v", err)
 	}
+	if certs, complete, err := c.Unknown(ctx, func(string) bool { return false }, time.Now().Add(-time.Minute), 0); err != nil || !complete || !holds(certs, is.Leaf) {
+		t.Errorf("list and read the certificates with the documented policy: %d read, complete %v, %v", len(certs), complete, err)
+	}
 	if _, err := c.Setup(ctx, SetupOptions{}); !errors.Is(err, ErrPermissionDenied) {
 		t.Errorf("Setup with the signing token: %v, want permission denied", err)
 	}
@@ -768,6 +771,66 @@ func TestOpenBaoSignCSRFromOpenSSL(t *testing.T) {
 				t.Fatalf("got %v", err)
 			}
 			t.Log(err)
+		})
+	}
+}
+
+// holds reports whether certs holds c.
+func holds(certs []*x509.Certificate, c *x509.Certificate) bool {
+	for _, x := range certs {
+		if x.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestOpenBaoUnknown: Unknown reads the certificates the index does not
+// name (not those it does), skips on OpenBao's dated listing those that
+// started long before the requests sought, and says when a limit cut the
+// reading short.
+func TestOpenBaoUnknown(t *testing.T) {
+	_, c := devEngine(t)
+	ctx := context.Background()
+	a, err := c.Sign(ctx, brokerReq("broker-1"), ecKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Sign(ctx, brokerReq("broker-2"), ecKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	knowA := func(s string) bool { return s == a.Serial() }
+	for _, tc := range []struct {
+		name         string
+		since        time.Time
+		limit        int
+		wantB        bool
+		wantComplete bool
+	}{
+		{"unknown ones read, known ones not", time.Now().Add(-time.Minute), 0, true, true},
+		{"no time given: all read", time.Time{}, 0, true, true},
+		{"started long before the requests: skipped", time.Now().Add(2 * NotBeforeSlack), 0, false, true},
+		{"limit: one read, incomplete", time.Time{}, 1, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			certs, complete, err := c.Unknown(ctx, knowA, tc.since, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if holds(certs, a.Leaf) {
+				t.Errorf("a certificate the index names was read")
+			}
+			if tc.limit > 0 {
+				// Which one is read first depends on notBefore seconds.
+				if len(certs) != tc.limit || complete {
+					t.Errorf("read %d with limit %d, complete %v", len(certs), tc.limit, complete)
+				}
+				return
+			}
+			if holds(certs, b.Leaf) != tc.wantB || complete != tc.wantComplete {
+				t.Errorf("read %d (holds the unknown leaf: %v), complete %v; want %v, %v", len(certs), holds(certs, b.Leaf), complete, tc.wantB, tc.wantComplete)
+			}
 		})
 	}
 }

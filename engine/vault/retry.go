@@ -54,6 +54,20 @@ const (
 // for the same key and names, which the index never learns of. A refused
 // connection sends nothing, so retrying it is always safe.
 func (c *Client) retry(ctx context.Context, call func() error) error {
+	_, err := c.retryResent(ctx, call)
+	return err
+}
+
+// retryResent is retry, also reporting whether call was sent again after
+// an attempt that reached a node: a sign that then succeeds may have left
+// the engine a second certificate (Issued.Resent), which reconciliation
+// looks for. This is wider than mayHaveReached on purpose: a standby that
+// answers 412 or 429, or redirects to a lost active node, may do so after
+// a forward the active node carried out before it died (a leader killed
+// mid-run left such certificates), and a needless look at the engine
+// costs one listing; only a connection to the configured address that
+// was never made is certainly harmless.
+func (c *Client) retryResent(ctx context.Context, call func() error) (resent bool, _ error) {
 	var delivered error // an earlier attempt that may have reached the engine
 	final := func(err error) error {
 		if delivered != nil && isDial(err) {
@@ -68,21 +82,23 @@ func (c *Client) retry(ctx context.Context, call func() error) error {
 		limit := c.cfg.MaxRetries
 		switch c.retryKind(err) {
 		case noRetry:
-			return final(err)
+			return resent, final(err)
 		case unreachable:
 			limit = min(limit, unreachableRetries)
+		default:
+			resent = true // the next attempt is a resend
 		}
 		if mayHaveReached(err) {
 			delivered = err
 		}
 		if attempt >= limit || ctx.Err() != nil {
-			return final(err)
+			return resent, final(err)
 		}
 		t := time.NewTimer(c.backoff(attempt))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return final(err)
+			return resent, final(err)
 		case <-t.C:
 		}
 	}

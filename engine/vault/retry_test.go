@@ -168,3 +168,98 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("attempt 100: wait %v", got)
 	}
 }
+
+// TestRetryResent: a call that succeeds after an attempt that reached a
+// node (a 5xx, a connection cut, a standby's 412 or 429, which may follow
+// a forward the lost active node carried out) is reported resent, so the
+// caller looks for a second certificate; one answered at once, or
+// retried only after the configured address refused the connection, is
+// not.
+func TestRetryResent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers []int // 0: the connection is cut
+		want    bool
+	}{
+		{"answered at once", []int{200}, false},
+		{"502, then answered", []int{502, 200}, true},
+		{"connection cut, then answered", []int{0, 200}, true},
+		{"429 and 412, then answered", []int{429, 412, 200}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				code := tc.answers[min(int(n.Add(1))-1, len(tc.answers)-1)]
+				switch code {
+				case 0:
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err == nil {
+						conn.Close()
+					}
+				case 200:
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprint(w, roleJSON)
+				default:
+					w.WriteHeader(code)
+					fmt.Fprint(w, `{"errors":["try later"]}`)
+				}
+			}))
+			defer srv.Close()
+			c := retryClient(t, srv.URL, 0)
+			resent, err := c.retryResent(context.Background(), func() error {
+				_, err := c.api.Logical().ReadWithContext(context.Background(), "pki/roles/kafka")
+				return err
+			})
+			if err != nil || resent != tc.want {
+				t.Errorf("resent %v, err %v; want %v", resent, err, tc.want)
+			}
+		})
+	}
+	t.Run("configured address refused, then answered", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		c := retryClient(t, "http://"+addr, 0)
+		calls := 0
+		resent, err := c.retryResent(context.Background(), func() error {
+			calls++
+			if calls == 1 {
+				_, err := c.api.Logical().ReadWithContext(context.Background(), "pki/roles/kafka") // nothing listens
+				return err
+			}
+			return nil
+		})
+		if err != nil || resent || calls != 2 {
+			t.Errorf("resent %v after %d calls, err %v; want not resent", resent, calls, err)
+		}
+	})
+}
+
+func TestParseSerial(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // hex; "" for not a serial
+	}{
+		{"17:67:16:b0", "176716b0"},
+		{"17-67-16-b0", "176716b0"},
+		{"0a:ff", "aff"},
+		{"ca", "ca"}, // hex: a serial (Vault lists only serials)
+		{"crl", ""},
+		{"", ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			n, ok := ParseSerial(tc.in)
+			if got := ""; ok {
+				got = n.Text(16)
+				if got != tc.want {
+					t.Errorf("ParseSerial(%q) = %s, want %s", tc.in, got, tc.want)
+				}
+			} else if tc.want != "" {
+				t.Errorf("ParseSerial(%q): not a serial, want %s", tc.in, tc.want)
+			}
+		})
+	}
+}

@@ -182,7 +182,8 @@ func (c *Client) Setup(ctx context.Context, o SetupOptions) ([]string, error) {
 
 // Policy returns the minimal policy (HCL) for the token kafkatls signs
 // with: sign with the role, read the role (so refusals name the setting),
-// revoke, and read the CA chain and CRL.
+// revoke, list and read the mount's certificates (reconciliation), and
+// read the CA chain and CRL.
 func Policy(mount, role string) string {
 	mount = strings.Trim(mount, "/")
 	return fmt.Sprintf(`# kafkatls: sign CSRs with role %[2]s (never /issue: keys stay on the hosts)
@@ -196,6 +197,16 @@ path "%[1]s/roles/%[2]s" {
 # kafkatls revoke
 path "%[1]s/revoke" {
   capabilities = ["update"]
+}
+# reconciliation: find the certificates of requests whose answer was lost (kafkatls reconcile)
+path "%[1]s/certs" {
+  capabilities = ["list"]
+}
+path "%[1]s/certs/detailed" {
+  capabilities = ["list"]
+}
+path "%[1]s/cert/*" {
+  capabilities = ["read"]
 }
 # the CA chain and the CRL (unauthenticated on most servers; listed for those that are not)
 path "%[1]s/ca_chain" {

@@ -43,6 +43,11 @@ type Issued struct {
 	// Warnings are the engine's warnings and kafkatls notes that did not
 	// warrant a refusal (a client certificate that also has serverAuth).
 	Warnings []string
+	// Resent: the request was sent again after an attempt that reached a
+	// node (a 5xx, a connection cut mid-request, a standby's 412, 429 or
+	// redirect), so the engine may hold another certificate for the same
+	// key, which reconciliation (Unknown) finds.
+	Resent bool
 }
 
 // Serial is the leaf serial as the local index writes it (lowercase hex).
@@ -144,7 +149,7 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 	start := time.Now()
 	path := c.signPath()
 	var s *vaultapi.Secret
-	err = c.retry(ctx, func() (err error) {
+	resent, err := c.retryResent(ctx, func() (err error) {
 		s, err = c.api.Logical().WriteWithContext(ctx, path, data)
 		return err
 	})
@@ -180,7 +185,7 @@ func (c *Client) sign(ctx context.Context, req Request, csrDER []byte, pub crypt
 			}
 		}
 	}
-	issued := &Issued{Leaf: leaf}
+	issued := &Issued{Leaf: leaf, Resent: resent}
 	for _, w := range s.Warnings {
 		issued.Warnings = append(issued.Warnings, "engine: "+w)
 	}

@@ -445,6 +445,10 @@ type EngineProxy struct {
 	action      func()
 	acting      chan struct{} // open while an After action runs
 	delay       time.Duration
+	drop        int // sign answers still to lose (DropAnswers)
+	dropStatus  int
+	dropThen    func()
+	dropped     int
 
 	t       testing.TB
 	handler http.Handler
@@ -497,6 +501,16 @@ func StartEngineProxy(t testing.TB, target string, gate int) *EngineProxy {
 			case <-time.After(30 * time.Second):
 			case <-r.Context().Done():
 			}
+		}
+		p.mu.Lock()
+		lose := p.drop > 0
+		if lose {
+			p.drop--
+		}
+		p.mu.Unlock()
+		if lose {
+			p.loseAnswer(rp, w, r)
+			return
 		}
 		rec := &statusRecorder{ResponseWriter: w}
 		rp.ServeHTTP(rec, r)
@@ -565,6 +579,73 @@ func (p *EngineProxy) After(n int, action func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.after, p.action = n, action
+}
+
+// DropAnswers makes the proxy lose the answers of the next n sign
+// requests: each goes to OpenBao, which signs, and its answer is thrown
+// away; the client gets status instead (a 502, as from a standby whose
+// forwarded request was carried out and its answer lost), or with status
+// 0 its connection is cut. then, if not nil, runs once the n-th answer
+// is lost (proxy.Down: the node is gone).
+func (p *EngineProxy) DropAnswers(n, status int, then func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drop, p.dropStatus, p.dropThen = n, status, then
+}
+
+// Dropped is the number of sign answers DropAnswers lost (each a
+// certificate OpenBao signed that the client never saw).
+func (p *EngineProxy) Dropped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
+}
+
+func (p *EngineProxy) loseAnswer(rp http.Handler, w http.ResponseWriter, r *http.Request) {
+	rec := &discardRecorder{header: http.Header{}}
+	rp.ServeHTTP(rec, r)
+	p.mu.Lock()
+	p.inflight--
+	status := p.dropStatus
+	var then func()
+	if rec.status == http.StatusOK || rec.status == 0 {
+		p.dropped++
+	}
+	if p.drop == 0 {
+		then, p.dropThen = p.dropThen, nil
+	}
+	p.mu.Unlock()
+	if status == 0 {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
+		}
+	} else {
+		w.WriteHeader(status)
+	}
+	if then != nil {
+		then()
+	}
+}
+
+// discardRecorder takes an answer and keeps only its status.
+type discardRecorder struct {
+	header http.Header
+	status int
+}
+
+func (d *discardRecorder) Header() http.Header { return d.header }
+func (d *discardRecorder) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+func (d *discardRecorder) Write(b []byte) (int, error) {
+	if d.status == 0 {
+		d.status = http.StatusOK
+	}
+	return len(b), nil
 }
 
 // MaxInflight is the most sign requests the proxy had in flight at once.
