@@ -263,6 +263,10 @@ func (d *driver) toCA() {
 	d.waitStep(stepCA, 0)
 }
 
+// clientDefaultEnters accept a client screen's defaults: name, no topic,
+// no more.
+const clientDefaultEnters = 3
+
 // walkDefaults accepts every default from the directory step to the
 // summary: a new CA, KRaft, kafka-1, client1 without grants, Java. It
 // returns the summary.

@@ -458,6 +458,17 @@ func (m *Model) prepareSummary() {
 	m.spec, m.plan, m.planErr = nil, nil, nil
 	spec, err := BuildSpec(*m.a)
 	if err == nil {
+		// The run replaces DIR/kafkatls.yaml: what it holds and the
+		// wizard does not ask is carried over, never dropped.
+		var saved *bundle.Spec
+		if saved, err = ReadSavedSpec(m.a.Dir); err != nil {
+			err = fmt.Errorf("%w\n(the wizard keeps what it does not ask from the saved spec: fix or move it)", err)
+		} else if saved != nil {
+			spec = KeepUnasked(spec, saved)
+			err = spec.Validate()
+		}
+	}
+	if err == nil {
 		if missing := m.a.MissingEnv(m.lookupEnv); len(missing) > 0 {
 			err = errors.New(strings.Join(missing, "\n"))
 		}
