@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kafkatls/kafkatls/bundle"
 	"github.com/kafkatls/kafkatls/kafkaacl"
+	"github.com/kafkatls/kafkatls/verify"
 )
 
 // TestWizardKeepsUnaskedSpec: re-running the wizard on a directory whose
@@ -145,4 +147,147 @@ func TestKeepUnasked(t *testing.T) {
 			tt.check(t, KeepUnasked(&tt.built, &saved))
 		})
 	}
+}
+
+// TestWizardScramAndMTLSClients: one client logs in with SCRAM-SHA-512,
+// the other with its certificate; the summary says so, the brokers get a
+// SASL_SSL listener, and verify (which logs SASL identities in on the test
+// broker's SASL_SSL listener) passes with client1's SCRAM login among its
+// checks.
+func TestWizardScramAndMTLSClients(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	d := start(t, Options{Dir: dir, Verify: realVerify})
+	d.toCA()
+	d.enters(4) // CN, O, OU, C
+	d.waitText("Locality")
+	d.enters(3) // L, ST, key type
+	d.waitText("CA key passphrase")
+	d.enter()
+	d.waitStep(stepMode, 0)
+	d.enters(2)
+	d.waitStep(stepBroker, 0)
+	d.enters(4)
+	d.waitStep(stepClient, 0)
+	d.enter() // client1
+	d.typ("orders")
+	d.enter()
+	d.waitText("Access to topic orders")
+	d.enter() // produce and consume
+	d.typ("orders-app")
+	d.enter()
+	d.waitText("Principal User:CN=client1")
+	d.down() // SCRAM-SHA-512
+	d.waitText("Principal User:client1")
+	d.enter()
+	d.down() // add another
+	d.enter()
+	d.waitStep(stepClient, 1)
+	d.enters(clientDefaultEnters) // client2, mutual TLS
+	d.waitStep(stepServices, 0)
+	d.enters(2)
+	d.waitStep(stepRuntimes, 0)
+	d.enters(2)
+	d.waitStep(stepPasswords, 0)
+	d.enter()
+	d.waitStep(stepMount, 0)
+	d.enter()
+	s := d.waitStep(stepSummary, 0)
+	flat := strings.Join(strings.Fields(s.page), " ")
+	for _, want := range []string{"SASL_SSL brokers add a listener on port 9095: SCRAM-SHA-512",
+		"+ client1 client User:client1 auth SCRAM-SHA-512", "+ client2 client User:CN=client2 auth mutual TLS", "scram.sh"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s.page)
+		}
+	}
+	summaryPage := s.page
+	d.enter()
+	s = d.waitUntil("the done screen", 120*time.Second, func(s snapshot) bool { return s.top.kind == stepDone })
+	d.send(keyPress("enter"))
+	out := d.finish()
+	if out.Err != nil || !out.VerifyRan || !out.VerifyOK || out.VerifyErr != nil {
+		t.Fatalf("outcome %+v\n%s", out, s.page)
+	}
+	spec, err := bundle.LoadSpec(filepath.Join(dir, bundle.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(spec.SASL.Mechanisms, []string{"scram-sha-512"}) || spec.Clients[0].Auth != "scram-sha-512" || spec.Clients[1].Auth != "" {
+		t.Errorf("spec sasl %+v, clients %+v", spec.SASL, spec.Clients)
+	}
+	if got := readTrim(t, filepath.Join(dir, "certs/client1/principal.txt")); got != "User:client1" {
+		t.Errorf("client1 principal %q", got)
+	}
+	rep, err := verify.Bundle(context.Background(), verify.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scram := false
+	for _, c := range rep.Checks {
+		if c.Identity == "client1" && c.Store == "SASL SCRAM-SHA-512" && c.OK && c.Principal == "User:client1" {
+			scram = true
+		}
+	}
+	if !rep.Passed || !scram {
+		t.Errorf("verify passed %v, client1's SCRAM login checked %v: %+v", rep.Passed, scram, rep.Checks)
+	}
+	checkDirMatchesSummary(t, dir, summaryPage)
+}
+
+// TestWizardOAuthBearerCreatesIssuer: an OAUTHBEARER client in a
+// directory without a token issuer: the client screen and the summary say
+// the run creates one, the run does (oauth/ as the summary listed), the
+// client's token verifies, and verify passes.
+func TestWizardOAuthBearerCreatesIssuer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	d := start(t, Options{Dir: dir, Verify: realVerify})
+	d.toCA()
+	d.enters(4)
+	d.waitText("Locality")
+	d.enters(3)
+	d.waitText("CA key passphrase")
+	d.enter()
+	d.waitStep(stepMode, 0)
+	d.enters(2)
+	d.waitStep(stepBroker, 0)
+	d.enters(4)
+	d.waitStep(stepClient, 0)
+	d.enters(2) // client1, no topic
+	d.down()
+	d.down()
+	d.down() // OAUTHBEARER
+	d.waitText("No token issuer yet: generating makes one")
+	d.enters(2) // OAUTHBEARER, no more
+	d.waitStep(stepServices, 0)
+	d.enters(2)
+	d.waitStep(stepRuntimes, 0)
+	d.enters(2)
+	d.waitStep(stepPasswords, 0)
+	d.enter()
+	d.waitStep(stepMount, 0)
+	d.enter()
+	s := d.waitStep(stepSummary, 0)
+	flat := strings.Join(strings.Fields(s.page), " ")
+	for _, want := range []string{"a token issuer is created in " + filepath.Join(dir, "oauth"), "auth OAUTHBEARER", "oauth/jwks.json",
+		"after kafkatls oauth init --dir " + dir} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s.page)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("the summary wrote the directory")
+	}
+	summaryPage := s.page
+	d.enter()
+	s = d.waitUntil("the done screen", 120*time.Second, func(s snapshot) bool { return s.top.kind == stepDone })
+	d.send(keyPress("enter"))
+	if out := d.finish(); out.Err != nil || !out.VerifyOK {
+		t.Fatalf("outcome %+v\n%s", out, s.page)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "certs/client1/token.jwt")); err != nil {
+		t.Error(err)
+	}
+	if got := readTrim(t, filepath.Join(dir, "certs/client1/principal.txt")); got != "User:client1" {
+		t.Errorf("client1 principal %q", got)
+	}
+	checkDirMatchesSummary(t, dir, summaryPage)
 }

@@ -479,7 +479,7 @@ func (m *Model) prepareSummary() {
 	}
 	if err == nil {
 		var res *bundle.Result
-		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase(), EngineChain: chain})
+		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase(), EngineChain: chain, InitIssuer: true})
 		if err == nil {
 			m.plan = res.Plan
 			err = m.checkEngineCredential(res.Plan)
@@ -620,7 +620,7 @@ func (m *Model) generate() tea.Cmd {
 	m.events = make(chan tea.Msg, 64)
 	spec, dir, pass, events := m.spec, m.a.Dir, m.caPassphrase(), m.events
 	go func() {
-		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Engines: m.opts.Engines, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
+		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, InitIssuer: true, Engines: m.opts.Engines, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
 		events <- genDoneMsg{res: res, err: err}
 	}()
 	return m.waitEvents()

@@ -29,6 +29,7 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	kpem "github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
 	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
@@ -144,7 +145,35 @@ type ClientAnswer struct {
 	Topic  string // "" = no grant; a trailing * makes it a prefix
 	Access string // AccessProduce, AccessConsume or AccessBoth
 	Group  string // consumer group (trailing * = prefix)
-	More   string
+	// Auth is how it authenticates (a sasl.Auth name; "" is mutual TLS).
+	// A SASL one puts its mechanism on the brokers' SASL_SSL listener;
+	// oauthbearer means tokens kafkatls mints (the run creates the local
+	// token issuer when the directory has none: bundle.Options.InitIssuer).
+	Auth string
+	More string
+}
+
+// AuthChoices are the authentications a client may use, with their
+// labels, in display order (mutual TLS, the default, first).
+var AuthChoices = []struct{ ID, Label string }{
+	{string(sasl.MTLS), "Mutual TLS: its certificate"},
+	{string(sasl.ScramSHA512), "SCRAM-SHA-512: a generated password"},
+	{string(sasl.ScramSHA256), "SCRAM-SHA-256: a generated password"},
+	{string(sasl.OAuthBearer), "OAUTHBEARER: tokens kafkatls mints"},
+}
+
+// ClientAuth parses a client's authentication answer.
+func ClientAuth(c ClientAnswer) (sasl.Auth, error) { return sasl.ParseAuth(c.Auth) }
+
+// ClientPrincipal is the principal Kafka will see for the client, whose
+// certificate subject, as Java prints it, is certSubject: User:NAME for
+// SASL, User:<subject> for mutual TLS.
+func ClientPrincipal(c ClientAnswer, certSubject string) string {
+	a, err := ClientAuth(c)
+	if err != nil {
+		a = sasl.MTLS
+	}
+	return sasl.Principal(a, strings.TrimSpace(c.Name), principal.User(certSubject))
 }
 
 // Choices for the "add another" questions.
@@ -187,7 +216,7 @@ func NewNode(base string, i int) *NodeAnswer {
 
 // NewClient returns the default answer for the i-th (0-based) client.
 func NewClient(i int) *ClientAnswer {
-	return &ClientAnswer{Name: fmt.Sprintf("client%d", i+1), Access: AccessBoth, More: MoreNo}
+	return &ClientAnswer{Name: fmt.Sprintf("client%d", i+1), Access: AccessBoth, Auth: string(sasl.MTLS), More: MoreNo}
 }
 
 // SplitList splits user input on commas and white space, dropping empties.
@@ -550,9 +579,16 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 			s.Controllers = nodes("controller", a.Controllers)
 		}
 	}
+	var mechanisms []string
 	for _, c := range a.Clients {
 		name := strings.TrimSpace(c.Name)
 		cl := bundle.Client{Name: name, Password: password(name)}
+		if auth, err := ClientAuth(*c); err != nil {
+			errs = append(errs, fmt.Errorf("client %q: %w", name, err))
+		} else if auth.Spec().SASL() {
+			cl.Auth = string(auth)
+			mechanisms = append(mechanisms, string(auth))
+		}
 		g, ok, err := ClientGrant(*c)
 		switch {
 		case err != nil:
@@ -562,6 +598,8 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 		}
 		s.Clients = append(s.Clients, cl)
 	}
+	// The brokers' SASL_SSL listener enables what the clients use.
+	s.SASL.Mechanisms = unionMechanisms(nil, mechanisms)
 	if a.WantServers {
 		if len(a.Servers) == 0 {
 			errs = append(errs, errors.New("TLS servers chosen but none listed"))
