@@ -291,3 +291,51 @@ func TestWizardOAuthBearerCreatesIssuer(t *testing.T) {
 	}
 	checkDirMatchesSummary(t, dir, summaryPage)
 }
+
+// TestWizardUnreadableSavedSpec: a saved kafkatls.yaml that does not parse
+// stops the summary (the run would replace it, dropping what it holds)
+// and is left as it was.
+func TestWizardUnreadableSavedSpec(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := bundle.Run(context.Background(), &bundle.Spec{Brokers: []bundle.Node{{Name: "kafka-1"}}}, bundle.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte("brokers:\n  - name: kafka-1\n    portt: 9093\n")
+	if err := os.WriteFile(filepath.Join(dir, bundle.SpecFile), bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, Options{Dir: dir})
+	d.enter()
+	d.waitStep(stepExistingCA, 0)
+	d.enter()
+	d.waitStep(stepMode, 0)
+	d.enters(2)
+	d.waitStep(stepBroker, 0)
+	d.enters(4)
+	d.waitStep(stepClient, 0)
+	d.enters(clientDefaultEnters)
+	d.waitStep(stepServices, 0)
+	d.enters(2)
+	d.waitStep(stepRuntimes, 0)
+	d.enters(2)
+	d.waitStep(stepPasswords, 0)
+	d.enter()
+	d.waitStep(stepMount, 0)
+	d.enter()
+	s := d.waitStep(stepSummary, 0)
+	flat := strings.Join(strings.Fields(s.page), " ")
+	for _, want := range []string{"This bundle cannot be generated", "field portt not found", "fix or move it"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s.page)
+		}
+	}
+	d.send(keyPress("enter")) // refused: nothing is generated
+	d.stays(stepSummary, 0)
+	d.ctrlC()
+	if out := d.finish(); !out.Canceled {
+		t.Errorf("outcome %+v", out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, bundle.SpecFile)); string(got) != string(bad) {
+		t.Errorf("the saved spec changed:\n%s", got)
+	}
+}
