@@ -207,6 +207,13 @@ func TestWizardScramAndMTLSClients(t *testing.T) {
 	if out.Err != nil || !out.VerifyRan || !out.VerifyOK || out.VerifyErr != nil {
 		t.Fatalf("outcome %+v\n%s", out, s.page)
 	}
+	done := strings.Join(strings.Fields(s.page), " ")
+	for _, want := range []string{"SCRAM clients (client1): create their credentials with sh " + filepath.Join(dir, "scram.sh") + " alter",
+		"kcat -F " + filepath.Join(dir, "certs/client2/kcat.conf") + " -L"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("done screen lacks %q:\n%s", want, s.page)
+		}
+	}
 	spec, err := bundle.LoadSpec(filepath.Join(dir, bundle.SpecFile))
 	if err != nil {
 		t.Fatal(err)
@@ -282,6 +289,9 @@ func TestWizardOAuthBearerCreatesIssuer(t *testing.T) {
 	d.send(keyPress("enter"))
 	if out := d.finish(); out.Err != nil || !out.VerifyOK {
 		t.Fatalf("outcome %+v\n%s", out, s.page)
+	}
+	if done := strings.Join(strings.Fields(s.page), " "); !strings.Contains(done, "kafkatls token NAME --dir "+dir) {
+		t.Errorf("done screen does not say how to mint the next token:\n%s", s.page)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "certs/client1/token.jwt")); err != nil {
 		t.Error(err)

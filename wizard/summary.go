@@ -202,8 +202,19 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	if len(spec.Brokers) > 0 {
 		firstBroker = spec.Brokers[0].Name
 	}
-	if len(spec.Clients) > 0 {
-		firstClient = spec.Clients[0].Name
+	var scram, oauth []string
+	for _, c := range spec.Clients {
+		a, _ := sasl.ParseAuth(c.Auth)
+		switch {
+		case a.Spec().Scram:
+			scram = append(scram, c.Name)
+		case a.Spec().OAuth:
+			oauth = append(oauth, c.Name)
+		case firstClient == "":
+			// kcat is tried over mTLS (Debian's librdkafka fails SCRAM
+			// against Kafka 4, and reads no token file: docs/sasl.md).
+			firstClient = c.Name
+		}
 	}
 	if firstBroker != "" {
 		step("Brokers: merge each %s into that broker's server.properties,\n   with the super.users line of %s.",
@@ -229,7 +240,17 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	} else {
 		step("No client grants: no acls.sh. Add grants to %s and re-run.", filepath.Join(dir, bundle.SpecFile))
 	}
-	if firstClient != "" {
+	if len(scram) > 0 {
+		step("SCRAM clients (%s): create their credentials with\n     sh %s alter   (a running cluster; format: a new KRaft cluster)",
+			strings.Join(scram, ", "), filepath.Join(dir, bundle.ScramScript))
+	}
+	if len(oauth) > 0 {
+		step("OAUTHBEARER clients (%s): their token.jwt expires (1 h); mint a new one with\n     kafkatls token NAME --dir %s",
+			strings.Join(oauth, ", "), dir)
+	}
+	if firstClient == "" && len(spec.Clients) > 0 {
+		step("Java clients: use %s", filepath.Join(identity.Dir(dir, spec.Clients[0].Name), "client.properties"))
+	} else if firstClient != "" {
 		cdir := identity.Dir(dir, firstClient)
 		if _, err := os.Stat(filepath.Join(cdir, "kcat.conf")); err == nil {
 			step("Try a client with kcat (lists brokers and topics over mTLS):\n     kcat -F %s -L", kafkaacl.ShellQuote(filepath.Join(cdir, "kcat.conf")))
