@@ -18,6 +18,7 @@ import (
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/templates"
 )
 
@@ -46,6 +47,14 @@ type Options struct {
 	GenerateKey func(pki.KeySpec) (crypto.Signer, error)
 	// SaveSpec says what the run does with DIR/kafkatls.yaml.
 	SaveSpec SpecSave
+	// InitIssuer: a run whose spec uses OAUTHBEARER (a client's auth, the
+	// brokers' sasl.mechanisms) in a directory without a token issuer
+	// creates the local one, as `kafkatls oauth init` does with its
+	// defaults, once its plan holds (the wizard, whose OAUTHBEARER answer
+	// means kafkatls-minted tokens). Without it such a run is refused
+	// (identity.ErrNeedsIssuer). A directory with an external identity
+	// provider is refused either way (ErrIdPNotInBundle).
+	InitIssuer bool
 	// Engines connects to the engine that signs (the directory's, or the
 	// spec's ca.engine for a CA this run creates); nil: local CAs only.
 	Engines pki.EngineOpener
@@ -177,6 +186,17 @@ func Run(ctx context.Context, spec *Spec, o Options) (*Result, error) {
 		plan, err := makePlan(tx, applied, o, time.Now())
 		if err != nil {
 			return err
+		}
+		if plan.CreateIssuer {
+			// Planned against a stand-in; the plan holds, so the issuer
+			// is made and the plan made again with it.
+			if _, err := sasl.InitIssuer(tx.Dir, sasl.IssuerOptions{}); err != nil {
+				return err
+			}
+			if plan, err = makePlan(tx, applied, o, time.Now()); err != nil {
+				return err
+			}
+			plan.CreateIssuer = true
 		}
 		plan.saveSpec = save
 		res = &Result{Plan: plan}

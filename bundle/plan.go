@@ -53,20 +53,27 @@ type Plan struct {
 	Dir      string `json:"dir"`
 	Mode     string `json:"mode"`
 	CreateCA bool   `json:"createCA"`
-	Steps    []Step `json:"steps"`
+	// CreateIssuer: the run creates the directory's local token issuer
+	// (Options.InitIssuer).
+	CreateIssuer bool   `json:"createIssuer,omitempty"`
+	Steps        []Step `json:"steps"`
 	// Outputs are the bundle-level files that would be written or changed.
 	Outputs []string `json:"outputs,omitempty"`
 	// Preview is what the directory holds for the spec once the plan is
 	// applied.
 	Preview *Preview `json:"preview"`
 
-	spec     *Spec
-	saveSpec *Spec    // what the run saves as DIR/kafkatls.yaml; nil: nothing
-	pki      *pki.PKI // nil when the CA does not exist yet
-	idx      *pki.Index
-	key      pki.KeySpec
-	days     int
-	caDays   int
+	spec *Spec
+	// initIssuer is Options.InitIssuer; standIn the issuer a plan that
+	// creates one is made with (its key in memory, its files removed).
+	initIssuer bool
+	standIn    *sasl.Issuer
+	saveSpec   *Spec    // what the run saves as DIR/kafkatls.yaml; nil: nothing
+	pki        *pki.PKI // nil when the CA does not exist yet
+	idx        *pki.Index
+	key        pki.KeySpec
+	days       int
+	caDays     int
 	// newTruststores: the bundle truststores are missing or stale. Decided
 	// once while planning (it decodes both stores); applying cannot change
 	// it except by creating the CA, which already means true.
@@ -100,7 +107,7 @@ func (p *Plan) Count(a Action) int {
 // makePlan compares the spec with the PKI directory of tx (a transaction,
 // or a read-only View for a dry run). Nothing is written while planning.
 func makePlan(tx *pki.Tx, spec *Spec, o Options, now time.Time) (*Plan, error) {
-	plan := &Plan{Dir: tx.Dir, Mode: spec.EffectiveMode(), spec: spec}
+	plan := &Plan{Dir: tx.Dir, Mode: spec.EffectiveMode(), spec: spec, initIssuer: o.InitIssuer}
 	p := tx.PKI
 	switch {
 	case p != nil:

@@ -13,6 +13,7 @@ import (
 	"github.com/kafkatls/kafkatls/internal/fsx"
 	"github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // Preview is what the PKI directory holds for the spec once a run has
@@ -85,6 +86,11 @@ func (plan *Plan) preview(o Options, ctx clusterCtx, steps []Step) (*Preview, er
 	}
 	if plan.scramScript(ctx) != nil {
 		pv.Files = append(pv.Files, ScramScript)
+	}
+	if plan.CreateIssuer {
+		for _, f := range []string{sasl.SigningKeyFile, sasl.JWKSFile, sasl.IssuerFile} {
+			pv.Files = append(pv.Files, filepath.ToSlash(filepath.Join(sasl.OAuthDir, f)))
+		}
 	}
 	if slices.Contains(o.Export, "k8s") {
 		for _, e := range plan.spec.Entities() {

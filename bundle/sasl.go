@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,6 +131,9 @@ func (plan *Plan) saslOptions(e Entity, o *identity.Options, ctx clusterCtx) err
 			return err
 		}
 		iss, err := sasl.OpenIssuer(plan.Dir)
+		if errors.Is(err, sasl.ErrNoIssuer) && plan.initIssuer {
+			iss, err = plan.standInIssuer()
+		}
 		if errors.Is(err, sasl.ErrNoIssuer) {
 			return fmt.Errorf("%s %q uses OAUTHBEARER: %w", e.Role, e.Name, identity.ErrNeedsIssuer)
 		}
@@ -182,4 +186,23 @@ func (plan *Plan) scramScript(ctx clusterCtx) []byte {
 		return nil // only SCRAM users are passed
 	}
 	return b
+}
+
+// standInIssuer is the issuer a plan that creates the directory's is made
+// with: one made in a temporary directory, removed at once (the key stays
+// in memory). Planning writes nothing in the PKI directory; the run makes
+// the real issuer once the plan holds (Run).
+func (plan *Plan) standInIssuer() (*sasl.Issuer, error) {
+	if plan.standIn == nil {
+		tmp, err := os.MkdirTemp("", "kafkatls-issuer-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if plan.standIn, err = sasl.InitIssuer(tmp, sasl.IssuerOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	plan.CreateIssuer = true
+	return plan.standIn, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/sasl"
@@ -172,5 +174,57 @@ func TestBundleSASLRefusesExternalIdP(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "certs", "bob")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the refused bundle wrote bob: %v", err)
+	}
+}
+
+// TestBundleInitIssuer: with Options.InitIssuer a bundle whose clients use
+// OAUTHBEARER creates the local token issuer when the directory has none;
+// a dry run writes nothing and lists its files; the token the run minted
+// verifies against the JWKS the brokers read; a second run keeps it.
+func TestBundleInitIssuer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	s := saslSpec()
+	init := func(o *Options) { o.InitIssuer = true }
+	dry := run(t, dir, s, func(o *Options) { init(o); o.DryRun = true })
+	if !dry.Plan.CreateIssuer || !slices.Contains(dry.Plan.Preview.Files, "oauth/jwks.json") {
+		t.Fatalf("dry run: createIssuer %v, files %v", dry.Plan.CreateIssuer, dry.Plan.Preview.Files)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the dry run wrote %s: %v", dir, err)
+	}
+	res := run(t, dir, s, init)
+	if !res.Plan.CreateIssuer {
+		t.Error("the run does not report the issuer it created")
+	}
+	iss, err := sasl.OpenIssuer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := props(t, filepath.Join(dir, "certs/kafka-1/server.properties"))
+	jwks, _ := sasl.FileURL(iss.JWKSPath())
+	if got := p["listener.name.sasl_ssl.sasl.oauthbearer.jwks.endpoint.url"]; got != jwks {
+		t.Errorf("broker JWKS URL %q, want %q", got, jwks)
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, "certs/bob/token.jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSigned(strings.TrimSpace(string(tok)), []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := iss.KeySet()
+	if err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS %v: %v", set, err)
+	}
+	if _, err := jws.Verify(set.Keys[0]); err != nil {
+		t.Errorf("bob's token does not verify against the created issuer's JWKS: %v", err)
+	}
+	again := run(t, dir, s, init)
+	if again.Plan.CreateIssuer {
+		t.Error("a second run created the issuer again")
+	}
+	if iss2, err := sasl.OpenIssuer(dir); err != nil || iss2.Settings.KeyID != iss.Settings.KeyID {
+		t.Errorf("the issuer changed on the second run: %v", err)
 	}
 }

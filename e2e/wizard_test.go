@@ -175,7 +175,7 @@ func TestWizardInTmux(t *testing.T) {
 	s.text("orders-app")
 	s.keys("Enter")
 	s.wait("Add another client?", step)
-	s.keys("Enter")
+	s.keys("Enter", "Enter") // mutual TLS, no more clients
 
 	s.wait("Kafka Connect workers?", step)
 	s.keys("Down", "Enter", "Enter") // a Connect worker, no TLS servers
@@ -336,7 +336,7 @@ func TestWizardEngineInTmux(t *testing.T) {
 	s.wait("Broker 1", step)
 	s.keys("Enter", "Enter", "Enter", "Enter")
 	s.wait("Client 1", step)
-	s.keys("Enter", "Enter", "Enter")
+	s.keys("Enter", "Enter", "Enter", "Enter") // client1, no topic, mutual TLS, no more
 	s.wait("Kafka Connect workers?", step)
 	s.keys("Enter", "Enter") // no Connect workers, no TLS servers
 	s.wait("Which runtimes", step)

@@ -263,6 +263,10 @@ func (d *driver) toCA() {
 	d.waitStep(stepCA, 0)
 }
 
+// clientDefaultEnters accept a client screen's defaults: name, no topic,
+// mutual TLS, no more.
+const clientDefaultEnters = 4
+
 // walkDefaults accepts every default from the directory step to the
 // summary: a new CA, KRaft, kafka-1, client1 without grants, Java. It
 // returns the summary.
@@ -279,7 +283,7 @@ func (d *driver) walkDefaults() snapshot {
 	d.waitStep(stepBroker, 0)
 	d.enters(4) // name, hosts, IPs, no more
 	d.waitStep(stepClient, 0)
-	d.enters(3) // name, no topic, no more
+	d.enters(clientDefaultEnters) // name, no topic, mutual TLS, no more
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)

@@ -458,6 +458,17 @@ func (m *Model) prepareSummary() {
 	m.spec, m.plan, m.planErr = nil, nil, nil
 	spec, err := BuildSpec(*m.a)
 	if err == nil {
+		// The run replaces DIR/kafkatls.yaml: what it holds and the
+		// wizard does not ask is carried over, never dropped.
+		var saved *bundle.Spec
+		if saved, err = ReadSavedSpec(m.a.Dir); err != nil {
+			err = fmt.Errorf("%w\n(the wizard keeps what it does not ask from the saved spec: fix or move it)", err)
+		} else if saved != nil {
+			spec = KeepUnasked(spec, saved)
+			err = spec.Validate()
+		}
+	}
+	if err == nil {
 		if missing := m.a.MissingEnv(m.lookupEnv); len(missing) > 0 {
 			err = errors.New(strings.Join(missing, "\n"))
 		}
@@ -468,7 +479,7 @@ func (m *Model) prepareSummary() {
 	}
 	if err == nil {
 		var res *bundle.Result
-		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase(), EngineChain: chain})
+		res, err = bundle.Run(m.ctx, spec, bundle.Options{Dir: m.a.Dir, DryRun: true, CAPassphrase: m.caPassphrase(), EngineChain: chain, InitIssuer: true})
 		if err == nil {
 			m.plan = res.Plan
 			err = m.checkEngineCredential(res.Plan)
@@ -609,7 +620,7 @@ func (m *Model) generate() tea.Cmd {
 	m.events = make(chan tea.Msg, 64)
 	spec, dir, pass, events := m.spec, m.a.Dir, m.caPassphrase(), m.events
 	go func() {
-		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, Engines: m.opts.Engines, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
+		res, err := runBundle(ctx, spec, bundle.Options{Dir: dir, CAPassphrase: pass, SaveSpec: bundle.SpecReplace, InitIssuer: true, Engines: m.opts.Engines, Progress: func(p bundle.Progress) { events <- progressMsg(p) }})
 		events <- genDoneMsg{res: res, err: err}
 	}()
 	return m.waitEvents()

@@ -200,7 +200,7 @@ func TestWizardFullFlow(t *testing.T) {
 	d.typ("orders-app")
 	d.enter()
 	d.waitText("ACLs: produce+consume topic orders, group orders-app")
-	d.enter()
+	d.enters(2) // mutual TLS, no more
 
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
@@ -435,7 +435,7 @@ func TestWizardExistingEncryptedCA(t *testing.T) {
 	d.waitStep(stepClient, 0)
 	d.enters(2)
 	d.waitText("Principal User:CN=client1,O=Existing") // the preview uses the CA's subject defaults
-	d.enter()
+	d.enters(2)                                        // mutual TLS, no more
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
@@ -500,7 +500,7 @@ func TestWizardZooKeeperEnvPasswordsNoColor(t *testing.T) {
 	d.waitText("DNS:zk.internal")
 	d.enters(3)
 	d.waitStep(stepClient, 0)
-	d.enters(3)
+	d.enters(clientDefaultEnters)
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)
@@ -569,7 +569,7 @@ func TestWizardConnectWorkerAndServer(t *testing.T) {
 	d.waitStep(stepBroker, 0)
 	d.enters(4)
 	d.waitStep(stepClient, 0)
-	d.enters(3)
+	d.enters(clientDefaultEnters)
 
 	d.waitStep(stepServices, 0)
 	d.down() // Connect workers: yes

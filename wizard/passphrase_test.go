@@ -39,7 +39,7 @@ func TestWizardConfirmsNewCAPassphrase(t *testing.T) {
 	d.waitStep(stepBroker, 0)
 	d.enters(4)
 	d.waitStep(stepClient, 0)
-	d.enters(3)
+	d.enters(clientDefaultEnters)
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)

@@ -15,10 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kafkatls/kafkatls/bundle"
@@ -26,6 +29,8 @@ import (
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	kpem "github.com/kafkatls/kafkatls/pem"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -140,7 +145,35 @@ type ClientAnswer struct {
 	Topic  string // "" = no grant; a trailing * makes it a prefix
 	Access string // AccessProduce, AccessConsume or AccessBoth
 	Group  string // consumer group (trailing * = prefix)
-	More   string
+	// Auth is how it authenticates (a sasl.Auth name; "" is mutual TLS).
+	// A SASL one puts its mechanism on the brokers' SASL_SSL listener;
+	// oauthbearer means tokens kafkatls mints (the run creates the local
+	// token issuer when the directory has none: bundle.Options.InitIssuer).
+	Auth string
+	More string
+}
+
+// AuthChoices are the authentications a client may use, with their
+// labels, in display order (mutual TLS, the default, first).
+var AuthChoices = []struct{ ID, Label string }{
+	{string(sasl.MTLS), "Mutual TLS: its certificate"},
+	{string(sasl.ScramSHA512), "SCRAM-SHA-512: a generated password"},
+	{string(sasl.ScramSHA256), "SCRAM-SHA-256: a generated password"},
+	{string(sasl.OAuthBearer), "OAUTHBEARER: tokens kafkatls mints"},
+}
+
+// ClientAuth parses a client's authentication answer.
+func ClientAuth(c ClientAnswer) (sasl.Auth, error) { return sasl.ParseAuth(c.Auth) }
+
+// ClientPrincipal is the principal Kafka will see for the client, whose
+// certificate subject, as Java prints it, is certSubject: User:NAME for
+// SASL, User:<subject> for mutual TLS.
+func ClientPrincipal(c ClientAnswer, certSubject string) string {
+	a, err := ClientAuth(c)
+	if err != nil {
+		a = sasl.MTLS
+	}
+	return sasl.Principal(a, strings.TrimSpace(c.Name), principal.User(certSubject))
 }
 
 // Choices for the "add another" questions.
@@ -183,7 +216,7 @@ func NewNode(base string, i int) *NodeAnswer {
 
 // NewClient returns the default answer for the i-th (0-based) client.
 func NewClient(i int) *ClientAnswer {
-	return &ClientAnswer{Name: fmt.Sprintf("client%d", i+1), Access: AccessBoth, More: MoreNo}
+	return &ClientAnswer{Name: fmt.Sprintf("client%d", i+1), Access: AccessBoth, Auth: string(sasl.MTLS), More: MoreNo}
 }
 
 // SplitList splits user input on commas and white space, dropping empties.
@@ -546,9 +579,16 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 			s.Controllers = nodes("controller", a.Controllers)
 		}
 	}
+	var mechanisms []string
 	for _, c := range a.Clients {
 		name := strings.TrimSpace(c.Name)
 		cl := bundle.Client{Name: name, Password: password(name)}
+		if auth, err := ClientAuth(*c); err != nil {
+			errs = append(errs, fmt.Errorf("client %q: %w", name, err))
+		} else if auth.Spec().SASL() {
+			cl.Auth = string(auth)
+			mechanisms = append(mechanisms, string(auth))
+		}
 		g, ok, err := ClientGrant(*c)
 		switch {
 		case err != nil:
@@ -558,6 +598,8 @@ func BuildSpec(a Answers) (*bundle.Spec, error) {
 		}
 		s.Clients = append(s.Clients, cl)
 	}
+	// The brokers' SASL_SSL listener enables what the clients use.
+	s.SASL.Mechanisms = unionMechanisms(nil, mechanisms)
 	if a.WantServers {
 		if len(a.Servers) == 0 {
 			errs = append(errs, errors.New("TLS servers chosen but none listed"))
@@ -732,4 +774,173 @@ func (a *Answers) DuplicateName(name string, self any) bool {
 		}
 	}
 	return false
+}
+
+// KeepUnasked carries into built (the spec the answers make) what the
+// saved spec of the directory (DIR/kafkatls.yaml, read with
+// bundle.LoadSpec so its file paths are absolute) says and the wizard
+// does not ask, so that re-running the wizard on a directory never drops
+// a setting the user wrote by hand: the wizard's run replaces the saved
+// spec (bundle.SpecReplace). What the answers say wins; for an identity
+// the answers still list (matched by name), its port, advertise address,
+// subject, noDefaultSans, a password file (when the answers chose
+// generated passwords), a SCRAM password source (while it stays SCRAM),
+// a client's or Connect worker's other grants and a worker's connectors
+// are kept. The cluster's sasl port and mechanisms are kept (the answers
+// add the mechanisms their clients use), as are the ca: section of a
+// reused directory, the identities' key and validity defaults,
+// renewBefore and the MirrorMaker identities. Identities the answers no
+// longer list are dropped from the spec (their files stay: orphans).
+func KeepUnasked(built, saved *bundle.Spec) *bundle.Spec {
+	if saved == nil {
+		return built
+	}
+	s := *built
+	if s.CA == (bundle.CASpec{}) {
+		s.CA = saved.CA
+	}
+	d := &s.Defaults
+	if d.Days == 0 {
+		d.Days = saved.Defaults.Days
+	}
+	if d.KeyType == "" && d.KeySize == 0 {
+		d.KeyType, d.KeySize = saved.Defaults.KeyType, saved.Defaults.KeySize
+	}
+	if d.RenewBefore == "" {
+		d.RenewBefore = saved.Defaults.RenewBefore
+	}
+	if s.SASL.Port == 0 {
+		s.SASL.Port = saved.SASL.Port
+	}
+	if len(saved.SASL.Mechanisms) > 0 {
+		s.SASL.Mechanisms = unionMechanisms(saved.SASL.Mechanisms, s.SASL.Mechanisms)
+	}
+	if len(s.MirrorMakers) == 0 {
+		s.MirrorMakers = saved.MirrorMakers
+	}
+	password := func(p *bundle.Password, old bundle.Password) {
+		if *p == (bundle.Password{}) && old.File != "" {
+			*p = bundle.Password{File: old.File}
+		}
+	}
+	nodes := func(out []bundle.Node, old []bundle.Node) []bundle.Node {
+		out = slices.Clone(out)
+		for i := range out {
+			j := slices.IndexFunc(old, func(o bundle.Node) bool { return strings.EqualFold(o.Name, out[i].Name) })
+			if j < 0 {
+				continue
+			}
+			o, n := old[j], &out[i]
+			if n.Port == 0 {
+				n.Port = o.Port
+			}
+			if n.Advertise == "" {
+				n.Advertise = o.Advertise
+			}
+			if n.Subject == "" {
+				n.Subject = o.Subject
+			}
+			n.NoDefaultSANs = n.NoDefaultSANs || o.NoDefaultSANs
+			password(&n.Password, o.Password)
+		}
+		return out
+	}
+	s.Brokers = nodes(s.Brokers, saved.Brokers)
+	s.Controllers = nodes(s.Controllers, saved.Controllers)
+	s.ZooKeepers = nodes(s.ZooKeepers, saved.ZooKeepers)
+	s.Clients = slices.Clone(s.Clients)
+	for i := range s.Clients {
+		c := &s.Clients[i]
+		j := slices.IndexFunc(saved.Clients, func(o bundle.Client) bool { return strings.EqualFold(o.Name, c.Name) })
+		if j < 0 {
+			continue
+		}
+		o := saved.Clients[j]
+		if c.Subject == "" {
+			c.Subject = o.Subject
+		}
+		c.Grants = unionGrants(c.Grants, o.Grants)
+		password(&c.Password, o.Password)
+		if strings.EqualFold(strings.TrimSpace(c.Auth), strings.TrimSpace(o.Auth)) && c.ScramPassword == (bundle.Password{}) {
+			c.ScramPassword = o.ScramPassword
+		}
+	}
+	s.Servers = slices.Clone(s.Servers)
+	for i := range s.Servers {
+		v := &s.Servers[i]
+		j := slices.IndexFunc(saved.Servers, func(o bundle.Server) bool { return strings.EqualFold(o.Name, v.Name) })
+		if j < 0 {
+			continue
+		}
+		if v.Subject == "" {
+			v.Subject = saved.Servers[j].Subject
+		}
+		password(&v.Password, saved.Servers[j].Password)
+	}
+	s.Connect = slices.Clone(s.Connect)
+	for i := range s.Connect {
+		w := &s.Connect[i]
+		j := slices.IndexFunc(saved.Connect, func(o bundle.Connect) bool { return strings.EqualFold(o.Name, w.Name) })
+		if j < 0 {
+			continue
+		}
+		o := saved.Connect[j]
+		if w.Port == 0 {
+			w.Port = o.Port
+		}
+		if w.Subject == "" {
+			w.Subject = o.Subject
+		}
+		w.NoDefaultSANs = w.NoDefaultSANs || o.NoDefaultSANs
+		if len(w.Connectors) == 0 {
+			w.Connectors = o.Connectors
+		}
+		w.Grants = unionGrants(w.Grants, o.Grants)
+		password(&w.Password, o.Password)
+	}
+	return &s
+}
+
+// unionGrants is first's grants, then those of second that first does
+// not hold.
+func unionGrants(first, second []kafkaacl.Grant) []kafkaacl.Grant {
+	out := slices.Clone(first)
+	for _, g := range second {
+		if !slices.ContainsFunc(out, func(h kafkaacl.Grant) bool { return reflect.DeepEqual(g, h) }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// unionMechanisms is the mechanisms of both lists, each once, in
+// sasl.Specs order (the spec then stays the same from run to run).
+func unionMechanisms(a, b []string) []string {
+	want := map[sasl.Auth]bool{}
+	for _, list := range [][]string{a, b} {
+		for _, m := range list {
+			for _, v := range strings.Split(m, ",") {
+				if x, err := sasl.ParseAuth(v); err == nil {
+					want[x] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for _, sp := range sasl.Specs() {
+		if want[sp.Auth] && sp.SASL() {
+			out = append(out, string(sp.Auth))
+		}
+	}
+	return out
+}
+
+// ReadSavedSpec reads DIR/kafkatls.yaml, the spec a previous run saved;
+// nil when there is none.
+func ReadSavedSpec(dir string) (*bundle.Spec, error) {
+	s, err := bundle.LoadSpec(filepath.Join(dir, bundle.SpecFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return s, err
 }

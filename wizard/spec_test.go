@@ -53,6 +53,38 @@ func TestBuildSpec(t *testing.T) {
 			},
 		},
 		{
+			name: "SASL clients: sasl.mechanisms are what they use, each once, mutual TLS none",
+			answers: base(func(a *Answers) {
+				a.Clients = []*ClientAnswer{
+					{Name: "alice", Auth: "scram-sha-512"},
+					{Name: "bob", Auth: "oauthbearer"},
+					{Name: "carol", Auth: "mtls"},
+					{Name: "dave", Auth: "SCRAM-SHA-512"}, // the Kafka mechanism name parses too
+					{Name: "erin"},                        // empty: mutual TLS
+				}
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients: []bundle.Client{{Name: "alice", Auth: "scram-sha-512"}, {Name: "bob", Auth: "oauthbearer"}, {Name: "carol"},
+					{Name: "dave", Auth: "scram-sha-512"}, {Name: "erin"}},
+				SASL: bundle.SASLSpec{Mechanisms: []string{"scram-sha-512", "oauthbearer"}},
+			},
+		},
+		{
+			name: "only mutual TLS clients: no SASL listener",
+			answers: base(func(a *Answers) {
+				a.Clients = []*ClientAnswer{{Name: "carol", Auth: "mtls"}}
+			}),
+			want: bundle.Spec{
+				CA: bundle.CASpec{CN: "kafkatls CA", KeyType: "rsa"}, Mode: bundle.ModeKRaft,
+				Defaults: bundle.Defaults{Formats: []string{"jks", "p12"}, P12Compat: "modern"},
+				Brokers:  []bundle.Node{{Name: "kafka-1"}},
+				Clients:  []bundle.Client{{Name: "carol"}},
+			},
+		},
+		{
 			name: "two brokers with hosts and IPs, subject, grants, PEM runtimes, mount path",
 			answers: base(func(a *Answers) {
 				a.CAOrg, a.CAOU, a.CACountry, a.CALocality, a.CAState, a.KeyType = " Acme ", "Kafka", "gb", "London", "England", "ecdsa"
@@ -284,6 +316,7 @@ func TestBuildSpecErrors(t *testing.T) {
 			a.Clients[0].Topic, a.Clients[0].Group = "orders.*", "app"
 		}, "both end in *"},
 		{"bad topic", func(a *Answers) { a.Clients[0].Topic = "or ders" }, "not allowed"},
+		{"unknown authentication", func(a *Answers) { a.Clients[0].Auth = "kerberos" }, `client "client1": unknown authentication "kerberos"`},
 		{"relative mount path", func(a *Answers) { a.MountPath = "etc/kafka" }, "must be an absolute path"},
 		{"bad env prefix", func(a *Answers) { a.PasswordMode, a.EnvPrefix = PasswordEnv, "9X" }, "not starting with a digit"},
 		{"bad compat", func(a *Answers) { a.P12Compat = "rc2" }, "not offered"},

@@ -153,11 +153,11 @@ func TestWizardEngineStepCA(t *testing.T) {
 	d.waitStep(stepBroker, 0)
 	d.enters(4)
 	d.waitStep(stepClient, 0)
-	d.enters(2) // client1, no topic
+	d.enters(3) // client1, no topic, mutual TLS
 	d.down()    // add another
 	d.enter()
 	d.waitStep(stepClient, 1)
-	d.enters(3)
+	d.enters(clientDefaultEnters)
 	d.waitStep(stepServices, 0)
 	d.enters(2) // no Connect workers, no TLS servers
 	d.waitStep(stepRuntimes, 0)

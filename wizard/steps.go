@@ -15,6 +15,7 @@ import (
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/pki"
 	"github.com/kafkatls/kafkatls/principal"
+	"github.com/kafkatls/kafkatls/sasl"
 	"github.com/kafkatls/kafkatls/stores"
 )
 
@@ -295,6 +296,8 @@ func (m *Model) buildForm(f frame) *huh.Form {
 			).WithHideFunc(func() bool { return strings.TrimSpace(c.Topic) == "" }),
 			huh.NewGroup(
 				preview,
+				huh.NewSelect[string]().Title("Authentication").Value(&c.Auth).Options(authOptions()...).
+					Description("SASL ones add a SASL_SSL listener to the brokers (docs/sasl.md)."),
 				huh.NewSelect[string]().Title("Add another client?").Value(&c.More).Options(
 					huh.NewOption("No, continue", MoreNo), huh.NewOption("Yes, add another client", MoreYes)),
 			),
@@ -699,9 +702,20 @@ func (m *Model) subjectDN(name string) string {
 	return dn
 }
 
+func authOptions() []huh.Option[string] {
+	var out []huh.Option[string]
+	for _, c := range AuthChoices {
+		out = append(out, huh.NewOption(c.Label, c.ID))
+	}
+	return out
+}
+
 func (m *Model) clientPreview(c *ClientAnswer) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Principal User:%s", noteEscape(m.subjectDN(c.Name)))
+	fmt.Fprintf(&b, "Principal %s", noteEscape(ClientPrincipal(*c, m.subjectDN(c.Name))))
+	if a, err := ClientAuth(*c); err == nil && a.Spec().OAuth && !m.hasIssuer() {
+		b.WriteString("\nNo token issuer yet: generating makes one (as oauth init)")
+	}
 	g, ok, err := ClientGrant(*c)
 	switch {
 	case err != nil:
@@ -754,4 +768,11 @@ func noteEscape(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// hasIssuer reports whether the directory already holds the local token
+// issuer (OAUTHBEARER tokens kafkatls mints).
+func (m *Model) hasIssuer() bool {
+	_, err := sasl.OpenIssuer(strings.TrimSpace(m.a.Dir))
+	return err == nil
 }

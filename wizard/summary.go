@@ -11,6 +11,7 @@ import (
 	"github.com/kafkatls/kafkatls/identity"
 	"github.com/kafkatls/kafkatls/kafkaacl"
 	"github.com/kafkatls/kafkatls/pki"
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // identityFileGroups groups the preview's identities that hold the same
@@ -122,9 +123,22 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 		row("Configs", "absolute host paths")
 	}
 	fmt.Fprintf(&b, "\n%s\n", st.heading.Render("Identities → "+filepath.Join(a.Dir, pki.CertsDir, "NAME")))
+	if len(spec.SASL.Mechanisms) > 0 {
+		mechs, _ := sasl.ParseMechanisms(spec.SASL.Mechanisms)
+		port := spec.SASL.Port
+		if port == 0 {
+			port = sasl.DefaultPort
+		}
+		row("SASL_SSL", fmt.Sprintf("brokers add a listener on port %d: %s", port, strings.Join(sasl.Mechanisms(mechs), ", ")))
+	}
+	if plan.CreateIssuer {
+		row("Tokens", "a token issuer is created in "+filepath.Join(a.Dir, sasl.OAuthDir)+" (as kafkatls oauth init)")
+	}
 	grants := map[string][]kafkaacl.Grant{}
+	auths := map[string]sasl.Auth{}
 	for _, c := range spec.Clients {
 		grants[c.Name] = c.Grants
+		auths[c.Name], _ = sasl.ParseAuth(c.Auth)
 	}
 	connect := map[string]kafkaacl.ConnectWorker{}
 	for _, c := range spec.Connect {
@@ -142,6 +156,9 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 				fmt.Fprintf(&b, "    ACLs Connect group %s, topics %s, %s, %s\n", w.Group, w.ConfigTopic, w.OffsetTopic, w.StatusTopic)
 			}
 		default:
+			if s.Role == pki.RoleClient {
+				fmt.Fprintf(&b, "    auth %s\n", authText(auths[s.Name]))
+			}
 			for _, g := range grants[s.Name] {
 				fmt.Fprintf(&b, "    ACLs %s\n", GrantText(g))
 			}
@@ -157,6 +174,9 @@ func summaryText(a *Answers, spec *bundle.Spec, plan *bundle.Plan, st styles, pa
 	}
 	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Bundle files in "+a.Dir), strings.Join(bundleFiles(plan.Preview), " "))
 	fmt.Fprintf(&b, "\n%s\n%s\n", st.heading.Render("Equivalent command (CI)"), EquivalentCommand(a.Dir))
+	if slices.Contains(spec.SASL.Mechanisms, string(sasl.OAuthBearer)) {
+		b.WriteString("(in a new directory, after kafkatls oauth init --dir " + a.Dir + ")\n")
+	}
 	if passphrase {
 		b.WriteString("(with the CA passphrase in KAFKATLS_CA_PASSPHRASE or --ca-passphrase-file)\n")
 	}
@@ -182,8 +202,19 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	if len(spec.Brokers) > 0 {
 		firstBroker = spec.Brokers[0].Name
 	}
-	if len(spec.Clients) > 0 {
-		firstClient = spec.Clients[0].Name
+	var scram, oauth []string
+	for _, c := range spec.Clients {
+		a, _ := sasl.ParseAuth(c.Auth)
+		switch {
+		case a.Spec().Scram:
+			scram = append(scram, c.Name)
+		case a.Spec().OAuth:
+			oauth = append(oauth, c.Name)
+		case firstClient == "":
+			// kcat is tried over mTLS (Debian's librdkafka fails SCRAM
+			// against Kafka 4, and reads no token file: docs/sasl.md).
+			firstClient = c.Name
+		}
 	}
 	if firstBroker != "" {
 		step("Brokers: merge each %s into that broker's server.properties,\n   with the super.users line of %s.",
@@ -209,7 +240,17 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	} else {
 		step("No client grants: no acls.sh. Add grants to %s and re-run.", filepath.Join(dir, bundle.SpecFile))
 	}
-	if firstClient != "" {
+	if len(scram) > 0 {
+		step("SCRAM clients (%s): create their credentials with\n     sh %s alter   (a running cluster; format: a new KRaft cluster)",
+			strings.Join(scram, ", "), filepath.Join(dir, bundle.ScramScript))
+	}
+	if len(oauth) > 0 {
+		step("OAUTHBEARER clients (%s): their token.jwt expires (1 h); mint a new one with\n     kafkatls token NAME --dir %s",
+			strings.Join(oauth, ", "), dir)
+	}
+	if firstClient == "" && len(spec.Clients) > 0 {
+		step("Java clients: use %s", filepath.Join(identity.Dir(dir, spec.Clients[0].Name), "client.properties"))
+	} else if firstClient != "" {
 		cdir := identity.Dir(dir, firstClient)
 		if _, err := os.Stat(filepath.Join(cdir, "kcat.conf")); err == nil {
 			step("Try a client with kcat (lists brokers and topics over mTLS):\n     kcat -F %s -L", kafkaacl.ShellQuote(filepath.Join(cdir, "kcat.conf")))
@@ -220,4 +261,15 @@ func nextSteps(dir string, spec *bundle.Spec, plan *bundle.Plan, st styles) stri
 	step("Rebuild or extend it non-interactively (CI):\n     %s", EquivalentCommand(dir))
 	step("Everything in one page: %s", filepath.Join(dir, bundle.SummaryFile))
 	return st.heading.Render("Next steps") + "\n" + strings.TrimRight(b.String(), "\n")
+}
+
+// authText says how a client authenticates and where its secret is.
+func authText(a sasl.Auth) string {
+	switch {
+	case a.Spec().Scram:
+		return a.Spec().Mechanism + " (password in " + sasl.ScramPasswordFile + ", scram.sh creates the credential)"
+	case a.Spec().OAuth:
+		return "OAUTHBEARER (token.jwt, minted by kafkatls token)"
+	}
+	return "mutual TLS (its certificate)"
 }
