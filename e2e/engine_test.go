@@ -230,15 +230,21 @@ func TestEngineVaultKilledRun(t *testing.T) {
 	okEnv(t, dir, env, "init", "--engine", "vault", "--vault-addr", bao.Addr, "--setup", "--key-type", "ecdsa")
 
 	// Killed when the engine's serial is about to be recorded: the request
-	// is pending by key only.
+	// is pending by key only, and the engine holds its certificate. The
+	// next writer resolves the pending record and reconciles it with the
+	// engine: the certificate is found by its key and recorded, unplaced.
 	r := ktEnv(t, dir, append(env, "KAFKATLS_FAULT_KILL_AT=engine serial"), "issue", "c1")
 	if r.code == 0 {
 		t.Fatalf("the fault hook did not kill issue:\n%s", r.stderr)
 	}
-	okEnv(t, dir, env, "issue", "c2") // a writer resolves the pending record
+	okEnv(t, dir, env, "issue", "c2")
 	out := okEnv(t, dir, env, "list")
-	if !regexp.MustCompile(`c1\s+client\s+key:[0-9a-f]{16}\s+-\s+unplaced \(engine\)`).MatchString(out) {
-		t.Errorf("list after a run killed before the engine's serial was recorded:\n%s", out)
+	m := regexp.MustCompile(`c1\s+client\s+([0-9a-f]{16,})\s+\S+\s+unplaced \(engine\)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("list after a run killed before the engine's serial was recorded (want c1 reconciled, unplaced, with its serial):\n%s", out)
+	}
+	if revokedAtEngine(t, bao, m[1]) { // fails the test if OpenBao has no such certificate
+		t.Errorf("c1's reconciled serial %s is revoked at the engine", m[1])
 	}
 	if _, err := os.Stat(filepath.Join(pkiDir, "certs", "c1")); err == nil {
 		t.Error("the killed run's identity is in place")
