@@ -316,3 +316,7 @@ func Token(dir string) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// Client reads an external-IdP client's id and secret (ClientIDFile and
+// sasl.ClientSecretFile), for verify to get a token as the client would.
+func Client(dir string) (sasl.ClientCredentials, error) { return readClient(dir) }
