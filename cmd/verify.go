@@ -50,7 +50,11 @@ the client's stores locally, dials the real broker, reports its certificate
 chain, SAN match, TLS version and cipher, runs ApiVersions and Metadata, and
 turns each failure into a diagnosis with a fix. For a SASL identity
 (auth.txt), dial the SASL_SSL listener: verify checks its token (expiry,
-clock skew, issuer, audience, key) or reads its SCRAM password, then logs in
+clock skew, issuer, audience, key) or reads its SCRAM password; a client of
+an external IdP first gets its token from the IdP's token endpoint as Kafka
+would (client credentials, trusting the IdP's CA file) and checks it against
+idp.json and the IdP's JWKS (unreachable, untrusted, wrong client secret,
+claim mismatch, clock skew, unknown key are each named); then it logs in
 and tells a refused login (no or another SCRAM credential, token refused by
 the broker's JWKS, issuer, audience or allow-list settings) from TLS
 trouble, an unreachable broker or a listener that is not SASL_SSL.`,

@@ -33,8 +33,23 @@ func remoteSASL(ctx context.Context, rep *RemoteReport, o RemoteOptions, id *ide
 	if rep.Principal == "" {
 		rep.Principal = sasl.Principal(id.Auth, id.Name, "")
 	}
-	secret, err := credential(id)
-	if err != nil {
+	var idp *sasl.IdP
+	if a.OAuth {
+		var err error
+		if idp, err = idpOf(o.ClientDir); err != nil {
+			rep.add(Finding{Step: "credential", Message: fmt.Sprintf("%s has a client id but its identity provider cannot be read: %v", id.Name, err),
+				Fix: "kafkatls oauth init --issuer URL --sub-claim CLAIM --force"})
+			return
+		}
+	}
+	var secret string
+	var err error
+	if a.OAuth && idp != nil {
+		var ok bool
+		if secret, ok = idpToken(ctx, rep, o, id, idp); !ok {
+			return
+		}
+	} else if secret, err = credential(id); err != nil {
 		file := sasl.ScramPasswordFile
 		fix := "re-issue it: kafkatls issue " + id.Name + " --auth " + string(id.Auth) + " --force"
 		if a.OAuth {
@@ -43,7 +58,7 @@ func remoteSASL(ctx context.Context, rep *RemoteReport, o RemoteOptions, id *ide
 		rep.add(Finding{Step: "credential", Message: fmt.Sprintf("cannot read %s: %v", file, err), Fix: fix})
 		return
 	}
-	if a.OAuth && !tokenChecks(rep, o.ClientDir, id, secret) {
+	if a.OAuth && idp == nil && !tokenChecks(rep, o.ClientDir, id, secret) {
 		return
 	}
 	if a.Scram {
@@ -67,7 +82,7 @@ func remoteSASL(ctx context.Context, rep *RemoteReport, o RemoteOptions, id *ide
 	cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(cctx, cl); err != nil {
-		rep.add(saslFailure(err, o, id))
+		rep.add(saslFailure(err, o, id, idp))
 		return
 	}
 	rep.add(Finding{Step: "SASL " + a.Mechanism, OK: true, Message: "authenticated as " + rep.Principal})
@@ -75,7 +90,7 @@ func remoteSASL(ctx context.Context, rep *RemoteReport, o RemoteOptions, id *ide
 }
 
 // saslFailure turns a failed SASL login into a diagnosis.
-func saslFailure(err error, o RemoteOptions, id *identity.Identity) Finding {
+func saslFailure(err error, o RemoteOptions, id *identity.Identity, idp *sasl.IdP) Finding {
 	a := id.Auth.Spec()
 	f := Finding{Step: "SASL " + a.Mechanism, Message: err.Error()}
 	var fe *kgo.ErrFirstReadEOF
@@ -87,6 +102,12 @@ func saslFailure(err error, o RemoteOptions, id *identity.Identity) Finding {
 		f.Message = fmt.Sprintf("authentication failed: the broker has no %s credential for %q, or one with another password (%v)", a.Mechanism, id.Name, err)
 		f.Fix = fmt.Sprintf("create or update it from %s: sh scram.sh alter (or kafka-configs --alter --entity-type users --entity-name %s --add-config-file FILE); a credential for the other SCRAM hash does not count",
 			filepath.Join(o.ClientDir, sasl.ScramPasswordFile), id.Name)
+	case errors.Is(err, kerr.SaslAuthenticationFailed) && a.OAuth && idp != nil:
+		// What the broker is configured with cannot be seen from here.
+		f.Message = fmt.Sprintf("the broker refused the identity provider's token (%v); it is valid here against %s, so the broker checks it against something else", err, idp.JWKSURL)
+		f.Fix = fmt.Sprintf("on the broker: listener.name.sasl_ssl.oauthbearer.sasl.oauthbearer.jwks.endpoint.url=%s with a truststore (JAAS ssl.truststore.*) the IdP's certificate chains to, "+
+			"expected.issuer=%s, expected.audience=%s, sub.claim.name=%s, a right clock, and KAFKA_OPTS allow-listing the JWKS URL exactly (see the generated server.properties); the broker log names the reason",
+			idp.JWKSURL, idp.Issuer, idp.Audience, idp.SubClaim)
 	case errors.Is(err, kerr.SaslAuthenticationFailed) && a.OAuth:
 		f.Message = fmt.Sprintf("the broker refused the token (%v); it is valid here, so the broker checks it against something else", err)
 		f.Fix = "on the broker: listener.name.sasl_ssl.oauthbearer.sasl.oauthbearer.jwks.endpoint.url must be this PKI's oauth/jwks.json, " +
@@ -114,7 +135,7 @@ func tokenChecks(rep *RemoteReport, clientDir string, id *identity.Identity, tok
 		rep.add(Finding{Step: "token", Message: msg, Fix: fix})
 		return false
 	}
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512})
+	tok, err := jwt.ParseSigned(token, jwtAlgs)
 	if err != nil {
 		return fail(fmt.Sprintf("%s is not a signed JWT: %v", sasl.TokenFile, err), "mint one: kafkatls token "+id.Name)
 	}
@@ -122,16 +143,11 @@ func tokenChecks(rep *RemoteReport, clientDir string, id *identity.Identity, tok
 	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
 		return fail(fmt.Sprintf("%s: %v", sasl.TokenFile, err), "mint one: kafkatls token "+id.Name)
 	}
-	now := time.Now()
-	switch {
-	case c.Expiry == nil:
-		return fail("the token has no exp claim: Kafka refuses it", "mint one: kafkatls token "+id.Name)
-	case now.After(c.Expiry.Time()):
-		return fail(fmt.Sprintf("the token expired at %s (this machine's clock: %s)", c.Expiry.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)),
-			"mint a new one: kafkatls token "+id.Name+" (clients re-read the file; schedule it before each expiry)")
-	case c.NotBefore != nil && now.Before(c.NotBefore.Time()), c.IssuedAt != nil && now.Add(30*time.Second).Before(c.IssuedAt.Time()):
-		return fail(fmt.Sprintf("the token is not valid yet (issued %s, this machine's clock %s): clock skew between the issuer and here",
-			c.IssuedAt.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), "synchronize the clocks (NTP), or mint the token again")
+	switch msg, skew := timeProblem(&c, time.Now()); {
+	case skew:
+		return fail(msg, "synchronize the clocks (NTP), or mint the token again")
+	case msg != "":
+		return fail(msg, "mint a new one: kafkatls token "+id.Name+" (clients re-read the file; schedule it before each expiry)")
 	}
 	if c.Subject == "" {
 		return fail("the token has no sub claim: Kafka refuses it", "mint one: kafkatls token "+id.Name)
@@ -164,4 +180,23 @@ func tokenChecks(rep *RemoteReport, clientDir string, id *identity.Identity, tok
 	}
 	rep.add(Finding{Step: "token", OK: true, Message: msg + "; signed by a key of " + iss.JWKSPath()})
 	return true
+}
+
+// timeProblem says why a token's times make Kafka refuse it at now: no
+// exp, expired, or not valid yet (skew: the issuer's clock is ahead of
+// this one beyond Kafka's default 30s tolerance); "" when they do not.
+func timeProblem(c *jwt.Claims, now time.Time) (msg string, skew bool) {
+	switch {
+	case c.Expiry == nil:
+		return "the token has no exp claim: Kafka refuses it", false
+	case now.After(c.Expiry.Time()):
+		return fmt.Sprintf("the token expired at %s (this machine's clock: %s)", c.Expiry.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), false
+	case c.NotBefore != nil && now.Before(c.NotBefore.Time()), c.IssuedAt != nil && now.Add(30*time.Second).Before(c.IssuedAt.Time()):
+		issued := "no iat"
+		if c.IssuedAt != nil {
+			issued = "issued " + c.IssuedAt.Time().UTC().Format(time.RFC3339)
+		}
+		return fmt.Sprintf("the token is not valid yet (%s, this machine's clock %s): clock skew between the issuer and here", issued, now.UTC().Format(time.RFC3339)), true
+	}
+	return "", false
 }
