@@ -1,4 +1,4 @@
-package sasl
+package sasl_test
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafkatls/kafkatls/sasl"
 )
 
 // FetchToken sends the client id and secret as Kafka does (Basic, not
-// URL-encoded) and refuses an answer larger than MaxTokenResponse or
+// URL-encoded) and refuses an answer larger than sasl.MaxTokenResponse or
 // without access_token; FetchJWKS refuses one larger than MaxJWKS.
 func TestFetchTokenAndJWKS(t *testing.T) {
 	const id, secret = "orders-app", `p%a:ss"w=rd`
@@ -29,29 +31,29 @@ func TestFetchTokenAndJWKS(t *testing.T) {
 		case "/empty":
 			w.Write([]byte(`{"token_type":"Bearer"}`))
 		case "/huge", "/hugejwks":
-			w.Write([]byte(`{"keys":[],"x":"` + strings.Repeat("a", MaxTokenResponse) + `"}`))
+			w.Write([]byte(`{"keys":[],"x":"` + strings.Repeat("a", sasl.MaxTokenResponse) + `"}`))
 		}
 	}))
 	defer srv.Close()
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
 	ctx := context.Background()
-	c := ClientCredentials{ID: id, Secret: secret}
-	if tok, err := FetchToken(ctx, srv.URL+"/token", c, "", roots, 5*time.Second); err != nil || tok != "a.b.c" {
-		t.Fatalf("FetchToken = %q, %v", tok, err)
+	c := sasl.ClientCredentials{ID: id, Secret: secret}
+	if tok, err := sasl.FetchToken(ctx, srv.URL+"/token", c, "", roots, 5*time.Second); err != nil || tok != "a.b.c" {
+		t.Fatalf("sasl.FetchToken = %q, %v", tok, err)
 	}
-	var ee *EndpointError
-	_, err := FetchToken(ctx, srv.URL+"/token", ClientCredentials{ID: id, Secret: "other"}, "", roots, 5*time.Second)
+	var ee *sasl.EndpointError
+	_, err := sasl.FetchToken(ctx, srv.URL+"/token", sasl.ClientCredentials{ID: id, Secret: "other"}, "", roots, 5*time.Second)
 	if !errors.As(err, &ee) || ee.Status != http.StatusUnauthorized || ee.Code != "invalid_client" || strings.Contains(err.Error(), "other") {
 		t.Fatalf("wrong secret: %v", err)
 	}
-	var ie *IdPError
+	var ie *sasl.IdPError
 	for _, path := range []string{"/empty", "/huge"} {
-		if _, err := FetchToken(ctx, srv.URL+path, c, "", roots, 5*time.Second); !errors.As(err, &ie) || ie.Field != "token endpoint answer" {
+		if _, err := sasl.FetchToken(ctx, srv.URL+path, c, "", roots, 5*time.Second); !errors.As(err, &ie) || ie.Field != "token endpoint answer" {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}
-	if _, err := FetchJWKS(ctx, srv.URL+"/hugejwks", roots, 5*time.Second); !errors.As(err, &ie) || ie.Field != "JWKS" {
+	if _, err := sasl.FetchJWKS(ctx, srv.URL+"/hugejwks", roots, 5*time.Second); !errors.As(err, &ie) || ie.Field != "JWKS" {
 		t.Fatalf("huge JWKS: %v", err)
 	}
 }
