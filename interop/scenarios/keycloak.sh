@@ -199,6 +199,10 @@ scenario_sasl_keycloak() {
   sasl_client kc-consume-confluent "$o/client.properties" "$orders_opt" consume sasl-topic "grp-py-$RANDOM" "$SASL_COUNT" ||
     fail "consuming confluent-kafka's message failed: $(first_error kc-consume-confluent)"
   grep -qxF "$pymsg" "$WORK/out/kc-consume-confluent.txt" || fail "confluent-kafka's message did not arrive"
+  # kafkatls verify --bootstrap gets orders-app's token from Keycloak as
+  # Kafka's login handler does, checks it against Keycloak's JWKS and logs in.
+  run_out kc-verify-orders kt verify --dir "$KC_PKI" --bootstrap "localhost:$SASL_PORT" --client orders-app --topic sasl-topic ||
+    fail "kafkatls verify --bootstrap (orders-app, Keycloak token) failed: $(grep -m1 FAIL "$WORK/out/kc-verify-orders.txt")"
 
   # audit-app: a valid Keycloak token, no grants: denied by its principal.
   sasl_refused kc-audit "$KC_PKI/certs/audit-app/client.properties" "$(sasl_opts "$KC_PKI/certs/audit-app/client.properties")" \
@@ -209,6 +213,14 @@ scenario_sasl_keycloak() {
   grep -q 'wrong-secret-1' "$dir/secrets/wrong.properties" || fail "could not make a wrong-secret config"
   sasl_refused kc-wrong-secret "$dir/secrets/wrong.properties" "$orders_opt" \
     "401 for URL: https://localhost:$KC_PORT/realms/kafka/protocol/openid-connect/token" "orders-app with a wrong client secret"
+  # ... and verify --bootstrap names the refused client secret.
+  cp -p "$o/client-secret.txt" "$dir/secrets/orders-secret.bak"
+  printf 'wrong-secret-1\n' >"$o/client-secret.txt"
+  ! run_out kc-verify-wrong kt verify --dir "$KC_PKI" --bootstrap "localhost:$SASL_PORT" --client orders-app ||
+    fail "kafkatls verify --bootstrap passed with a wrong client secret"
+  cp -p "$dir/secrets/orders-secret.bak" "$o/client-secret.txt"
+  grep -qiE 'client-secret-file|refused the client|invalid_client|401' "$WORK/out/kc-verify-wrong.txt" ||
+    fail "verify --bootstrap did not diagnose the wrong client secret: $(grep -m1 FAIL "$WORK/out/kc-verify-wrong.txt")"
   # The token URL not allow-listed: the client refuses to open it.
   sasl_refused kc-no-allowlist "$o/client.properties" "" \
     'not allowed|allowed.urls' "orders-app without the allow-list"
