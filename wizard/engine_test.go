@@ -163,25 +163,7 @@ func TestWizardEngineOpenBao(t *testing.T) {
 		t.Fatalf("the existing engine-signed directory is not described as such:\n%s", s.screen)
 	}
 	d.enter() // reuse
-	d.waitStep(stepMode, 0)
-	d.enters(2)
-	d.waitStep(stepBroker, 0)
-	d.enters(4)
-	d.waitStep(stepClient, 0)
-	d.enters(3) // client1, no topic, mutual TLS
-	d.down()    // add another
-	d.enter()
-	d.waitStep(stepClient, 1)
-	d.enters(clientDefaultEnters)
-	d.waitStep(stepServices, 0)
-	d.enters(2) // no Connect workers, no TLS servers
-	d.waitStep(stepRuntimes, 0)
-	d.enters(2)
-	d.waitStep(stepPasswords, 0)
-	d.enter()
-	d.waitStep(stepMount, 0)
-	d.enter()
-	s = d.waitStep(stepSummary, 0)
+	s = d.addClient2OnReuse()
 	flat := strings.Join(strings.Fields(s.page), " ")
 	for _, want := range []string{dir + " (existing PKI reused)", "the engine's: vault pki/roles/kafka at " + bao.Addr,
 		"= kafka-1", "+ client2 client User:CN=client2,OU=kafka,O=Acme"} {

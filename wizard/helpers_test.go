@@ -309,3 +309,28 @@ func keyPress(name string) tea.KeyPressMsg {
 	}
 	panic("unknown key " + name)
 }
+
+// addClient2OnReuse answers a reused directory's steps with the defaults
+// (one broker, client1 on mutual TLS), adds a second client with default
+// answers, no other services, and returns the summary.
+func (d *driver) addClient2OnReuse() snapshot {
+	d.waitStep(stepMode, 0)
+	d.enters(2)
+	d.waitStep(stepBroker, 0)
+	d.enters(4)
+	d.waitStep(stepClient, 0)
+	d.enters(3) // client1, no topic, mutual TLS
+	d.down()    // add another
+	d.enter()
+	d.waitStep(stepClient, 1)
+	d.enters(clientDefaultEnters)
+	d.waitStep(stepServices, 0)
+	d.enters(2) // no Connect workers, no TLS servers
+	d.waitStep(stepRuntimes, 0)
+	d.enters(2)
+	d.waitStep(stepPasswords, 0)
+	d.enter()
+	d.waitStep(stepMount, 0)
+	d.enter()
+	return d.waitStep(stepSummary, 0)
+}
