@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"fmt"
 	"slices"
 
 	"github.com/kafkatls/kafkatls/kafkaacl"
@@ -191,4 +192,21 @@ func RoleForSpecKey(key string) (Role, bool) {
 // HasExtKeyUsage reports whether the role's certificates carry u.
 func (s RoleSpec) HasExtKeyUsage(u x509.ExtKeyUsage) bool {
 	return slices.Contains(s.ExtKeyUsage, u)
+}
+
+// CheckEngineRequest checks what an engine client is asked to sign: at
+// least a day of validity and a known role ("" is a client), and returns
+// the role to sign for. Both engine clients (engine/vault, engine/stepca)
+// check their requests with it before anything is sent.
+func CheckEngineRequest(days int, role Role) (Role, error) {
+	if days < 1 {
+		return "", fmt.Errorf("validity %d days: must be at least 1", days)
+	}
+	if role == "" {
+		role = RoleClient
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return "", err
+	}
+	return role, nil
 }

@@ -99,14 +99,8 @@ func (c *Client) SignCSR(ctx context.Context, req Request, csr *x509.Certificate
 	return c.sign(ctx, req, csr.Raw, csr.PublicKey)
 }
 
-func checkRequest(req *Request) error {
-	if req.Days < 1 {
-		return fmt.Errorf("validity %d days: must be at least 1", req.Days)
-	}
-	if req.Role == "" {
-		req.Role = pki.RoleClient
-	}
-	_, err := pki.ParseRole(string(req.Role))
+func checkRequest(req *Request) (err error) {
+	req.Role, err = pki.CheckEngineRequest(req.Days, req.Role)
 	return err
 }
 
